@@ -1,0 +1,36 @@
+/**
+ * The `ChimeRooms` service: one `ListRooms` page, nothing more. The `http` package implements it
+ * over the wire, the `testing` package in memory; the `stream` package builds streams on any of them.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect } from "effect"
+import type { ChimeError } from "./Errors.js"
+import type { ListRoomsRequest } from "./ListRoomsRequest.js"
+import type { ListRoomsOutput } from "./ListRoomsResponse.js"
+
+/**
+ * The shape of a `ChimeRooms` implementation.
+ *
+ * @since 0.1.0
+ */
+export interface ChimeRoomsService {
+  /**
+   * Fetches one page. Implementations validate the request (an invalid one fails with
+   * `InvalidRequestError` before anything is sent) and never throw.
+   */
+  readonly listRooms: (request: ListRoomsRequest) => Effect.Effect<ListRoomsOutput, ChimeError>
+}
+
+/**
+ * The service tag.
+ *
+ * @example
+ * const page = yield* ChimeRooms.listRooms({ AccountId: "acc-1", MaxResults: 50 })
+ * @since 0.1.0
+ */
+export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<ChimeRooms, ChimeRoomsService>() {
+  /** Fetches one page through whichever `ChimeRooms` is provided. */
+  static readonly listRooms = (request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError, ChimeRooms> =>
+    Effect.flatMap(ChimeRooms, (service) => service.listRooms(request))
+}

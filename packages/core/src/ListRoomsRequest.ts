@@ -1,0 +1,70 @@
+/**
+ * The input of `ListRooms`, with the service's validation rules.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { InvalidRequestError } from "./Errors.js"
+
+const NON_SPACE = /\S/
+
+/** `AccountId`: required, must contain a non-space character (the model's `.*\S.*`). */
+const AccountId = Schema.String.pipe(
+  Schema.filter((s) => NON_SPACE.test(s), { message: () => "must contain a non-space character" })
+)
+
+/** `MaxResults`: an integer from 1 to 99. */
+const MaxResults = Schema.Number.annotations({ message: () => "must be an integer from 1 to 99" }).pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 99, {
+    message: () => "must be an integer from 1 to 99"
+  })
+)
+
+const OptionalString = Schema.String.annotations({ message: () => "must be a string" })
+
+/**
+ * The `ListRooms` request.
+ *
+ * @example
+ * const request: ListRoomsRequest = { AccountId: "12a3456b-7c89-012d-3456-78901e23fg45", MaxResults: 50 }
+ * @since 0.1.0
+ */
+export const ListRoomsRequest = Schema.Struct({
+  AccountId: AccountId.annotations({ message: () => "must be a string containing a non-space character" }),
+  MaxResults: Schema.optional(MaxResults),
+  MemberId: Schema.optional(OptionalString),
+  NextToken: Schema.optional(OptionalString)
+}).annotations({ identifier: "ListRoomsRequest" })
+
+/**
+ * @since 0.1.0
+ */
+export interface ListRoomsRequest extends Schema.Schema.Type<typeof ListRoomsRequest> {}
+
+const decode = Schema.decodeUnknownEither(ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
+
+const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const field = issue?.path.map(String).join(".") ?? ""
+  if (issue === undefined || field === "") return new InvalidRequestError({ field: "request", rule: "must be an object" })
+  const rule = issue._tag === "Missing" ? "is required" : issue.message
+  return new InvalidRequestError({ field, rule })
+}
+
+/**
+ * Checks a request against the service's rules without throwing.
+ *
+ * @example
+ * validateRequest({ AccountId: "   " }) // Left(InvalidRequestError: AccountId must contain a non-space character)
+ * @since 0.1.0
+ */
+export const validateRequest = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
+  Either.mapLeft(decode(input), toInvalidRequest)
+
+/**
+ * {@link validateRequest} as an `Effect`.
+ *
+ * @since 0.1.0
+ */
+export const validateRequestEffect = (input: unknown): Effect.Effect<ListRoomsRequest, InvalidRequestError> =>
+  Either.match(validateRequest(input), { onLeft: Effect.fail, onRight: Effect.succeed })

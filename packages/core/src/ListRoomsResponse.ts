@@ -1,0 +1,68 @@
+/**
+ * The output of `ListRooms`: one page of rooms and the token of the next.
+ *
+ * @since 0.1.0
+ */
+import { Option, Schema } from "effect"
+import { Room } from "./Room.js"
+import { decodeResponseBody } from "./internal/decodeResponse.js"
+
+/**
+ * `NextToken` on the wire: `null`, absent and `""` all mean "this was the last page", and all
+ * decode to an absent property.
+ */
+const NextToken = Schema.optionalToOptional(Schema.NullOr(Schema.String), Schema.String, {
+  decode: Option.filter((token): token is string => token !== null && token !== ""),
+  encode: (token) => token
+})
+
+/**
+ * One page of `ListRooms`. `Rooms` absent on the wire decodes to `[]`.
+ *
+ * @example
+ * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null }) // { Rooms: [] }
+ * @since 0.1.0
+ */
+export const ListRoomsResponse = Schema.Struct({
+  NextToken,
+  Rooms: Schema.optionalWith(Schema.Array(Room), { default: () => [] })
+}).annotations({ identifier: "ListRoomsResponse" })
+
+/**
+ * @since 0.1.0
+ */
+export interface ListRoomsResponse extends Schema.Schema.Type<typeof ListRoomsResponse> {}
+
+/**
+ * What the transport knows about the response that carried a page.
+ *
+ * @since 0.1.0
+ */
+export interface ResponseMetadata {
+  /** `x-amzn-RequestId`. */
+  readonly requestId?: string
+  /** The HTTP status. */
+  readonly httpStatusCode?: number
+}
+
+/**
+ * A page as `ChimeRooms.listRooms` returns it: the decoded body and, like the AWS SDK's
+ * `$metadata`, what the transport knew of the response.
+ *
+ * @since 0.1.0
+ */
+export interface ListRoomsOutput extends ListRoomsResponse {
+  readonly $metadata: ResponseMetadata
+}
+
+/**
+ * Decodes a parsed JSON body in one pass, with the same rules and result as
+ * `Schema.decodeUnknown(ListRoomsResponse)`, but without building a parse tree: this runs on every
+ * page. On failure it returns a message that names the path and the rule, never the value found
+ * (so a room `Name` cannot leak into it).
+ *
+ * @example
+ * decodeListRoomsResponse(JSON.parse(body)) // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
+ * @since 0.1.0
+ */
+export const decodeListRoomsResponse = decodeResponseBody

@@ -1,0 +1,13 @@
+import { fileURLToPath } from "node:url"
+
+const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))
+
+/** Tests run against the sources: workspace imports resolve to `src/`, not to the built `dist/`. */
+export const alias = {
+  "@chime-rooms/core": pkg("core"),
+  "@chime-rooms/http": pkg("http"),
+  "@chime-rooms/stream": pkg("stream"),
+  "@chime-rooms/testing": pkg("testing")
+}
+
+export const projects = ["core", "http", "stream", "testing"].map((name) => `packages/${name}`).concat(["examples"])
