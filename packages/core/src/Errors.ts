@@ -118,12 +118,12 @@ export type ServiceError =
  * @since 0.1.0
  */
 export interface ServiceErrorProps {
-  readonly code?: string
+  readonly code?: string | undefined
   readonly message: string
   readonly status: number
-  readonly requestId?: string
-  readonly retryAfter?: Duration.Duration
-  readonly resumeToken?: string
+  readonly requestId?: string | undefined
+  readonly retryAfter?: Duration.Duration | undefined
+  readonly resumeToken?: string | undefined
 }
 
 /**
@@ -416,8 +416,8 @@ export const retryAfterOf = (error: ChimeError): Option.Option<Duration.Duration
  * @since 0.1.0
  */
 export const withResumeToken = <E extends ChimeError>(error: E, token: string | undefined): E => {
-  const copy: E = Object.create(Object.getPrototypeOf(error))
-  Object.assign(copy, error)
+  // Own descriptors, not a spread: `message` and `stack` live on the error non-enumerably.
+  const copy: E = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error))
   if (token === undefined) delete (copy as { resumeToken?: string }).resumeToken
   else (copy as { resumeToken?: string }).resumeToken = token
   return copy

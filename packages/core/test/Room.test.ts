@@ -1,22 +1,114 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Either, Schema } from "effect"
-import { decodeListRoomsResponse, ListRoomsResponse, Room } from "@chime-rooms/core"
+import { Arbitrary, DateTime, Either, FastCheck, ParseResult, Schema } from "effect"
+import { decodeListRoomsResponse, ListRoomsResponse, Room, Timestamp } from "@chime-rooms/core"
 
 const sample =
   '{"NextToken":null,"Rooms":[{"AccountId":"12a3456b-7c89-012d-3456-78901e23fg45","CreatedBy":"arn:aws:iam::111122223333:user/alejandro","CreatedTimestamp":"2019-12-02T22:29:31.549Z","Name":"chatRoom","RoomId":"abcd1e2d-3e45-6789-01f2-3g45h67i890j","UpdatedTimestamp":"2019-12-02T22:33:19.310Z"}]}'
 
+const decodeRoom = Schema.decodeUnknownEither(Room)
+const decodePage = Schema.decodeUnknownEither(ListRoomsResponse)
+
 describe("Room", () => {
-  it("decodes the service's sample response", () => {
+  it("decodes the service's sample response to DateTime.Utc times", () => {
     const page = Schema.decodeUnknownSync(ListRoomsResponse)(JSON.parse(sample))
     expect(page.NextToken).toBeUndefined()
     expect(page.Rooms).toHaveLength(1)
     const room = page.Rooms[0]!
-    expect(room.AccountId).toBe("12a3456b-7c89-012d-3456-78901e23fg45")
-    expect(room.Name).toBe("chatRoom")
+    expect(room).toEqual({
+      AccountId: "12a3456b-7c89-012d-3456-78901e23fg45",
+      CreatedBy: "arn:aws:iam::111122223333:user/alejandro",
+      CreatedTimestamp: DateTime.unsafeMake("2019-12-02T22:29:31.549Z"),
+      Name: "chatRoom",
+      RoomId: "abcd1e2d-3e45-6789-01f2-3g45h67i890j",
+      UpdatedTimestamp: DateTime.unsafeMake("2019-12-02T22:33:19.310Z")
+    })
     expect(DateTime.isDateTime(room.CreatedTimestamp)).toBe(true)
+    expect(room.CreatedTimestamp?._tag).toBe("Utc")
     expect(DateTime.toEpochMillis(room.CreatedTimestamp!)).toBe(Date.UTC(2019, 11, 2, 22, 29, 31, 549))
-    expect(room.UpdatedTimestamp?._tag).toBe("Utc")
-    const fast = decodeListRoomsResponse(JSON.parse(sample))
-    expect(Either.getOrThrow(fast)).toEqual(page)
+    expect(DateTime.toEpochMillis(room.UpdatedTimestamp!)).toBe(Date.UTC(2019, 11, 2, 22, 33, 19, 310))
+  })
+
+  it("encodes back to the same wire strings (round trip)", () => {
+    const wire = JSON.parse(sample).Rooms[0]
+    const room = Schema.decodeUnknownSync(Room)(wire)
+    expect(Schema.encodeSync(Room)(room)).toEqual(wire)
+  })
+
+  it("ignores unknown extra fields", () => {
+    const room = Schema.decodeUnknownSync(Room)({ RoomId: "r", Extra: 1, Nested: { a: 1 } })
+    expect(room).toEqual({ RoomId: "r" })
+  })
+
+  it("accepts any subset of its members", () => {
+    expect(Schema.decodeUnknownSync(Room)({})).toEqual({})
+    expect(Schema.decodeUnknownSync(Room)({ Name: "n" })).toEqual({ Name: "n" })
+    expect(Schema.decodeUnknownSync(Room)({ CreatedTimestamp: "2020-01-01T00:00:00Z" }).CreatedTimestamp).toEqual(
+      DateTime.unsafeMake(Date.UTC(2020, 0, 1))
+    )
+  })
+
+  it("rejects a malformed timestamp with a typed error, not a throw", () => {
+    for (const bad of ["yesterday", "2019-12-02", "2019-13-02T22:29:31.549Z", "Dec 2 2019", "", 1575325771]) {
+      const result = decodeRoom({ CreatedTimestamp: bad })
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) expect(ParseResult.isParseError(result.left)).toBe(true)
+      expect(Either.isLeft(decodeListRoomsResponse({ Rooms: [{ CreatedTimestamp: bad }] }))).toBe(true)
+    }
+  })
+
+  it("decodes offsets to UTC", () => {
+    const room = Schema.decodeUnknownSync(Room)({ UpdatedTimestamp: "2019-12-02T23:29:31.549+01:00" })
+    expect(Schema.encodeSync(Timestamp)(room.UpdatedTimestamp!)).toBe("2019-12-02T22:29:31.549Z")
+  })
+})
+
+describe("ListRoomsResponse", () => {
+  it("treats NextToken null, absent and empty as the last page", () => {
+    for (const body of [{ NextToken: null }, {}, { NextToken: "" }]) {
+      expect(decodePage(body)).toEqual(Either.right({ Rooms: [] }))
+      expect(decodeListRoomsResponse(body)).toEqual(Either.right({ Rooms: [] }))
+    }
+    expect(decodePage({ NextToken: "t", Rooms: [] })).toEqual(Either.right({ NextToken: "t", Rooms: [] }))
+  })
+
+  it("rejects the wrong shape", () => {
+    for (const body of [null, [], "x", { Rooms: {} }, { Rooms: [1] }, { NextToken: 5 }, { Rooms: [{ RoomId: 1 }] }]) {
+      expect(Either.isLeft(decodePage(body))).toBe(true)
+      expect(Either.isLeft(decodeListRoomsResponse(body))).toBe(true)
+    }
+  })
+
+  it("the one-pass decoder never puts a room Name in its message", () => {
+    const secretName = "Board meeting: layoffs"
+    const result = decodeListRoomsResponse({ Rooms: [{ Name: secretName, CreatedTimestamp: secretName }, { Name: 5 }] })
+    expect(result).toEqual(Either.left("Rooms[0].CreatedTimestamp: expected an ISO-8601 date-time string"))
+    expect(decodeListRoomsResponse({ Rooms: [{}, { Name: { secretName } }] })).toEqual(
+      Either.left("Rooms[1].Name: expected a string")
+    )
+  })
+
+  it("the one-pass decoder agrees with the Schema on arbitrary pages", () => {
+    const wirePage = Arbitrary.make(Schema.encodedSchema(ListRoomsResponse))
+    const timestamp = FastCheck.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true }).map((d) =>
+      d.toISOString()
+    )
+    const noise = FastCheck.oneof(FastCheck.string(), FastCheck.integer(), FastCheck.constant(null), timestamp)
+    const room = FastCheck.dictionary(
+      FastCheck.constantFrom("AccountId", "CreatedBy", "CreatedTimestamp", "Name", "RoomId", "UpdatedTimestamp", "Other"),
+      noise
+    )
+    const page = FastCheck.record(
+      { NextToken: FastCheck.oneof(FastCheck.string(), FastCheck.constant(null)), Rooms: FastCheck.array(room) },
+      { requiredKeys: [] }
+    )
+    FastCheck.assert(
+      FastCheck.property(FastCheck.oneof(wirePage, page), (body) => {
+        const expected = decodePage(body)
+        const actual = decodeListRoomsResponse(body)
+        expect(Either.isRight(actual)).toBe(Either.isRight(expected))
+        if (Either.isRight(actual) && Either.isRight(expected)) expect(actual.right).toEqual(expected.right)
+      }),
+      { numRuns: 500 }
+    )
   })
 })

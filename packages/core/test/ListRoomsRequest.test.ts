@@ -1,0 +1,69 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Exit } from "effect"
+import { InvalidRequestError, validateRequest, validateRequestEffect } from "@chime-rooms/core"
+
+const rejected = (input: unknown): InvalidRequestError => {
+  const result = validateRequest(input)
+  if (Either.isRight(result)) throw new Error(`expected ${JSON.stringify(input)} to be rejected`)
+  return result.left
+}
+
+describe("ListRoomsRequest", () => {
+  it("accepts a minimal request and every optional member", () => {
+    expect(validateRequest({ AccountId: "acc" })).toEqual(Either.right({ AccountId: "acc" }))
+    const full = { AccountId: "acc", MaxResults: 50, MemberId: "m-1", NextToken: "tok" }
+    expect(validateRequest(full)).toEqual(Either.right(full))
+  })
+
+  it("AccountId must contain a non-space character", () => {
+    for (const AccountId of ["", "   ", "\t\n"]) {
+      const error = rejected({ AccountId })
+      expect(error).toBeInstanceOf(InvalidRequestError)
+      expect(error.field).toBe("AccountId")
+      expect(error.message).toContain("AccountId")
+      expect(error.message).toContain("non-space character")
+    }
+    expect(Either.isRight(validateRequest({ AccountId: " a " }))).toBe(true)
+    expect(Either.isRight(validateRequest({ AccountId: "x" }))).toBe(true)
+  })
+
+  it("AccountId is required and must be a string", () => {
+    const missing = rejected({})
+    expect(missing.field).toBe("AccountId")
+    expect(missing.rule).toBe("is required")
+    expect(rejected({ AccountId: 42 }).field).toBe("AccountId")
+  })
+
+  it("MaxResults is an integer from 1 to 99", () => {
+    for (const MaxResults of [1, 2, 98, 99]) {
+      expect(Either.isRight(validateRequest({ AccountId: "a", MaxResults }))).toBe(true)
+    }
+    for (const MaxResults of [0, 100, -1, 1.5, 98.9, Number.NaN, Number.POSITIVE_INFINITY, "5", null]) {
+      const error = rejected({ AccountId: "a", MaxResults })
+      expect(error.field).toBe("MaxResults")
+      expect(error.rule).toBe("must be an integer from 1 to 99")
+      expect(error.message).toBe("Invalid ListRooms request: MaxResults must be an integer from 1 to 99")
+    }
+  })
+
+  it("MemberId and NextToken are optional strings", () => {
+    expect(rejected({ AccountId: "a", MemberId: 7 }).field).toBe("MemberId")
+    expect(rejected({ AccountId: "a", NextToken: {} }).field).toBe("NextToken")
+    expect(Either.isRight(validateRequest({ AccountId: "a", MemberId: "", NextToken: "" }))).toBe(true)
+  })
+
+  it("never throws, whatever the input", () => {
+    for (const input of [null, undefined, 5, "acc", [], () => 1]) {
+      const error = rejected(input)
+      expect(error._tag).toBe("InvalidRequestError")
+    }
+  })
+
+  it.effect("fails as a typed error in Effect", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(validateRequestEffect({ AccountId: "  " }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const error = yield* Effect.flip(validateRequestEffect({ AccountId: "a", MaxResults: 100 }))
+      expect(error._tag).toBe("InvalidRequestError")
+    }))
+})
