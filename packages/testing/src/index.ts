@@ -1,1 +1,1 @@
-export {}
+export * from "./SigV4Verifier.js"
