@@ -1,2 +1,424 @@
-/** Benchmarks arrive with issue 7. */
-process.stdout.write("chime-rooms bench: not yet written\n")
+/**
+ * `pnpm bench [--quick]`: lists Chime rooms from the emulator with this library, the AWS SDK and a
+ * floor, each client in its own process and in alternating order, and prints one markdown table
+ * per section (also written to `bench/results.md`, or `bench/results.quick.md` with `--quick`).
+ *
+ * Options: `--quick` (reduced sizes, under a minute), `--runs N` (runs per row), `--only
+ * throughput,throttling,memory,size`, `--prof LABEL-SUBSTRING` (adds `--cpu-prof` to matching
+ * clients; profiles land in `bench/.bench-tmp/prof`), `--no-write`.
+ *
+ * @since 0.1.0
+ */
+import { spawn, type ChildProcessByStdio } from "node:child_process"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import { dirname, join } from "node:path"
+import type { Readable, Writable } from "node:stream"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import type { Report } from "./clients/common.js"
+import { measureSizes, type SizeResult } from "./size.js"
+import { fixed, int, mark, mb, median, table, times } from "./stats.js"
+
+const distDir = dirname(fileURLToPath(import.meta.url))
+const benchDir = dirname(distDir)
+const tmpDir = join(benchDir, ".bench-tmp")
+
+const { values: cli } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    only: { type: "string" },
+    prof: { type: "string" },
+    "no-write": { type: "boolean", default: false }
+  },
+  strict: true
+})
+const quick = cli.quick
+const sections = new Set((cli.only ?? "throughput,throttling,memory,size").split(",").map((s) => s.trim()))
+
+/** Sizes of each section, full and `--quick`. */
+const plan = quick
+  ? { throughputRooms: 10_000, throughputRuns: 2, throttledPages: 50, throttledRuns: 1, memorySmall: 10_000, memoryLarge: 100_000, memoryRuns: 1 }
+  : { throughputRooms: 100_000, throughputRuns: 5, throttledPages: 500, throttledRuns: 5, memorySmall: 10_000, memoryLarge: 1_000_000, memoryRuns: 5 }
+if (cli.runs !== undefined) {
+  const n = Math.max(1, Number(cli.runs))
+  plan.throughputRuns = n
+  plan.throttledRuns = n
+  plan.memoryRuns = n
+}
+const PAGE_SIZE = 99
+const RATE = 50
+const BURST = 5
+/** A client that takes longer than this is killed and its run counted as failed. */
+const CLIENT_TIMEOUT_MS = quick ? 30_000 : 120_000
+
+// --- child processes -----------------------------------------------------------------------
+
+/** Where the emulator child listens and what to list. */
+interface Server {
+  readonly endpoint: string
+  readonly account: string
+  readonly accessKey: string
+  readonly secret: string
+  readonly stop: () => void
+}
+
+/** Starts `server.js` (the emulator, in its own process so its CPU is not the client's). */
+const startServer = (args: ReadonlyArray<string>): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const child: ChildProcessByStdio<Writable, Readable, null> = spawn(
+      process.execPath,
+      [join(distDir, "server.js"), ...args],
+      { stdio: ["pipe", "pipe", "inherit"] }
+    )
+    let buffer = ""
+    const onData = (data: Buffer) => {
+      buffer += data.toString("utf8")
+      const nl = buffer.indexOf("\n")
+      if (nl === -1) return
+      child.stdout.off("data", onData)
+      try {
+        const info = JSON.parse(buffer.slice(0, nl)) as Omit<Server, "stop">
+        resolve({
+          ...info,
+          stop: () => {
+            child.stdin.end()
+            child.kill()
+          }
+        })
+      } catch (e) {
+        child.kill()
+        reject(new Error(`server.js printed something that is not JSON: ${String(e)}`))
+      }
+    }
+    child.stdout.on("data", onData)
+    child.on("exit", (code) => reject(new Error(`server.js exited early with code ${String(code)}`)))
+    child.on("error", reject)
+  })
+
+/** One client run: its report, or why there is none. */
+type Outcome = { readonly report: Report } | { readonly failure: string }
+
+const runClient = (script: string, args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string>): Promise<Outcome> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [...nodeFlags, join(distDir, "clients", script), ...args], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), CLIENT_TIMEOUT_MS)
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      const line = stdout.trim().split("\n").pop() ?? ""
+      try {
+        resolve({ report: JSON.parse(line) as Report })
+      } catch {
+        const why = signal === "SIGKILL" ? `killed after ${CLIENT_TIMEOUT_MS / 1000} s` : `exit ${String(code)}`
+        resolve({ failure: `${why}: ${stderr.trim().split("\n").slice(-3).join(" / ").slice(0, 300)}` })
+      }
+    })
+  })
+
+// --- rows ----------------------------------------------------------------------------------
+
+/** One line of a table: a client script and its arguments. */
+interface Row {
+  readonly label: string
+  readonly script: string
+  readonly args: ReadonlyArray<string>
+  /** Whether a failed run means the harness (or our code) is broken, rather than being a result. */
+  readonly mustComplete: boolean
+  readonly kind: "floor" | "ours" | "ours-fetch" | "sdk"
+}
+
+interface RowResult {
+  readonly row: Row
+  readonly reports: ReadonlyArray<Report>
+  readonly failures: ReadonlyArray<string>
+}
+
+const available = (row: Row): boolean => existsSync(join(distDir, "clients", row.script))
+
+/** Runs every row `runs` times, round-robin, rotating which row goes first in each round. */
+const runRows = async (
+  server: Server,
+  rows: ReadonlyArray<Row>,
+  runs: number,
+  extraArgs: (row: Row) => ReadonlyArray<string> = () => []
+): Promise<Array<RowResult>> => {
+  const present = rows.filter(available)
+  for (const row of rows) if (!available(row)) log(`  (skipping ${row.label}: clients/${row.script} not built)`)
+  const results = present.map((row) => ({ row, reports: [] as Array<Report>, failures: [] as Array<string> }))
+  for (let run = 0; run < runs; run++) {
+    for (let k = 0; k < results.length; k++) {
+      const result = results[(k + run) % results.length]!
+      const { row } = result
+      const args = [
+        "--endpoint", server.endpoint, "--account", server.account,
+        "--access-key", server.accessKey, "--secret", server.secret,
+        "--page-size", String(PAGE_SIZE), ...row.args, ...extraArgs(row)
+      ]
+      const prof = cli.prof !== undefined && row.label.includes(cli.prof)
+        ? ["--cpu-prof", "--cpu-prof-dir", join(tmpDir, "prof")]
+        : []
+      const outcome = await runClient(row.script, args, prof)
+      if ("failure" in outcome) {
+        result.failures.push(outcome.failure)
+        log(`  run ${run + 1} ${row.label}: FAILED (${outcome.failure})`)
+      } else if (!outcome.report.ok) {
+        result.failures.push(outcome.report.error ?? "failed")
+        log(`  run ${run + 1} ${row.label}: FAILED (${outcome.report.error ?? "?"}) after ${outcome.report.pages} pages`)
+      } else {
+        result.reports.push(outcome.report)
+        log(`  run ${run + 1} ${row.label}: ${int(outcome.report.wallMs)} ms wall, ${int(outcome.report.cpuMs)} ms CPU, ` +
+          `${mb(outcome.report.maxRssBytes)} MB, ${outcome.report.rooms} rooms`)
+      }
+    }
+  }
+  return results
+}
+
+const med = (r: RowResult, f: (x: Report) => number | undefined): number =>
+  median(r.reports.map(f).filter((x): x is number => x !== undefined))
+
+const log = (line: string) => process.stderr.write(line + "\n")
+
+/** Problems that make the run fail (a broken harness or a broken client), as opposed to missed targets. */
+const problems: Array<string> = []
+
+const checkComplete = (results: ReadonlyArray<RowResult>, expectedRooms: number) => {
+  for (const r of results) {
+    if (r.row.mustComplete && r.failures.length > 0) {
+      problems.push(`${r.row.label}: ${r.failures.length} failed run(s): ${r.failures[0]}`)
+    }
+    for (const report of r.reports) {
+      if (report.rooms !== expectedRooms) {
+        problems.push(`${r.row.label}: listed ${report.rooms} rooms, expected ${expectedRooms}`)
+        break
+      }
+    }
+  }
+}
+
+const runsCell = (r: RowResult): string =>
+  r.failures.length === 0 ? String(r.reports.length) : `${r.reports.length} ok / ${r.failures.length} failed`
+
+// --- sections ------------------------------------------------------------------------------
+
+const ourRows = (extra: ReadonlyArray<string> = []): Array<Row> => [
+  { label: "chime-rooms · UndiciHttpClient (ours, lean)", script: "ours-undici.js", args: extra, mustComplete: true, kind: "ours" },
+  { label: "chime-rooms · NodeHttpClient.layerUndici", script: "ours-platform.js", args: extra, mustComplete: true, kind: "ours" },
+  { label: "chime-rooms · FetchHttpClient", script: "ours-fetch.js", args: extra, mustComplete: true, kind: "ours-fetch" }
+]
+
+const serverArgs = (rooms: number, limit?: { rate: number; burst: number }): Array<string> => [
+  "--rooms", String(rooms), "--page-size", String(PAGE_SIZE),
+  ...(limit === undefined ? [] : ["--rate", String(limit.rate), "--burst", String(limit.burst)])
+]
+
+const throughput = async (): Promise<string> => {
+  const rooms = plan.throughputRooms
+  log(`\n# 1. Unthrottled throughput: ${int(rooms)} rooms, pages of ${PAGE_SIZE}, ${plan.throughputRuns} runs per row`)
+  const server = await startServer(serverArgs(rooms))
+  const rows: Array<Row> = [
+    { label: "floor (undici Client, JSON.parse)", script: "floor.js", args: [], mustComplete: true, kind: "floor" },
+    ...ourRows(),
+    { label: "@aws-sdk/client-chime paginateListRooms", script: "sdk.js", args: [], mustComplete: true, kind: "sdk" }
+  ]
+  let results: Array<RowResult>
+  try {
+    results = await runRows(server, rows, plan.throughputRuns)
+  } finally {
+    server.stop()
+  }
+  checkComplete(results, rooms)
+  const floor = results.find((r) => r.row.kind === "floor")
+  const floorWall = floor === undefined ? Number.NaN : med(floor, (x) => x.wallMs)
+  const floorCpu = floor === undefined ? Number.NaN : med(floor, (x) => x.cpuMs)
+  const ours = results.filter((r) => r.row.kind === "ours" && r.reports.length > 0)
+  const fastest = ours.reduce<RowResult | undefined>(
+    (best, r) => (best === undefined || med(r, (x) => x.wallMs) < med(best, (x) => x.wallMs) ? r : best),
+    undefined
+  )
+  const body = results.map((r) => {
+    const wall = med(r, (x) => x.wallMs)
+    const ratio = wall / floorWall
+    let target = ""
+    let verdict = ""
+    if (r.row.kind === "floor") target = "1.00× (the floor)"
+    else if (r.row.kind === "sdk") target = "reference (≈3.4×)"
+    else if (r.row.kind === "ours-fetch") target = "reported, not held (fetch alone ≈2×)"
+    else if (r === fastest) {
+      target = "≤ 1.30× (fastest config)"
+      verdict = mark(ratio <= 1.3)
+    } else target = "— (not the fastest config)"
+    return [
+      r.row.label, runsCell(r), int(med(r, (x) => x.pages)), int(wall), int(med(r, (x) => x.cpuMs)),
+      mb(med(r, (x) => x.maxRssBytes)), times(ratio), times(med(r, (x) => x.cpuMs) / floorCpu), target, verdict
+    ]
+  })
+  return [
+    `## 1. Unthrottled throughput — ${int(rooms)} rooms, pages of ${PAGE_SIZE}`,
+    "",
+    table(["client", "runs", "pages", "wall ms", "client CPU ms", "peak RSS MB", "wall × floor", "CPU × floor", "target", ""], body),
+    "",
+    `Medians of ${plan.throughputRuns} alternating runs; one emulator process for every row.`
+  ].join("\n")
+}
+
+const throttling = async (): Promise<string> => {
+  const pages = plan.throttledPages
+  const rooms = pages * PAGE_SIZE
+  const limitS = pages / RATE
+  log(`\n# 2. Under throttling: ${RATE} req/s burst ${BURST}, ${pages} pages, ${plan.throttledRuns} runs per row`)
+  const server = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST }))
+  const rows: Array<Row> = [
+    { label: "chime-rooms · adaptive limiter (default)", script: "ours-undici.js", args: ["--mode", "adaptive"], mustComplete: true, kind: "ours" },
+    { label: `chime-rooms · fixed limiter ${RATE}/s`, script: "ours-undici.js", args: ["--mode", "fixed", "--rate", String(RATE)], mustComplete: true, kind: "ours" },
+    { label: "@aws-sdk/client-chime · standard retry", script: "sdk.js", args: ["--mode", "standard"], mustComplete: false, kind: "sdk" },
+    { label: "@aws-sdk/client-chime · adaptive retry", script: "sdk.js", args: ["--mode", "adaptive"], mustComplete: false, kind: "sdk" },
+    { label: "floor · naive Retry-After sleep", script: "floor.js", args: ["--mode", "retry"], mustComplete: false, kind: "floor" }
+  ]
+  let results: Array<RowResult>
+  try {
+    results = await runRows(server, rows, plan.throttledRuns)
+  } finally {
+    server.stop()
+  }
+  checkComplete(results, rooms)
+  const body = results.map((r) => {
+    const wallS = med(r, (x) => x.wallMs) / 1000
+    const share = med(r, (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0 ? x.throttled / x.requests : undefined))
+    const ratio = wallS / limitS
+    const held = r.row.kind === "ours"
+    return [
+      r.row.label, runsCell(r), fixed(wallS, 2), int(med(r, (x) => x.requests)), fixed(share * 100, 1) + " %",
+      times(ratio), held ? "≤ 1.15× and < 5 % throttled" : r.row.kind === "sdk" ? "reference" : "—",
+      held ? mark(r.failures.length === 0 && ratio <= 1.15 && share < 0.05) : ""
+    ]
+  })
+  return [
+    `## 2. Under throttling — ${RATE} req/s, burst ${BURST}, ${pages} pages (limit ${fixed(limitS, 1)} s)`,
+    "",
+    table(["client", "runs", "wall s", "requests", "throttled", "× limit", "target", ""], body),
+    "",
+    `Medians of ${plan.throttledRuns} alternating runs. Requests and 429s are counted by each client on its own side ` +
+      "(ours through an `HttpClient` tap, the SDK through a `deserialize`-step middleware, the floor in its loop)."
+  ].join("\n")
+}
+
+const memory = async (): Promise<string> => {
+  const { memorySmall: small, memoryLarge: large } = plan
+  log(`\n# 3. Memory: stream ${int(small)} and ${int(large)} rooms, ${plan.memoryRuns} runs each`)
+  const server = await startServer(serverArgs(large))
+  const rows: Array<Row> = [
+    { label: `chime-rooms · ${int(small)} rooms`, script: "ours-undici.js", args: ["--limit", String(small)], mustComplete: true, kind: "ours" },
+    { label: `chime-rooms · ${int(large)} rooms`, script: "ours-undici.js", args: ["--limit", String(large)], mustComplete: true, kind: "ours" }
+  ]
+  let results: Array<RowResult>
+  try {
+    results = await runRows(server, rows, plan.memoryRuns)
+  } finally {
+    server.stop()
+  }
+  const [smallResult, largeResult] = results
+  if (smallResult !== undefined) checkComplete([smallResult], small)
+  if (largeResult !== undefined) checkComplete([largeResult], large)
+  const base = smallResult === undefined ? Number.NaN : med(smallResult, (x) => x.maxRssBytes)
+  const body = results.map((r, i) => {
+    const rss = med(r, (x) => x.maxRssBytes)
+    const delta = rss - base
+    return [
+      r.row.label, runsCell(r), int(med(r, (x) => x.wallMs)), mb(rss), mb(med(r, (x) => x.heapUsedBytes)),
+      i === 0 ? "—" : `${delta >= 0 ? "+" : ""}${mb(delta)}`,
+      i === 0 ? "baseline" : "≤ +20 MB", i === 0 ? "" : mark(delta <= 20 * 1024 * 1024)
+    ]
+  })
+  return [
+    `## 3. Memory — streaming ${int(small)} vs ${int(large)} rooms (UndiciHttpClient, adaptive limiter)`,
+    "",
+    table(["run", "runs", "wall ms", "peak RSS MB", "heap at end MB", "Δ peak RSS MB", "target", ""], body),
+    "",
+    "Each count is listed from the same account by `Stream.take`, so only the number of rooms differs."
+  ].join("\n")
+}
+
+const size = async (): Promise<string> => {
+  log("\n# 4. Bundle size")
+  const results: ReadonlyArray<SizeResult> = await measureSizes(distDir, join(tmpDir, "size"))
+  const ours = results.find((r) => r.kind === "ours")
+  const body = results.map((r) => [
+    r.label, int(r.minifiedBytes), int(r.gzippedBytes), ours === undefined ? "—" : times(r.gzippedBytes / ours.gzippedBytes)
+  ])
+  for (const r of results) log(`  ${r.label}: ${int(r.minifiedBytes)} B minified, ${int(r.gzippedBytes)} B gzipped`)
+  return [
+    "## 4. Bundle size — a \"list every room\" program",
+    "",
+    table(["program", "minified bytes", "gzipped bytes", "gzipped × ours (fetch)"], body),
+    "",
+    "esbuild `bundle: true, minify: true, platform: \"node\", format: \"esm\"`, gzip level 9 (node:zlib); " +
+      "the programs are `bench/src/size/*.ts`."
+  ].join("\n")
+}
+
+// --- main ----------------------------------------------------------------------------------
+
+const machine = (): string => {
+  const cpus = os.cpus()
+  return [
+    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GB RAM, ` +
+      `${os.platform()} ${os.release()}`,
+    `- node ${process.version}; load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(" / ")}`,
+    `- date: ${new Date().toISOString()}`,
+    `- mode: ${quick ? "`pnpm bench --quick` (reduced sizes: not comparable with the full run)" : "`pnpm bench` (full)"}`
+  ].join("\n")
+}
+
+const started = performance.now()
+const header = machine()
+log(header)
+const parts: Array<string> = []
+const timed = async (name: string, f: () => Promise<string>) => {
+  if (!sections.has(name)) return
+  const t0 = performance.now()
+  try {
+    parts.push(await f())
+  } catch (e) {
+    problems.push(`${name}: ${e instanceof Error ? e.message : String(e)}`)
+    parts.push(`## ${name}\n\nnot measured: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  log(`  (${name}: ${fixed((performance.now() - t0) / 1000, 1)} s)`)
+}
+await timed("throughput", throughput)
+await timed("throttling", throttling)
+await timed("memory", memory)
+await timed("size", size)
+
+const notes = [
+  "## Notes",
+  "",
+  "- Each client is its own Node process (`bench/dist/clients/*.js`) and reports one JSON line: rooms, pages, " +
+    "wall and CPU time of the listing (module loading excluded, client construction included), peak RSS " +
+    "(`process.resourceUsage().maxRSS`), requests and 429s where it can see them.",
+  "- The emulator (`@chime-rooms/testing`) runs in a separate process on 127.0.0.1, one instance per section, " +
+    "shared by every row of the section. It runs with signature verification off so that the floor can call it " +
+    "unsigned; our library and the SDK still sign every request, which is the client cost being measured.",
+  `- Total time: ${fixed((performance.now() - started) / 1000, 0)} s.`,
+  ...(problems.length === 0 ? [] : ["", "**Problems:**", ...problems.map((p) => `- ${p}`)])
+].join("\n")
+
+const document = [`# chime-rooms benchmarks`, "", header, "", ...parts.flatMap((p) => [p, ""]), notes, ""].join("\n")
+process.stdout.write("\n" + document)
+if (!cli["no-write"]) {
+  const file = join(benchDir, quick ? "results.quick.md" : "results.md")
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, document)
+  log(`written to ${file}`)
+}
+if (problems.length > 0) {
+  log(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`)
+  process.exitCode = 1
+}

@@ -1,0 +1,128 @@
+/**
+ * What every benchmark client shares: its command line and the one JSON line it reports.
+ *
+ * A client is a child process that lists every room of one account and prints a {@link Report}
+ * on stdout. The timed window starts just before the client (or layer) is built and ends after the
+ * last page, so module loading is left out (bundle size is measured on its own) while building a
+ * client is not.
+ *
+ * @since 0.1.0
+ */
+import { parseArgs } from "node:util"
+
+/** The command line every client accepts; clients ignore options they have no use for. */
+export interface ClientArgs {
+  readonly endpoint: string
+  readonly account: string
+  readonly accessKey: string
+  readonly secret: string
+  /** `MaxResults` of every request. */
+  readonly pageSize: number
+  /** Stop after this many rooms (0 = list the whole account). */
+  readonly limit: number
+  /** Client-specific variant, e.g. `adaptive` or `fixed` for the rate limiter, `standard` for the SDK. */
+  readonly mode: string
+  /** Requests per second of a fixed limiter. */
+  readonly rate: number
+}
+
+/** Parses `process.argv` into {@link ClientArgs}. */
+export const parseClientArgs = (): ClientArgs => {
+  const { values } = parseArgs({
+    options: {
+      endpoint: { type: "string" },
+      account: { type: "string" },
+      "access-key": { type: "string", default: "AKIDBENCH" },
+      secret: { type: "string", default: "bench-secret" },
+      "page-size": { type: "string", default: "99" },
+      limit: { type: "string", default: "0" },
+      mode: { type: "string", default: "" },
+      rate: { type: "string", default: "50" }
+    },
+    strict: true
+  })
+  if (values.endpoint === undefined || values.account === undefined) {
+    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M]")
+  }
+  return {
+    endpoint: values.endpoint,
+    account: values.account,
+    accessKey: values["access-key"],
+    secret: values.secret,
+    pageSize: Number(values["page-size"]),
+    limit: Number(values.limit),
+    mode: values.mode,
+    rate: Number(values.rate)
+  }
+}
+
+/** Counts a client keeps while it lists. */
+export interface Counts {
+  rooms: number
+  pages: number
+  /** HTTP requests sent (every attempt), when the client can see them. */
+  requests: number | undefined
+  /** Requests answered 429, when the client can see them. */
+  throttled: number | undefined
+}
+
+/** The JSON line a client prints. */
+export interface Report extends Counts {
+  readonly ok: boolean
+  /** Why listing failed (no secrets or room names: a tag and a status at most). */
+  readonly error?: string
+  readonly wallMs: number
+  /** User + system CPU of the timed window. */
+  readonly cpuMs: number
+  /** User + system CPU of the whole process, module loading included. */
+  readonly processCpuMs: number
+  /** Peak resident set size of the process, in bytes. */
+  readonly maxRssBytes: number
+  /** V8 heap in use at the end, in bytes. */
+  readonly heapUsedBytes: number
+}
+
+/**
+ * Runs `list` inside the timed window and prints its report. Failures become `ok: false` with a
+ * short reason rather than a crash, so the harness can show what a client did before it gave up.
+ */
+export const runClient = async (list: (args: ClientArgs, counts: Counts) => Promise<void>): Promise<void> => {
+  const args = parseClientArgs()
+  const counts: Counts = { rooms: 0, pages: 0, requests: undefined, throttled: undefined }
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  let error: string | undefined
+  try {
+    await list(args, counts)
+  } catch (e) {
+    error = describe(e)
+  }
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const total = process.cpuUsage()
+  const report: Report = {
+    ok: error === undefined,
+    ...(error === undefined ? {} : { error }),
+    ...counts,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    processCpuMs: (total.user + total.system) / 1000,
+    // `maxRSS` is in kilobytes.
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: process.memoryUsage().heapUsed
+  }
+  process.stdout.write(JSON.stringify(report) + "\n")
+  // Open sockets or timers of a failed client must not keep the harness waiting.
+  process.exit(0)
+}
+
+/** A one-line reason that never carries a message body (which might hold a room name). */
+const describe = (e: unknown): string => {
+  if (typeof e === "object" && e !== null) {
+    const o = e as { _tag?: unknown; name?: unknown; status?: unknown; $metadata?: { httpStatusCode?: unknown } }
+    const name = typeof o._tag === "string" ? o._tag : typeof o.name === "string" ? o.name : "Error"
+    const status = typeof o.status === "number" ? o.status : o.$metadata?.httpStatusCode
+    return status === undefined ? name : `${name} (${String(status)})`
+  }
+  return "Error"
+}

@@ -1,0 +1,51 @@
+/**
+ * The floor: the least work that can list every room. Undici requests on one keep-alive
+ * connection, `JSON.parse`, no signing, no validation. With `--mode retry` (the throttling table)
+ * a 429 is retried naively after its `Retry-After` (or 20 ms when absent); otherwise any status but
+ * 200 fails the run.
+ *
+ * @since 0.1.0
+ */
+import { setTimeout as sleep } from "node:timers/promises"
+import { Client } from "undici"
+import { runClient } from "./common.js"
+
+interface Page {
+  readonly NextToken?: string | null
+  readonly Rooms?: ReadonlyArray<unknown>
+}
+
+await runClient(async (args, counts) => {
+  const url = new URL(args.endpoint)
+  const client = new Client(url.origin, { pipelining: 1 })
+  const base = `${url.pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(args.account)}/rooms?max-results=${args.pageSize}`
+  const retry = args.mode === "retry"
+  counts.requests = 0
+  counts.throttled = 0
+  let token: string | undefined
+  try {
+    do {
+      const path = token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`
+      counts.requests++
+      const { statusCode, headers, body } = await client.request({ method: "GET", path })
+      if (statusCode === 429 && retry) {
+        counts.throttled++
+        await body.dump()
+        const after = Number(headers["retry-after"])
+        await sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 20)
+        continue
+      }
+      if (statusCode !== 200) {
+        await body.dump()
+        throw Object.assign(new Error("unexpected status"), { name: "HttpStatus", status: statusCode })
+      }
+      const page = JSON.parse(await body.text()) as Page
+      counts.pages++
+      counts.rooms += page.Rooms?.length ?? 0
+      token = page.NextToken ?? undefined
+      if (args.limit > 0 && counts.rooms >= args.limit) break
+    } while (token !== undefined && token !== "")
+  } finally {
+    await client.close()
+  }
+})

@@ -1,0 +1,44 @@
+/**
+ * `@aws-sdk/client-chime`'s `paginateListRooms`, as a user would write it. `--mode standard`
+ * (the SDK's default) or `--mode adaptive` picks the retry mode. A middleware in the `deserialize`
+ * step (inside the retry loop, so it sees every attempt) counts requests and 429 answers.
+ *
+ * @since 0.1.0
+ */
+import { ChimeClient, paginateListRooms } from "@aws-sdk/client-chime"
+import { runClient } from "./common.js"
+
+await runClient(async (args, counts) => {
+  const client = new ChimeClient({
+    endpoint: args.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: args.accessKey, secretAccessKey: args.secret },
+    retryMode: args.mode === "adaptive" ? "adaptive" : "standard"
+  })
+  let requests = 0
+  let throttled = 0
+  client.middlewareStack.add(
+    (next) => async (input) => {
+      requests++
+      try {
+        return await next(input)
+      } catch (e) {
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+        if (status === 429) throttled++
+        throw e
+      }
+    },
+    { step: "deserialize", name: "benchCountRequests", priority: "high" }
+  )
+  try {
+    for await (const page of paginateListRooms({ client, pageSize: args.pageSize }, { AccountId: args.account, MaxResults: args.pageSize })) {
+      counts.pages++
+      counts.rooms += page.Rooms?.length ?? 0
+      if (args.limit > 0 && counts.rooms >= args.limit) break
+    }
+  } finally {
+    counts.requests = requests
+    counts.throttled = throttled
+    client.destroy()
+  }
+})
