@@ -1,0 +1,199 @@
+/**
+ * The restJson1 error rules and the response decoding of `ListRooms`: from a status, headers and
+ * a body to a `ListRoomsOutput` or one of core's tagged errors.
+ *
+ * @since 0.1.0
+ */
+import {
+  decodeListRoomsResponse,
+  isServiceErrorName,
+  makeServiceError,
+  ResponseDecodeError,
+  safeExcerpt,
+  serviceErrors,
+  UnknownServiceError
+} from "@chime-rooms/core"
+import type { ChimeError, ListRoomsOutput, ServiceErrorName } from "@chime-rooms/core"
+import { Duration } from "effect"
+
+/**
+ * Response headers as the platform gives them (lower-case names).
+ *
+ * @since 0.1.0
+ */
+export type ResponseHeaders = Readonly<Record<string, string | undefined>>
+
+const sanitize = (raw: string): string => {
+  const colon = raw.indexOf(":")
+  const cut = colon === -1 ? raw : raw.slice(0, colon)
+  const hash = cut.lastIndexOf("#")
+  return (hash === -1 ? cut : cut.slice(hash + 1)).trim()
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** The body member whose name is `name` in any case. */
+const memberAnyCase = (body: Record<string, unknown>, name: string): unknown => {
+  if (name in body) return body[name]
+  for (const key in body) {
+    if (key.toLowerCase() === name) return body[key]
+  }
+  return undefined
+}
+
+/**
+ * The error name by the restJson1 rules: the `x-amzn-errortype` header, else the body's `code`
+ * (any case), else `__type`; cut at the first `:`, keep what follows the last `#`. `""` when none.
+ *
+ * @example
+ * resolveErrorName({ "x-amzn-errortype": "aws.protocoltests.restjson#FooError:http://internal" }, undefined) // "FooError"
+ * @since 0.1.0
+ */
+export const resolveErrorName = (headers: ResponseHeaders, body: unknown): string => {
+  const header = headers["x-amzn-errortype"]
+  if (header !== undefined && header !== "") return sanitize(header)
+  if (isRecord(body)) {
+    const code = memberAnyCase(body, "code")
+    if (typeof code === "string" && code !== "") return sanitize(code)
+    const type = body["__type"]
+    if (typeof type === "string" && type !== "") return sanitize(type)
+  }
+  return ""
+}
+
+/**
+ * The delay the server asked for: `x-amz-retry-after` (milliseconds) first, else `Retry-After`
+ * (delta seconds or an HTTP date, measured from `now`).
+ *
+ * @since 0.1.0
+ */
+export const retryAfterFrom = (headers: ResponseHeaders, now: number): Duration.Duration | undefined => {
+  const amz = headers["x-amz-retry-after"]
+  if (amz !== undefined && /^\s*\d+\s*$/.test(amz)) return Duration.millis(Number(amz))
+  const retryAfter = headers["retry-after"]
+  if (retryAfter === undefined) return undefined
+  if (/^\s*\d+\s*$/.test(retryAfter)) return Duration.seconds(Number(retryAfter))
+  const at = Date.parse(retryAfter)
+  if (Number.isNaN(at)) return undefined
+  return Duration.millis(Math.max(0, at - now))
+}
+
+const statusNames: ReadonlyMap<number, ServiceErrorName> = new Map(
+  (Object.keys(serviceErrors) as Array<ServiceErrorName>).map((name) => [serviceErrors[name].status, name])
+)
+
+const stringMember = (body: unknown, name: string): string | undefined => {
+  if (!isRecord(body)) return undefined
+  const value = memberAnyCase(body, name)
+  return typeof value === "string" ? value : undefined
+}
+
+const parseJsonOrUndefined = (text: string): unknown => {
+  if (text === "") return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The typed error of a non-2xx response, by the rules in DESIGN.md: a modelled name wins; else the
+ * HTTP status picks the modelled error (keeping the name as `code`); else an unknown name becomes
+ * `UnknownServiceError`; else `ResponseDecodeError` (`UnexpectedStatus`) with a scrubbed excerpt.
+ * Messages go through `safeExcerpt`: services may echo canonical requests that hold tokens.
+ *
+ * @since 0.1.0
+ */
+export const decodeError = (
+  status: number,
+  headers: ResponseHeaders,
+  text: string,
+  now: number
+): ChimeError => {
+  const body = parseJsonOrUndefined(text)
+  const name = resolveErrorName(headers, body)
+  const requestId = headers["x-amzn-requestid"]
+  const retryAfter = retryAfterFrom(headers, now)
+  const rawMessage = stringMember(body, "message")
+  const rawCode = stringMember(body, "code")
+  const common = {
+    status,
+    ...(requestId !== undefined ? { requestId } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {})
+  }
+  const message = (fallback: string) => (rawMessage !== undefined ? safeExcerpt(rawMessage, 512) : fallback)
+  if (isServiceErrorName(name)) {
+    return makeServiceError(name, {
+      ...common,
+      message: message(name),
+      ...(rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {})
+    })
+  }
+  const byStatus = statusNames.get(status)
+  if (byStatus !== undefined) {
+    return makeServiceError(byStatus, {
+      ...common,
+      message: message(name === "" ? `HTTP ${status}` : name),
+      ...(name !== "" ? { code: safeExcerpt(name, 128) } : {})
+    })
+  }
+  if (name !== "") {
+    return new UnknownServiceError({
+      ...common,
+      errorName: safeExcerpt(name, 128),
+      message: message(name),
+      ...(rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {})
+    })
+  }
+  return new ResponseDecodeError({
+    reason: "UnexpectedStatus",
+    message: `ListRooms got HTTP ${status} without an error the protocol explains`,
+    status,
+    ...(requestId !== undefined ? { requestId } : {}),
+    excerpt: safeExcerpt(text)
+  })
+}
+
+/** V8 and other engines word an early end differently; all say "end". */
+const TRUNCATED = /unexpected end|end of (json )?input|unterminated/i
+
+/**
+ * Decodes a 200 body: `JSON.parse`, then core's one-pass decoder.
+ *
+ * @since 0.1.0
+ */
+export const decodeSuccess = (
+  status: number,
+  requestId: string | undefined,
+  text: string
+): ListRoomsOutput | ResponseDecodeError => {
+  let json: unknown
+  try {
+    // restJson1: a 200 without a payload is an empty output, not an error.
+    json = text === "" ? {} : JSON.parse(text)
+  } catch (cause) {
+    const truncated = (cause instanceof SyntaxError && TRUNCATED.test(cause.message))
+    return new ResponseDecodeError({
+      reason: truncated ? "TruncatedJson" : "InvalidJson",
+      message: truncated ? "ListRooms response body ended before the JSON did" : "ListRooms response body is not valid JSON",
+      status,
+      ...(requestId !== undefined ? { requestId } : {}),
+      excerpt: safeExcerpt(text)
+    })
+  }
+  const decoded = decodeListRoomsResponse(json)
+  if (decoded._tag === "Left") {
+    return new ResponseDecodeError({
+      reason: "InvalidShape",
+      message: `ListRooms response has the wrong shape: ${decoded.left}`,
+      status,
+      ...(requestId !== undefined ? { requestId } : {})
+    })
+  }
+  const page = decoded.right
+  const $metadata = requestId !== undefined ? { requestId, httpStatusCode: status } : { httpStatusCode: status }
+  return page.NextToken !== undefined
+    ? { NextToken: page.NextToken, Rooms: page.Rooms, $metadata }
+    : { Rooms: page.Rooms, $metadata }
+}

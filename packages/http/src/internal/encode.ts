@@ -1,0 +1,64 @@
+/**
+ * Request encoding for `ListRooms`: one path segment for `AccountId`, query keys only when set.
+ *
+ * The URL strings built here are already in the form the WHATWG URL parser produces, so a client
+ * that re-parses them (fetch, `HttpClient.make`) sends exactly the bytes that were signed.
+ */
+import { Either } from "effect"
+import { InvalidRequestError } from "@chime-rooms/core"
+import type { ListRoomsRequest } from "@chime-rooms/core"
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
+const SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g
+const hex = (c: string): string => "%" + c.charCodeAt(0).toString(16).toUpperCase()
+
+/**
+ * RFC 3986 strict encoding (everything outside `A-Za-z0-9-._~` percent-encoded, UTF-8, upper-case
+ * hex). `undefined` when the string holds a lone surrogate, which has no UTF-8 form.
+ */
+export const strictEncode = (s: string): string | undefined => {
+  if (UNRESERVED.test(s)) return s
+  try {
+    return encodeURIComponent(s).replace(SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT, hex)
+  } catch {
+    return undefined
+  }
+}
+
+const invalid = (field: string, rule: string) => Either.left(new InvalidRequestError({ field, rule }))
+
+/**
+ * The path and query of a validated request, appended to `base` (the endpoint without a trailing
+ * slash). Fails for what cannot be sent as one segment: `.` and `..` are dot segments that every
+ * URL parser (and many servers) resolve away, whatever their encoding (`%2E%2E` included).
+ */
+export const encodeListRooms = (
+  base: string,
+  request: ListRoomsRequest
+): Either.Either<string, InvalidRequestError> => {
+  const account = request.AccountId
+  if (account === "." || account === "..") {
+    return invalid("AccountId", "must not be '.' or '..' (a dot segment cannot be sent as one path segment)")
+  }
+  const segment = strictEncode(account)
+  if (segment === undefined) return invalid("AccountId", "must be valid Unicode (no lone surrogates)")
+  let url = base + "/accounts/" + segment + "/rooms"
+  let sep = "?"
+  // Keys in code-point order, the order SigV4 canonicalises them in.
+  if (request.MaxResults !== undefined) {
+    url += sep + "max-results=" + request.MaxResults
+    sep = "&"
+  }
+  if (request.MemberId !== undefined) {
+    const value = strictEncode(request.MemberId)
+    if (value === undefined) return invalid("MemberId", "must be valid Unicode (no lone surrogates)")
+    url += sep + "member-id=" + value
+    sep = "&"
+  }
+  if (request.NextToken !== undefined) {
+    const value = strictEncode(request.NextToken)
+    if (value === undefined) return invalid("NextToken", "must be valid Unicode (no lone surrogates)")
+    url += sep + "next-token=" + value
+  }
+  return Either.right(url)
+}
