@@ -1,0 +1,128 @@
+/**
+ * What the streams and resilient calls count: Effect `Metric`s (global, for exporters) and a
+ * cheap per-layer snapshot (`ChimeMetrics.snapshot`) a CLI can poll for live progress.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer } from "effect"
+import { ChimeRateLimiter } from "./ChimeRateLimiter.js"
+
+export {
+  /** Pages delivered to a consumer. */
+  pagesTotal,
+  /** The limiter's current rate in requests per second (0 while unlimited). */
+  rateLimitGauge,
+  /** Requests sent (every attempt). */
+  requestsTotal,
+  /** Retries scheduled. */
+  retriesTotal,
+  /** Rooms delivered to a consumer. */
+  roomsTotal,
+  /** Throttling responses received. */
+  throttlesTotal
+} from "./internal/metrics.js"
+
+/**
+ * A point-in-time view of one layer's activity.
+ *
+ * @since 0.1.0
+ */
+export interface StreamStats {
+  /** Pages received successfully. */
+  readonly pages: number
+  /** Rooms received. */
+  readonly rooms: number
+  /** Requests sent (each attempt counts). */
+  readonly requests: number
+  /** Retries scheduled. */
+  readonly retries: number
+  /** Throttling responses received. */
+  readonly throttles: number
+  /** Calls that failed for good (after any retries). */
+  readonly failures: number
+  /** The limiter's rate in requests per second; `undefined` while unlimited. */
+  readonly currentRate: number | undefined
+}
+
+/**
+ * The per-layer counters behind {@link StreamStats}. Recording is synchronous and allocation-free:
+ * it runs on every request.
+ *
+ * @since 0.1.0
+ */
+export interface ChimeMetricsService {
+  readonly snapshot: Effect.Effect<StreamStats>
+  /** One request sent. */
+  readonly recordRequest: () => void
+  /** One retry scheduled. */
+  readonly recordRetry: () => void
+  /** One throttling response. */
+  readonly recordThrottle: () => void
+  /** One call failed for good. */
+  readonly recordFailure: () => void
+  /** One page of `rooms` rooms received. */
+  readonly recordPage: (rooms: number) => void
+}
+
+/**
+ * The stats service. Optional: streams and resilient calls record into it when it is provided
+ * (`Resilience.layer` does) and skip it otherwise.
+ *
+ * @example
+ * const stats = yield* ChimeMetrics.snapshot // { pages, rooms, retries, throttles, currentRate, ... }
+ * @since 0.1.0
+ */
+export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>() {}
+
+/**
+ * The current snapshot of the provided stats service: cheap enough to poll for a progress line.
+ *
+ * @since 0.1.0
+ */
+export const snapshot: Effect.Effect<StreamStats, never, ChimeMetrics> = Effect.flatMap(
+  ChimeMetrics,
+  (metrics) => metrics.snapshot
+)
+
+/**
+ * Builds a stats service whose `currentRate` reads `rate`.
+ *
+ * @since 0.1.0
+ */
+export const make = (rate: Effect.Effect<number | undefined>): ChimeMetricsService => {
+  let pages = 0
+  let rooms = 0
+  let requests = 0
+  let retries = 0
+  let throttles = 0
+  let failures = 0
+  return {
+    snapshot: Effect.map(rate, (currentRate) => ({ pages, rooms, requests, retries, throttles, failures, currentRate })),
+    recordRequest: () => {
+      requests++
+    },
+    recordRetry: () => {
+      retries++
+    },
+    recordThrottle: () => {
+      throttles++
+    },
+    recordFailure: () => {
+      failures++
+    },
+    recordPage: (n) => {
+      pages++
+      rooms += n
+    }
+  }
+}
+
+/**
+ * A fresh stats service reading the rate of the provided limiter.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<ChimeMetrics, never, ChimeRateLimiter> = Layer.effect(
+  ChimeMetrics,
+  Effect.map(ChimeRateLimiter, (limiter) => make(limiter.currentRate))
+)

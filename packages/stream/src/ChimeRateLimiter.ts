@@ -1,0 +1,181 @@
+/**
+ * The client-side rate limiter every request passes through: one per layer, shared by every
+ * stream and every resilient single call built on that layer. Fixed (token bucket) or adaptive
+ * (AWS adaptive retry mode: multiplicative decrease on throttling, CUBIC recovery). Named
+ * `ChimeRateLimiter` so it does not clash with effect's own `RateLimiter` module.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Duration, Effect, Layer, Metric } from "effect"
+import { rateLimitGauge } from "./internal/metrics.js"
+import { AdaptiveState, awsParameters } from "./internal/adaptive.js"
+import { TokenBucket } from "./internal/tokenBucket.js"
+
+/**
+ * The shape of a rate limiter.
+ *
+ * @since 0.1.0
+ */
+export interface ChimeRateLimiterService {
+  /** Waits for a permit; call once before every request (every attempt). */
+  readonly acquire: Effect.Effect<void>
+  /** Feedback: the last response was a throttling error. */
+  readonly onThrottle: Effect.Effect<void>
+  /** Feedback: the last response was not throttled (success or any other error). */
+  readonly onSuccess: Effect.Effect<void>
+  /** Permits per second now in force; `undefined` while unlimited. */
+  readonly currentRate: Effect.Effect<number | undefined>
+}
+
+/**
+ * The rate limiter service tag.
+ *
+ * @example
+ * const rate = yield* Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, (limiter) => limiter.currentRate)
+ * @since 0.1.0
+ */
+export class ChimeRateLimiter extends Context.Tag("@chime-rooms/stream/ChimeRateLimiter")<
+  ChimeRateLimiter,
+  ChimeRateLimiterService
+>() {}
+
+/**
+ * Options of the fixed limiter.
+ *
+ * @since 0.1.0
+ */
+export interface FixedOptions {
+  /** Permits per second (> 0). */
+  readonly rate: number
+  /** Permits available at once after a quiet period (>= 1). Default 1. */
+  readonly burst?: number
+}
+
+/**
+ * Options of the adaptive limiter. Defaults are the AWS SDK's (`DefaultRateLimiter`).
+ *
+ * @since 0.1.0
+ */
+export interface AdaptiveOptions {
+  /** Start at this rate (requests/s) instead of unlimited. */
+  readonly initialRate?: number
+  /** Multiplicative decrease on a throttle. Default 0.7. */
+  readonly beta?: number
+  /** CUBIC scale constant: how fast the rate grows back. Default 0.4. */
+  readonly scaleConstant?: number
+  /** Weight of the newest half-second in the measured send rate. Default 0.8. */
+  readonly smooth?: number
+  /** The rate never falls below this (requests/s). Default 0.5. */
+  readonly minFillRate?: number
+}
+
+const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
+
+const sleepMillis = (millis: number): Effect.Effect<void> =>
+  millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void
+
+/**
+ * A limiter that never waits and ignores feedback.
+ *
+ * @since 0.1.0
+ */
+export const unlimited: ChimeRateLimiterService = {
+  acquire: Effect.void,
+  onThrottle: Effect.void,
+  onSuccess: Effect.void,
+  currentRate: Effect.succeed(undefined)
+}
+
+/**
+ * A token bucket on Effect's `Clock`: `burst` permits at once, then `rate` per second. N requests
+ * made together take exactly `(N − burst) / rate` seconds. Feedback is ignored: the rate is fixed.
+ *
+ * @since 0.1.0
+ */
+export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiterService> =>
+  Effect.sync(() => {
+    const rate = options.rate > 0 ? options.rate : 1
+    const bucket = new TokenBucket(rate, Math.max(1, options.burst ?? 1))
+    return {
+      acquire: Effect.flatMap(Clock.currentTimeMillis, (now) => sleepMillis(bucket.reserve(now))),
+      onThrottle: Effect.void,
+      onSuccess: Effect.void,
+      currentRate: Effect.succeed(rate)
+    }
+  }).pipe(Effect.tap(() => Metric.set(rateLimitGauge, options.rate)))
+
+/**
+ * The AWS SDKs' adaptive limiter on Effect's `Clock`: unlimited (or `initialRate`) until the
+ * first throttle; on each throttle the rate becomes `beta ×` the measured send rate; between
+ * throttles it grows along `C·(t − K)³ + Wmax` (CUBIC, `K = ∛(Wmax·(1−beta)/C)`), so it climbs
+ * quickly back to the last rate that was throttled, hovers there, then probes above it. It never
+ * exceeds twice the measured send rate.
+ *
+ * @since 0.1.0
+ */
+export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRateLimiterService> =>
+  Effect.map(nowSeconds, (now) => {
+    const state = new AdaptiveState(
+      {
+        beta: options?.beta ?? awsParameters.beta,
+        scaleConstant: options?.scaleConstant ?? awsParameters.scaleConstant,
+        smooth: options?.smooth ?? awsParameters.smooth,
+        minFillRate: options?.minFillRate ?? awsParameters.minFillRate,
+        minCapacity: awsParameters.minCapacity,
+        initialRate: options?.initialRate
+      },
+      now
+    )
+    const feedback = (throttled: boolean) =>
+      Effect.flatMap(nowSeconds, (t) => {
+        const before = state.rate
+        state.update(t, throttled)
+        const after = state.rate
+        return after === before ? Effect.void : Metric.set(rateLimitGauge, after ?? 0)
+      })
+    return {
+      acquire: Effect.suspend(() =>
+        state.enabled
+          ? Effect.flatMap(nowSeconds, (t) => sleepMillis(state.reserve(t) * 1000))
+          : Effect.void
+      ),
+      onThrottle: feedback(true),
+      onSuccess: feedback(false),
+      currentRate: Effect.sync(() => state.rate)
+    }
+  })
+
+/**
+ * A fixed-rate limiter layer (see {@link makeFixed}).
+ *
+ * @example
+ * ChimeRateLimiter.layerFixed({ rate: 50, burst: 5 })
+ * @since 0.1.0
+ */
+export const layerFixed = (options: FixedOptions): Layer.Layer<ChimeRateLimiter> =>
+  Layer.effect(ChimeRateLimiter, makeFixed(options))
+
+/**
+ * An adaptive limiter layer (see {@link makeAdaptive}); the default of `Resilience.layer`.
+ *
+ * @since 0.1.0
+ */
+export const layerAdaptive = (options?: AdaptiveOptions): Layer.Layer<ChimeRateLimiter> =>
+  Layer.effect(ChimeRateLimiter, makeAdaptive(options))
+
+/**
+ * A limiter layer that never waits.
+ *
+ * @since 0.1.0
+ */
+export const layerUnlimited: Layer.Layer<ChimeRateLimiter> = Layer.succeed(ChimeRateLimiter, unlimited)
+
+/**
+ * The current rate of the provided limiter (`undefined` while unlimited).
+ *
+ * @since 0.1.0
+ */
+export const currentRate: Effect.Effect<number | undefined, never, ChimeRateLimiter> = Effect.flatMap(
+  ChimeRateLimiter,
+  (limiter) => limiter.currentRate
+)

@@ -1,0 +1,191 @@
+/**
+ * Every room of an account as a `Stream`, page after page: each page is requested only when the
+ * consumer pulls (or up to `prefetch` pages ahead), goes through the shared rate limiter, is
+ * retried in place on a retryable failure (the stream never restarts), and arrives as one chunk.
+ *
+ * @since 0.1.0
+ */
+import type { ChimeError, ChimeRooms, ListRoomsRequest, Room } from "@chime-rooms/core"
+import { PaginationLoopError, withResumeToken } from "@chime-rooms/core"
+import { Chunk, Effect, Exit, Metric, Option, Queue, Stream } from "effect"
+import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
+import { type Env, env, fetchPage } from "./internal/resilient.js"
+import { pagesTotal, roomsTotal } from "./internal/metrics.js"
+import * as Resilience from "./Resilience.js"
+import type { RetryBudget } from "./RetryBudget.js"
+import type { RetryPolicy } from "./RetryPolicy.js"
+
+/**
+ * One page of rooms.
+ *
+ * @since 0.1.0
+ */
+export interface RoomsPage {
+  readonly rooms: ReadonlyArray<Room>
+  /** `x-amzn-RequestId` of the response that carried the page. */
+  readonly requestId?: string
+  /** The token to resume the listing *after* this page; absent on the last page. */
+  readonly nextToken?: string
+  /** 1 for the first page of this stream. */
+  readonly pageNumber: number
+  /** How many requests this page took (1 when it needed no retry). */
+  readonly attempts: number
+}
+
+/**
+ * Options of {@link pages} and {@link rooms}.
+ *
+ * @since 0.1.0
+ */
+export interface StreamOptions {
+  /**
+   * Pages requested ahead of the consumer. Default 0: strict backpressure, a page is requested
+   * only when the consumer pulls. With N, at most N pages are requested beyond those consumed.
+   */
+  readonly prefetch?: number
+  /** Stop (successfully) after this many pages. */
+  readonly maxPages?: number
+  /** The retry policy; default `RetryPolicy.defaultPolicy`. */
+  readonly retry?: RetryPolicy
+}
+
+/**
+ * What the streams require: a `ChimeRooms` and the shared services of `ChimeRoomsStream.layer`
+ * (`ChimeMetrics`, when also provided, is recorded into).
+ *
+ * @since 0.1.0
+ */
+export type StreamRequirements = ChimeRooms | ChimeRateLimiter | RetryBudget
+
+const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
+  if (token !== undefined) return { ...request, NextToken: token }
+  if (request.NextToken === undefined) return request
+  const { NextToken: _, ...rest } = request
+  return rest
+}
+
+/** One pull per page; the state lives in the closure, fresh for every run of the stream. */
+const makePull = (
+  e: Env,
+  request: ListRoomsRequest,
+  maxPages: number | undefined
+): Effect.Effect<RoomsPage, Option.Option<ChimeError>> => {
+  const start = request.NextToken === "" ? undefined : request.NextToken
+  const seen = new Set<string>()
+  if (start !== undefined) seen.add(start)
+  let token = start
+  let pageNumber = 0
+  let finished = false
+  let loop: PaginationLoopError | undefined
+  const done = Effect.fail(Option.none())
+  return Effect.suspend(() => {
+    if (loop !== undefined) return Effect.fail(Option.some(loop))
+    if (finished || (maxPages !== undefined && pageNumber >= maxPages)) return done
+    const requested = token
+    return fetchPage(e, requestFor(request, requested)).pipe(
+      Effect.withSpan("ChimeRoomsStream.page", {
+        attributes: { "chime.account": request.AccountId, "chime.page": pageNumber + 1 }
+      }),
+      Effect.mapError((error) => Option.some<ChimeError>(withResumeToken(error, requested))),
+      Effect.flatMap(({ attempts, output }) => {
+        pageNumber++
+        const next = output.NextToken
+        const requestId = output.$metadata.requestId
+        if (next === undefined) finished = true
+        else if (seen.has(next)) {
+          loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
+        } else {
+          seen.add(next)
+          token = next
+        }
+        const rooms = output.Rooms
+        e.metrics?.recordPage(rooms.length)
+        const page: RoomsPage = {
+          rooms,
+          pageNumber,
+          attempts,
+          ...(requestId === undefined ? {} : { requestId }),
+          ...(next === undefined ? {} : { nextToken: next })
+        }
+        return Metric.increment(pagesTotal).pipe(
+          Effect.zipRight(Metric.incrementBy(roomsTotal, rooms.length)),
+          Effect.as(page)
+        )
+      })
+    )
+  })
+}
+
+/**
+ * Runs `pull` in a background fiber at most `n` pages ahead of the consumer: a permit is taken
+ * before each request and given back when the consumer takes the page.
+ */
+const prefetched = (
+  pull: Effect.Effect<RoomsPage, Option.Option<ChimeError>>,
+  n: number
+): Stream.Stream<RoomsPage, ChimeError> =>
+  Stream.unwrapScoped(
+    Effect.gen(function*() {
+      const permits = yield* Effect.makeSemaphore(n)
+      const queue = yield* Queue.unbounded<Exit.Exit<RoomsPage, Option.Option<ChimeError>>>()
+      const producer: Effect.Effect<void> = permits.take(1).pipe(
+        Effect.zipRight(Effect.exit(pull)),
+        Effect.flatMap((exit) => Effect.zipRight(Queue.offer(queue, exit), Exit.isSuccess(exit) ? producer : Effect.void))
+      )
+      yield* Effect.forkScoped(producer)
+      return Stream.repeatEffectOption(
+        Queue.take(queue).pipe(Effect.flatMap((exit) => Effect.zipLeft(exit, permits.release(1))))
+      )
+    })
+  )
+
+/**
+ * The pages of a listing, from `request.NextToken` (or the start) to the last page.
+ *
+ * Fails with the `ChimeError` of a page that failed for good — carrying `resumeToken`, the token
+ * to pass as `NextToken` to resume exactly there (absent when the first page failed) — or with
+ * `PaginationLoopError` when the service repeats a `NextToken` (after emitting the page that
+ * repeated it).
+ *
+ * @example
+ * ChimeRoomsStream.pages({ AccountId: "acc-1", MaxResults: 50 }).pipe(
+ *   Stream.runForEach((page) => Console.log(page.pageNumber, page.rooms.length, page.nextToken))
+ * )
+ * @since 0.1.0
+ */
+export const pages = (
+  request: ListRoomsRequest,
+  options?: StreamOptions
+): Stream.Stream<RoomsPage, ChimeError, StreamRequirements> =>
+  Stream.unwrap(
+    Effect.map(env(options?.retry), (e) => {
+      const prefetch = options?.prefetch ?? 0
+      return Stream.suspend(() => {
+        const pull = makePull(e, request, options?.maxPages)
+        return prefetch > 0 ? prefetched(pull, prefetch) : Stream.repeatEffectOption(pull)
+      })
+    })
+  )
+
+/**
+ * The rooms of a listing, each page emitted as one chunk. See {@link pages} for failures.
+ *
+ * @example
+ * const all = yield* ChimeRoomsStream.rooms({ AccountId: "acc-1" }).pipe(Stream.runCollect)
+ * @since 0.1.0
+ */
+export const rooms = (
+  request: ListRoomsRequest,
+  options?: StreamOptions
+): Stream.Stream<Room, ChimeError, StreamRequirements> =>
+  Stream.mapConcatChunk(pages(request, options), (page) => Chunk.unsafeFromArray(page.rooms))
+
+/**
+ * The shared services the streams need besides `ChimeRooms` (adaptive limiter, retry budget,
+ * stats); the same as `Resilience.layer`.
+ *
+ * @example
+ * ChimeRoomsStream.rooms(request).pipe(Stream.runCount, Effect.provide(ChimeRoomsStream.layer()), Effect.provide(HttpChimeRooms.layer))
+ * @since 0.1.0
+ */
+export const layer = Resilience.layer

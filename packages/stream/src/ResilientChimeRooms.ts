@@ -1,0 +1,66 @@
+/**
+ * Single-page calls with the same resilience as the streams: a `ChimeRooms` decorator whose
+ * `listRooms` passes through the layer's rate limiter, the retry policy and the retry budget.
+ *
+ * @since 0.1.0
+ */
+import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import { ChimeRooms } from "@chime-rooms/core"
+import { Effect, Layer } from "effect"
+import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
+import { decorate, env, fetchPage } from "./internal/resilient.js"
+import type { RetryBudget } from "./RetryBudget.js"
+import type { RetryPolicy } from "./RetryPolicy.js"
+
+/**
+ * Options of {@link layer} and {@link listRooms}.
+ *
+ * @since 0.1.0
+ */
+export interface ResilientOptions {
+  /** The retry policy; default `RetryPolicy.defaultPolicy`. */
+  readonly retry?: RetryPolicy
+}
+
+/**
+ * One page through the limiter, retry policy and budget, with the number of attempts it took.
+ *
+ * @example
+ * const { output, attempts } = yield* ResilientChimeRooms.listRooms({ AccountId: "acc-1" })
+ * @since 0.1.0
+ */
+export const listRooms = (
+  request: ListRoomsRequest,
+  options?: ResilientOptions
+): Effect.Effect<
+  { readonly output: ListRoomsOutput; readonly attempts: number },
+  ChimeError,
+  ChimeRooms | ChimeRateLimiter | RetryBudget
+> =>
+  Effect.flatMap(env(options?.retry), (e) => fetchPage(e, request)).pipe(
+    Effect.withSpan("ChimeRooms.listRooms", { attributes: { "chime.account": request.AccountId } })
+  )
+
+/**
+ * Replaces the provided `ChimeRooms` with one whose every call waits for the limiter and is
+ * retried by the policy within the budget. Streams built over it recognise it and use the
+ * service underneath, so a page is never retried twice over.
+ *
+ * @example
+ * const Live = ResilientChimeRooms.layer().pipe(
+ *   Layer.provide(HttpChimeRooms.layer),
+ *   Layer.provideMerge(Resilience.layer())
+ * )
+ * @since 0.1.0
+ */
+export const layer = (
+  options?: ResilientOptions
+): Layer.Layer<ChimeRooms, never, ChimeRooms | ChimeRateLimiter | RetryBudget> =>
+  Layer.effect(
+    ChimeRooms,
+    Effect.map(env(options?.retry), (e) =>
+      decorate(e.service, (request) =>
+        Effect.map(fetchPage(e, request), (fetched) => fetched.output).pipe(
+          Effect.withSpan("ChimeRooms.listRooms", { attributes: { "chime.account": request.AccountId } })
+        )))
+  )

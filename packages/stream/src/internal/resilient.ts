@@ -1,0 +1,152 @@
+/**
+ * One page through the rate limiter, the retry policy and the budget. Shared by the streams and
+ * by `ResilientChimeRooms`; the environment is resolved once per stream (or layer), so the per-page
+ * path is a few closures and no lookups.
+ */
+import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import { ChimeRooms, isThrottlingError, retryAfterOf } from "@chime-rooms/core"
+import { Clock, Duration, Effect, Metric, Option, ScheduleDecision, ScheduleIntervals } from "effect"
+import type { ChimeMetricsService } from "../ChimeMetrics.js"
+import { ChimeMetrics } from "../ChimeMetrics.js"
+import { ChimeRateLimiter, type ChimeRateLimiterService } from "../ChimeRateLimiter.js"
+import { RetryBudget, type RetryBudgetService } from "../RetryBudget.js"
+import type { RetryPolicy } from "../RetryPolicy.js"
+import { defaultPolicy, defaults } from "../RetryPolicy.js"
+import { requestsTotal, retriesTotal, throttlesTotal } from "./metrics.js"
+
+/** Marks a `ChimeRooms` that already retries and limits, and holds the one it decorates. */
+export const UnderlyingTypeId: unique symbol = Symbol.for("@chime-rooms/stream/ResilientChimeRooms/underlying")
+
+interface Decorated extends ChimeRoomsService {
+  readonly [UnderlyingTypeId]: ChimeRoomsService
+}
+
+/** The undecorated service, so a stream over a resilient layer does not retry twice. */
+export const undecorated = (service: ChimeRoomsService): ChimeRoomsService =>
+  UnderlyingTypeId in service ? (service as Decorated)[UnderlyingTypeId] : service
+
+export const decorate = (underlying: ChimeRoomsService, listRooms: ChimeRoomsService["listRooms"]): ChimeRoomsService => {
+  const decorated: Decorated = { listRooms, [UnderlyingTypeId]: underlying }
+  return decorated
+}
+
+export interface Env {
+  readonly service: ChimeRoomsService
+  readonly limiter: ChimeRateLimiterService
+  readonly budget: RetryBudgetService
+  readonly metrics: ChimeMetricsService | undefined
+  readonly policy: RetryPolicy
+  readonly retryAfterCapMillis: number
+}
+
+/** Reads the services a resilient call needs. */
+export const env = (
+  policy: RetryPolicy | undefined
+): Effect.Effect<Env, never, ChimeRooms | ChimeRateLimiter | RetryBudget> =>
+  Effect.all([ChimeRooms, ChimeRateLimiter, RetryBudget, Effect.serviceOption(ChimeMetrics)]).pipe(
+    Effect.map(([service, limiter, budget, metrics]) => makeEnv(undecorated(service), limiter, budget, Option.getOrUndefined(metrics), policy))
+  )
+
+export const makeEnv = (
+  service: ChimeRoomsService,
+  limiter: ChimeRateLimiterService,
+  budget: RetryBudgetService,
+  metrics: ChimeMetricsService | undefined,
+  policy: RetryPolicy | undefined
+): Env => {
+  const p = policy ?? defaultPolicy
+  return {
+    service,
+    limiter,
+    budget,
+    metrics,
+    policy: p,
+    retryAfterCapMillis: Duration.toMillis(p.retryAfterCap ?? defaults.retryAfterCap)
+  }
+}
+
+/** A page and how many attempts it took. */
+export interface Fetched {
+  readonly output: ListRoomsOutput
+  readonly attempts: number
+}
+
+const requestIdOf = (error: ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
+
+const attempt = (env: Env, request: ListRoomsRequest, n: number): Effect.Effect<ListRoomsOutput, ChimeError> =>
+  env.limiter.acquire.pipe(
+    Effect.zipRight(Effect.suspend(() => {
+      env.metrics?.recordRequest()
+      return Metric.increment(requestsTotal)
+    })),
+    Effect.zipRight(env.service.listRooms(request)),
+    Effect.tapBoth({
+      onSuccess: (output) =>
+        output.$metadata.requestId === undefined
+          ? Effect.void
+          : Effect.annotateCurrentSpan("chime.request_id", output.$metadata.requestId),
+      onFailure: (error) => {
+        const id = requestIdOf(error)
+        return Effect.annotateCurrentSpan({ "chime.error": error._tag, ...(id === undefined ? {} : { "chime.request_id": id }) })
+      }
+    }),
+    Effect.withSpan("ChimeRooms.listRooms.attempt", {
+      attributes: { "chime.attempt": n, "chime.account": request.AccountId }
+    })
+  )
+
+/**
+ * Fetches one page: waits for a permit, sends, and on a failure the policy accepts waits
+ * `max(backoff, min(Retry-After, cap))` — if the budget pays — and sends the same request again.
+ */
+export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fetched, ChimeError> => {
+  const loop = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
+    Effect.matchEffect(attempt(env, request, n), {
+      onSuccess: (output) =>
+        env.limiter.onSuccess.pipe(
+          Effect.zipRight(env.budget.release(lastCost)),
+          Effect.as({ output, attempts: n })
+        ),
+      onFailure: (error) => {
+        const throttled = isThrottlingError(error)
+        const feedback = throttled
+          ? Effect.zipRight(env.limiter.onThrottle, Effect.suspend(() => {
+            env.metrics?.recordThrottle()
+            return Metric.increment(throttlesTotal)
+          }))
+          : env.limiter.onSuccess
+        return Effect.zipRight(feedback, retryOrFail(n, state, error))
+      }
+    })
+
+  const giveUp = (error: ChimeError): Effect.Effect<never, ChimeError> =>
+    Effect.suspend(() => {
+      env.metrics?.recordFailure()
+      return Effect.fail(error)
+    })
+
+  const retryOrFail = (n: number, state: unknown, error: ChimeError): Effect.Effect<Fetched, ChimeError> => {
+    if (!env.policy.while(error)) return giveUp(error)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(env.policy.schedule.step(now, error, state), ([next, _out, decision]) => {
+        if (ScheduleDecision.isDone(decision)) return giveUp(error)
+        const backoff = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
+        const retryAfter = Option.match(retryAfterOf(error), {
+          onNone: () => 0,
+          onSome: (d) => Math.min(Duration.toMillis(d), env.retryAfterCapMillis)
+        })
+        const delay = Math.max(backoff, retryAfter)
+        return Effect.flatMap(env.budget.acquire(error), (cost) => {
+          if (cost === undefined) return giveUp(error)
+          env.metrics?.recordRetry()
+          return Metric.increment(retriesTotal).pipe(
+            Effect.zipRight(delay > 0 ? Effect.sleep(Duration.millis(delay)) : Effect.void),
+            Effect.zipRight(Effect.suspend(() => loop(n + 1, next, cost)))
+          )
+        })
+      })
+    )
+  }
+
+  return loop(1, env.policy.schedule.initial, undefined)
+}

@@ -1,0 +1,345 @@
+import type { ChimeError } from "@chime-rooms/core"
+import { NotFoundException, PaginationLoopError, ServiceUnavailableException, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Random, Stream, TestClock } from "effect"
+import { makeFake, tokenAt } from "./fake.js"
+
+const request = { AccountId: "acc-1", MaxResults: 10 } as const
+
+const unavailable = (requestId: string) =>
+  new ServiceUnavailableException({ message: "down", status: 503, requestId })
+
+const env = (fake: ReturnType<typeof makeFake>) =>
+  Layer.mergeAll(fake.layer, Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))
+
+describe("ChimeRoomsStream", () => {
+  it.effect("emits every room once, in service order, one chunk per page", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 95, pageSize: 10 })
+      const chunks = yield* ChimeRoomsStream.rooms(request).pipe(
+        Stream.chunks,
+        Stream.runCollect,
+        Effect.provide(env(fake))
+      )
+      assert.deepStrictEqual(Chunk.toReadonlyArray(chunks).map(Chunk.size), [10, 10, 10, 10, 10, 10, 10, 10, 10, 5])
+      assert.deepStrictEqual(Chunk.toReadonlyArray(Chunk.flatten(chunks)), fake.all)
+      assert.strictEqual(fake.calls.length, 10)
+    }))
+
+  it.effect("pages carry request id, resume token, page number and attempts", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 25, pageSize: 10 })
+      const pages = yield* ChimeRoomsStream.pages(request).pipe(Stream.runCollect, Effect.provide(env(fake)))
+      assert.deepStrictEqual(
+        Chunk.toReadonlyArray(pages).map(({ rooms, ...rest }) => ({ ...rest, n: rooms.length })),
+        [
+          { requestId: "req-1", nextToken: tokenAt(10), pageNumber: 1, attempts: 1, n: 10 },
+          { requestId: "req-2", nextToken: tokenAt(20), pageNumber: 2, attempts: 1, n: 10 },
+          { requestId: "req-3", pageNumber: 3, attempts: 1, n: 5 }
+        ]
+      )
+    }))
+
+  it.effect("resumes from request.NextToken", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 35, pageSize: 10 })
+      const rooms = yield* ChimeRoomsStream.rooms({ ...request, NextToken: tokenAt(20) }).pipe(
+        Stream.runCollect,
+        Effect.provide(env(fake))
+      )
+      assert.deepStrictEqual(Chunk.toReadonlyArray(rooms), fake.all.slice(20))
+      assert.deepStrictEqual(fake.calls.map((c) => c.token), [tokenAt(20), tokenAt(30)])
+    }))
+
+  it.effect("an empty account is an empty stream after one request", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 0, pageSize: 10 })
+      const n = yield* ChimeRoomsStream.rooms(request).pipe(Stream.runCount, Effect.provide(env(fake)))
+      assert.strictEqual(n, 0)
+      assert.strictEqual(fake.calls.length, 1)
+    }))
+
+  it.effect("backpressure: page n is requested only when the consumer pulls it", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 100, pageSize: 10 })
+      yield* Effect.scoped(Effect.gen(function*() {
+        const pull = yield* Stream.toPull(ChimeRoomsStream.rooms(request))
+        assert.strictEqual(fake.calls.length, 0)
+        for (let n = 1; n <= 4; n++) {
+          const chunk = yield* pull
+          assert.strictEqual(Chunk.size(chunk), 10)
+          // Let any background work run: nothing should have been requested ahead.
+          yield* TestClock.adjust("10 seconds")
+          assert.strictEqual(fake.calls.length, n)
+        }
+      })).pipe(Effect.provide(env(fake)))
+      assert.strictEqual(fake.calls.length, 4)
+    }))
+
+  it.effect("take stops requesting", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 100, pageSize: 10 })
+      const rooms = yield* ChimeRoomsStream.rooms(request).pipe(Stream.take(15), Stream.runCollect, Effect.provide(env(fake)))
+      assert.strictEqual(Chunk.size(rooms), 15)
+      assert.strictEqual(fake.calls.length, 2)
+    }))
+
+  for (const prefetch of [1, 3]) {
+    it.effect(`prefetch ${prefetch}: at most ${prefetch} pages requested beyond those consumed`, () =>
+      Effect.gen(function*() {
+        const fake = makeFake({ rooms: 200, pageSize: 10, latency: "100 millis" })
+        yield* Effect.scoped(Effect.gen(function*() {
+          const pull = yield* Stream.toPull(ChimeRoomsStream.pages(request, { prefetch }))
+          yield* TestClock.adjust("10 seconds")
+          assert.strictEqual(fake.calls.length, 0, "nothing is requested before the first pull")
+          for (let n = 1; n <= 3; n++) {
+            const fiber = yield* Effect.fork(pull)
+            yield* TestClock.adjust("10 seconds")
+            const chunk = yield* Fiber.join(fiber)
+            assert.strictEqual(Chunk.unsafeHead(chunk).pageNumber, n)
+            yield* TestClock.adjust("10 seconds")
+            assert.strictEqual(fake.calls.length, n + prefetch, `after pull ${n}`)
+          }
+        })).pipe(Effect.provide(env(fake)))
+      }))
+  }
+
+  it.effect("prefetch overlaps requests with consumption and keeps order", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 95, pageSize: 10, latency: "100 millis" })
+      const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
+        Stream.tap(() => Effect.sleep("10 millis")),
+        Stream.runCollect,
+        Effect.provide(env(fake)),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1 hour")
+      const rooms = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(rooms), fake.all)
+    }))
+
+  it.effect("prefetch surfaces a failure after the pages before it", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({
+        rooms: 50,
+        pageSize: 10,
+        fault: (_, token) => token === tokenAt(30) ? new NotFoundException({ message: "gone", status: 404 }) : undefined
+      })
+      const result = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
+        Stream.runFoldEffect(0, (n) => Effect.succeed(n + 1)),
+        Effect.either,
+        Effect.provide(env(fake))
+      )
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) assert.strictEqual(result.left.resumeToken, tokenAt(30))
+    }))
+
+  it.effect("maxPages stops after that many pages", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 100, pageSize: 10 })
+      const pages = yield* ChimeRoomsStream.pages(request, { maxPages: 3 }).pipe(Stream.runCollect, Effect.provide(env(fake)))
+      assert.strictEqual(Chunk.size(pages), 3)
+      assert.strictEqual(fake.calls.length, 3)
+      assert.strictEqual(Chunk.unsafeLast(pages).nextToken, tokenAt(30))
+    }))
+
+  it.effect("a repeated NextToken fails with PaginationLoopError instead of looping", () =>
+    Effect.gen(function*() {
+      // Page 3 (offset 20) points back to offset 10.
+      const fake = makeFake({ rooms: 100, pageSize: 10, nextToken: (offset, natural) => offset === 20 ? tokenAt(10) : natural })
+      const emitted: Array<number> = []
+      const result = yield* ChimeRoomsStream.pages(request).pipe(
+        Stream.runForEach((page) => Effect.sync(() => emitted.push(page.pageNumber))),
+        Effect.either,
+        Effect.provide(env(fake))
+      )
+      assert.deepStrictEqual(emitted, [1, 2, 3])
+      assert.strictEqual(fake.calls.length, 3)
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.instanceOf(result.left, PaginationLoopError)
+        assert.strictEqual((result.left as PaginationLoopError).pages, 3)
+        assert.strictEqual(result.left.requestId, "req-3")
+      }
+    }))
+
+  it.effect("a token equal to the starting NextToken is a loop too", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 100, pageSize: 10, nextToken: () => tokenAt(50) })
+      const result = yield* ChimeRoomsStream.pages({ ...request, NextToken: tokenAt(50) }).pipe(
+        Stream.runDrain,
+        Effect.either,
+        Effect.provide(env(fake))
+      )
+      assert.isTrue(Either.isLeft(result) && result.left._tag === "PaginationLoopError")
+      assert.strictEqual(fake.calls.length, 1)
+    }))
+
+  it.effect("a failed page is retried in place: the stream never restarts", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({
+        rooms: 50,
+        pageSize: 10,
+        fault: (call) => (call === 3 || call === 4 ? unavailable(`req-${call}`) : undefined)
+      })
+      const fiber = yield* ChimeRoomsStream.pages(request).pipe(Stream.runCollect, Effect.provide(env(fake)), Effect.fork)
+      yield* TestClock.adjust("1 minute")
+      const pages = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      assert.deepStrictEqual(pages.flatMap((p) => p.rooms), fake.all)
+      assert.deepStrictEqual(pages.map((p) => p.attempts), [1, 1, 3, 1, 1])
+      assert.deepStrictEqual(fake.calls.map((c) => c.token), [
+        undefined,
+        tokenAt(10),
+        tokenAt(20),
+        tokenAt(20),
+        tokenAt(20),
+        tokenAt(30),
+        tokenAt(40)
+      ])
+    }))
+
+  it.effect("a page that fails for good carries the token to resume from; resuming yields the rest", () =>
+    Effect.gen(function*() {
+      let broken = true
+      const fake = makeFake({
+        rooms: 50,
+        pageSize: 10,
+        fault: (_, token) => (broken && token === tokenAt(30) ? unavailable("req-x") : undefined)
+      })
+      const seen: Array<string> = []
+      const fiber = yield* ChimeRoomsStream.rooms(request).pipe(
+        Stream.runForEach((room) => Effect.sync(() => seen.push(room.RoomId!))),
+        Effect.either,
+        Effect.provide(env(fake)),
+        Effect.fork
+      )
+      yield* TestClock.adjust("10 minutes")
+      const result = yield* Fiber.join(fiber)
+      assert.isTrue(Either.isLeft(result))
+      const error = (result as Either.Left<ChimeError, void>).left
+      assert.strictEqual(error._tag, "ServiceUnavailableException")
+      assert.strictEqual(error.resumeToken, tokenAt(30))
+      // 1 + 4 retries (default 5 attempts) of the failing page.
+      assert.strictEqual(fake.calls.filter((c) => c.token === tokenAt(30)).length, RetryPolicy.defaults.maxAttempts)
+      broken = false
+      const rest = yield* ChimeRoomsStream.rooms({ ...request, NextToken: error.resumeToken! }).pipe(
+        Stream.runCollect,
+        Effect.provide(env(fake))
+      )
+      assert.deepStrictEqual([...seen, ...Chunk.toReadonlyArray(rest).map((r) => r.RoomId!)], fake.all.map((r) => r.RoomId!))
+    }))
+
+  it.effect("a first page that fails for good has no resume token", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 50, pageSize: 10, fault: () => new NotFoundException({ message: "no", status: 404 }) })
+      const error = yield* ChimeRoomsStream.rooms(request).pipe(Stream.runDrain, Effect.flip, Effect.provide(env(fake)))
+      assert.strictEqual(error._tag, "NotFoundException")
+      assert.isUndefined(error.resumeToken)
+      assert.isFalse("resumeToken" in error)
+      assert.strictEqual(fake.calls.length, 1, "404 is not retried")
+    }))
+
+  for (const prefetch of [0, 2]) {
+    it.effect(`interrupting the consumer interrupts the request in flight (prefetch ${prefetch})`, () =>
+      Effect.gen(function*() {
+        const started = yield* Deferred.make<void>()
+        const interrupted = yield* Deferred.make<void>()
+        const fake = makeFake({
+          rooms: 100,
+          pageSize: 10,
+          hang: (call) =>
+            call === 3
+              ? Deferred.succeed(started, undefined).pipe(
+                Effect.zipRight(Effect.never),
+                Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+              )
+              : undefined
+        })
+        const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch }).pipe(
+          Stream.runDrain,
+          Effect.provide(env(fake)),
+          Effect.fork
+        )
+        yield* Deferred.await(started)
+        yield* Fiber.interrupt(fiber)
+        assert.isTrue(yield* Deferred.isDone(interrupted))
+        const exit = yield* Fiber.await(fiber)
+        assert.isTrue(Exit.isInterrupted(exit))
+      }))
+  }
+
+  it.effect("interruption during a backoff sleep stops the retries", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 10, pageSize: 10, fault: (call) => unavailable(`req-${call}`) })
+      const fiber = yield* ChimeRoomsStream.rooms(request).pipe(Stream.runDrain, Effect.provide(env(fake)), Effect.fork)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.interrupt(fiber)
+      const before = fake.calls.length
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(fake.calls.length, before)
+    }))
+
+  it.effect("a stream can be run twice (state is per run)", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 30, pageSize: 10 })
+      const stream = ChimeRoomsStream.rooms(request)
+      const a = yield* Stream.runCount(stream).pipe(Effect.provide(env(fake)))
+      const b = yield* Stream.runCount(stream).pipe(Effect.provide(env(fake)))
+      assert.deepStrictEqual([a, b], [30, 30])
+    }))
+
+  it.effect("stats: pages, rooms, requests, retries, throttles", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({
+        rooms: 45,
+        pageSize: 10,
+        fault: (call) =>
+          call === 2
+            ? unavailable("r")
+            : call === 4
+            ? new ThrottledClientException({ message: "slow down", status: 429, code: "Throttled" })
+            : undefined
+      })
+      const stats = yield* Effect.gen(function*() {
+        const fiber = yield* ChimeRoomsStream.rooms(request).pipe(Stream.runDrain, Effect.fork)
+        yield* TestClock.adjust("1 minute")
+        yield* Fiber.join(fiber)
+        return yield* ChimeMetrics.snapshot
+      }).pipe(Effect.provide(Layer.mergeAll(fake.layer, Resilience.layer())))
+      assert.strictEqual(stats.pages, 5)
+      assert.strictEqual(stats.rooms, 45)
+      assert.strictEqual(stats.requests, 7)
+      assert.strictEqual(stats.retries, 2)
+      assert.strictEqual(stats.throttles, 1)
+      assert.strictEqual(stats.failures, 0)
+      assert.isNumber(stats.currentRate, "the adaptive limiter engaged after the throttle")
+    }))
+
+  it.effect("jitter comes from Effect's Random: a fixed Random gives fixed delays", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 20, pageSize: 10, fault: (call) => (call <= 3 ? unavailable("r") : undefined) })
+      const fiber = yield* ChimeRoomsStream.rooms(request).pipe(
+        Stream.runDrain,
+        Effect.provide(env(fake)),
+        Effect.withRandom(Random.fixed([0.5])),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+      // 0.5 × 100, 0.5 × 200, 0.5 × 400 ms.
+      assert.deepStrictEqual(fake.calls.map((c) => c.at), [0, 50, 150, 350, 350])
+    }))
+
+  it.effect("with prefetch, a failure is the plain ChimeError with its resume token", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 20, pageSize: 10, fault: () => new NotFoundException({ message: "no", status: 404 }) })
+      const error = yield* ChimeRoomsStream.rooms(request, { prefetch: 1 }).pipe(
+        Stream.runDrain,
+        Effect.flip,
+        Effect.provide(env(fake))
+      )
+      assert.instanceOf(error, NotFoundException)
+      assert.isUndefined(error.resumeToken)
+    }))
+})

@@ -1,0 +1,61 @@
+/**
+ * A small hand-written `ChimeRooms` for unit tests: numbered rooms, fixed page size, tokens that
+ * encode the offset, a per-call fault function and a call log. Time (latency) runs on Effect's
+ * `Clock`, so `TestClock` drives it.
+ */
+import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest, Room } from "@chime-rooms/core"
+import { ChimeRooms } from "@chime-rooms/core"
+import { Clock, Duration, Effect, Layer } from "effect"
+
+export interface FakeCall {
+  readonly call: number
+  readonly token: string | undefined
+  readonly at: number
+}
+
+export interface FakeOptions {
+  readonly rooms: number
+  readonly pageSize: number
+  /** The failure of call `call` (1-based) asking for `token`, if any. */
+  readonly fault?: (call: number, token: string | undefined) => ChimeError | undefined
+  /** Simulated latency of every call. */
+  readonly latency?: Duration.DurationInput
+  /** Replace the NextToken a page returns (to build loops). */
+  readonly nextToken?: (offset: number, natural: string | undefined) => string | undefined
+  /** Runs instead of answering (e.g. `Effect.never` to test interruption). */
+  readonly hang?: (call: number) => Effect.Effect<void> | undefined
+}
+
+export const roomsOf = (n: number): ReadonlyArray<Room> =>
+  Array.from({ length: n }, (_, i) => ({ RoomId: `room-${String(i).padStart(5, "0")}`, AccountId: "acc-1", Name: `secret-${i}` }))
+
+export const tokenAt = (offset: number): string => `tok-${offset}`
+
+export const makeFake = (options: FakeOptions) => {
+  const all = roomsOf(options.rooms)
+  const calls: Array<FakeCall> = []
+  const service: ChimeRoomsService = {
+    listRooms: (request: ListRoomsRequest) =>
+      Effect.gen(function*() {
+        const call = calls.length + 1
+        calls.push({ call, token: request.NextToken, at: yield* Clock.currentTimeMillis })
+        if (options.latency !== undefined) yield* Effect.sleep(Duration.decode(options.latency))
+        const hang = options.hang?.(call)
+        if (hang !== undefined) yield* hang
+        const fault = options.fault?.(call, request.NextToken)
+        if (fault !== undefined) return yield* Effect.fail(fault)
+        const offset = request.NextToken === undefined ? 0 : Number(request.NextToken.slice(4))
+        const size = request.MaxResults ?? options.pageSize
+        const end = Math.min(all.length, offset + size)
+        const natural = end < all.length ? tokenAt(end) : undefined
+        const next = options.nextToken === undefined ? natural : options.nextToken(offset, natural)
+        const output: ListRoomsOutput = {
+          Rooms: all.slice(offset, end),
+          ...(next === undefined ? {} : { NextToken: next }),
+          $metadata: { requestId: `req-${call}`, httpStatusCode: 200 }
+        }
+        return output
+      })
+  }
+  return { all, calls, service, layer: Layer.succeed(ChimeRooms, service) }
+}
