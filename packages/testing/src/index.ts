@@ -7,3 +7,4 @@
 export * from "./Dataset.js"
 export * from "./FaultScript.js"
 export * from "./SigV4Verifier.js"
+export * from "./Emulator.js"

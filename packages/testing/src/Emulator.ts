@@ -1,0 +1,234 @@
+/**
+ * A local Amazon Chime `ListRooms` endpoint: a real HTTP server on 127.0.0.1 that speaks the
+ * service's wire format, verifies SigV4 on every request, and injects faults from a
+ * {@link FaultScript} (the same scripts as the in-memory layer) plus wire faults and a rate limit.
+ *
+ * ## Wire behaviour
+ *
+ * - `GET /accounts/{AccountId}/rooms?max-results=&member-id=&next-token=`; `AccountId` is one
+ *   percent-decoded path segment. Anything else: 404 `UnknownOperationException`.
+ * - 200: `{"NextToken":"...","Rooms":[...]}`; `NextToken` is left out on the last page.
+ * - Chime's errors: `x-amzn-ErrorType: <Name>`, body `{"Code":"<Chime code>","Message":"..."}` with
+ *   Chime's codes (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Throttled`,
+ *   `ServiceFailure`, `ServiceUnavailable`). `max-results` outside 1..99: 400 `BadRequestException`;
+ *   unknown account: 404 `NotFoundException`; a forged, stale or foreign `next-token`: 400.
+ * - Signature failures come from AWS's front end, not from Chime: HTTP 403 with
+ *   `x-amzn-ErrorType` `MissingAuthenticationTokenException`, `IncompleteSignatureException`,
+ *   `UnrecognizedClientException` (unknown key, bad session token) or `InvalidSignatureException`
+ *   (mismatch, "Signature expired", wrong scope), and a body `{"message":"..."}` as AWS sends them.
+ * - Every response carries `x-amzn-RequestId` (a UUID) and a `Date` from the emulator's clock
+ *   (shifted by `clockOffset`), except the `Html502` fault's page, which models a proxy.
+ * - `Retry-After` (whole seconds) on the rate limiter's 429s, and on scripted 429/503 faults that
+ *   name a retry-after.
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Context, Duration, Effect, Layer, Redacted, Schema, type Scope } from "effect"
+import { Dataset } from "./Dataset.js"
+import type { FaultScript } from "./FaultScript.js"
+import { makePagingState } from "./internal/paging.js"
+import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./internal/rateLimit.js"
+import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
+import { SigV4Verifier } from "./SigV4Verifier.js"
+
+export type { ReceivedOutcome, ReceivedRequest } from "./internal/server.js"
+
+/**
+ * A key pair the emulator accepts. With `sessionToken`, requests must carry it in
+ * `x-amz-security-token` (temporary credentials); without, they must carry none.
+ *
+ * @since 0.1.0
+ */
+export interface EmulatorCredentials {
+  readonly accessKeyId: string
+  readonly secretAccessKey: Redacted.Redacted<string>
+  readonly sessionToken?: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * How to start an emulator. Every field is optional.
+ *
+ * @since 0.1.0
+ */
+export interface EmulatorOptions {
+  /** The rooms served. Default `Dataset.generate()` (one account of 100 rooms, seed 1). */
+  readonly dataset?: Dataset | undefined
+  /** Rooms per page when a request has no `max-results`. Default 10 (as the in-memory layer). */
+  readonly pageSize?: number | undefined
+  /** The key pairs accepted; the first is `credentials` of the service. Default: one generated pair. */
+  readonly credentials?: ReadonlyArray<EmulatorCredentials> | undefined
+  /** Faults by `ListRooms` call number. Default none. */
+  readonly faults?: FaultScript | undefined
+  /** A token bucket in front of `ListRooms`: `rate` requests/s, `burst` at once. Default none. */
+  readonly rateLimit?: RateLimitOptions | undefined
+  /** Shifts the emulator's clock (signature dates are checked against it, `Date` headers show it). */
+  readonly clockOffset?: Duration.DurationInput | undefined
+  /** How far a request's `x-amz-date` may be from the emulator's clock. Default 5 minutes. */
+  readonly maxSkew?: Duration.DurationInput | undefined
+  /** The TCP port; default 0 (any free port). */
+  readonly port?: number | undefined
+  /** The interface to listen on; default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** How many received requests `received()` keeps (the most recent). Default 10,000; 0 keeps none. */
+  readonly recordLimit?: number | undefined
+}
+
+/**
+ * A running emulator.
+ *
+ * @since 0.1.0
+ */
+export interface EmulatorService {
+  /** The base URL, `http://127.0.0.1:PORT`. */
+  readonly endpoint: string
+  readonly port: number
+  /** The signing region, `us-east-1`. */
+  readonly region: string
+  /** The account ids served. */
+  readonly accounts: ReadonlyArray<string>
+  readonly dataset: Dataset
+  /** The first accepted key pair: sign with it. */
+  readonly credentials: EmulatorCredentials
+  /** What the emulator received so far (secrets left out), oldest first. */
+  readonly received: () => ReadonlyArray<ReceivedRequest>
+  /** Forgets what was received. */
+  readonly clearReceived: () => void
+  /** How many `ListRooms` calls got a call number (passed SigV4 and the rate limit). */
+  readonly calls: () => number
+  /** Replaces the fault script; call numbers start again from 1. */
+  readonly setFaults: (faults: FaultScript | undefined) => void
+  /** Shifts the emulator's clock from now on. */
+  readonly setClockOffset: (offset: Duration.DurationInput) => void
+}
+
+/**
+ * The emulator could not start (an invalid option, or the port could not be bound).
+ *
+ * @since 0.1.0
+ */
+export class EmulatorError extends Schema.TaggedError<EmulatorError>()("EmulatorError", {
+  reason: Schema.Literal("InvalidOption", "Listen"),
+  message: Schema.String
+}) {}
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+/**
+ * A fresh random key pair shaped like AWS's (`AKIA` + 16 characters, a 40-character secret).
+ *
+ * @since 0.1.0
+ */
+export const generateEmulatorCredentials = (): EmulatorCredentials => {
+  const bytes = randomBytes(16)
+  let id = "AKIA"
+  for (let i = 0; i < 16; i++) id += ALNUM[bytes[i]! % 32]
+  return {
+    accessKeyId: id,
+    secretAccessKey: Redacted.make(randomBytes(30).toString("base64").replace(/[+/]/g, (c) => (c === "+" ? "A" : "b")))
+  }
+}
+
+const invalid = (message: string) => Effect.fail(new EmulatorError({ reason: "InvalidOption", message }))
+
+const listen = (server: Server, port: number, host: string) =>
+  Effect.async<number, EmulatorError>((resume) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      resume(Effect.fail(new EmulatorError({ reason: "Listen", message: `cannot listen on ${host}:${port}: ${error.code ?? error.message}` })))
+    server.once("error", onError)
+    server.listen(port, host, () => {
+      server.off("error", onError)
+      resume(Effect.succeed((server.address() as AddressInfo).port))
+    })
+  })
+
+const close = (server: Server, state: ServerState) =>
+  Effect.async<void>((resume) => {
+    state.closed = true
+    for (const timer of state.timers) clearTimeout(timer)
+    state.timers.clear()
+    server.close(() => resume(Effect.void))
+    // `close` alone waits for keep-alive sockets to idle out; the scope is closing now.
+    server.closeAllConnections()
+  })
+
+const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const dataset = options.dataset ?? Dataset.generate()
+    const pageSize = options.pageSize ?? 10
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) return yield* invalid("pageSize must be a positive integer")
+    const port = options.port ?? 0
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return yield* invalid("port must be 0..65535")
+    if (options.rateLimit !== undefined && !isValidRateLimit(options.rateLimit)) {
+      return yield* invalid("rateLimit needs rate > 0 and burst >= 1")
+    }
+    const credentials = options.credentials ?? [generateEmulatorCredentials()]
+    const first = credentials[0]
+    if (first === undefined) return yield* invalid("credentials must hold at least one key pair")
+    const host = options.host ?? "127.0.0.1"
+    const region = "us-east-1"
+    const verifier = SigV4Verifier.make({
+      credentials,
+      region,
+      service: "chime",
+      maxSkew: options.maxSkew
+    })
+    const state: ServerState = {
+      faults: options.faults,
+      clockOffsetMillis: Duration.toMillis(Duration.decode(options.clockOffset ?? Duration.zero)),
+      calls: 0,
+      bucket: options.rateLimit === undefined ? undefined : makeTokenBucket(options.rateLimit),
+      log: [],
+      timers: new Set(),
+      closed: false
+    }
+    const recordLimit = options.recordLimit ?? 10_000
+    const handler = makeHandler({ verifier, paging: makePagingState({ dataset, pageSize }), recordLimit }, state)
+    const server = createServer({ keepAliveTimeout: 30_000 }, handler)
+    // A client dropping its connection mid-request must not bring the server down.
+    server.on("clientError", (_error, socket) => socket.destroy())
+    const boundPort = yield* Effect.acquireRelease(listen(server, port, host), () => close(server, state))
+    const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`
+    const service: EmulatorService = {
+      endpoint,
+      port: boundPort,
+      region,
+      accounts: dataset.accounts,
+      dataset,
+      credentials: first,
+      received: () => (recordLimit <= 0 ? [] : state.log.slice(-recordLimit)),
+      clearReceived: () => {
+        state.log = []
+      },
+      calls: () => state.calls,
+      setFaults: (faults) => {
+        state.faults = faults
+        state.calls = 0
+      },
+      setClockOffset: (offset) => {
+        state.clockOffsetMillis = Duration.toMillis(Duration.decode(offset))
+      }
+    }
+    return service
+  })
+
+/**
+ * The emulator as a service. `make` starts one in the current scope (closing the scope closes the
+ * server and its keep-alive connections); `layer` does the same as a `Layer`.
+ *
+ * @example
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator
+ *   // point a client at emulator.endpoint, sign with emulator.credentials, region "us-east-1"
+ * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
+ * @since 0.1.0
+ */
+export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {
+  /** Starts an emulator in the current scope. */
+  static readonly make = make
+  /** A layer running one emulator for its lifetime. */
+  static readonly layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> =>
+    Layer.scoped(Emulator, make(options))
+}

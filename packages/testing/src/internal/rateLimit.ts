@@ -1,0 +1,43 @@
+/**
+ * The emulator's server-side rate limit: a token bucket refilled continuously at `rate` tokens per
+ * second, holding at most `burst`. Time is passed in, so the arithmetic is tested without a clock.
+ */
+
+/** `rate` requests per second on average, `burst` at once. */
+export interface RateLimitOptions {
+  readonly rate: number
+  readonly burst: number
+}
+
+/** The outcome of one `take`: a permit, or how long until the next token. */
+export type Take =
+  | { readonly _tag: "Granted" }
+  | { readonly _tag: "Limited"; readonly retryAfterMillis: number }
+
+/** A token bucket. */
+export interface TokenBucket {
+  readonly options: RateLimitOptions
+  /** Takes one token at time `nowMillis` (any monotonic clock, in milliseconds). */
+  readonly take: (nowMillis: number) => Take
+}
+
+/** Is this a usable limit? Both numbers positive and finite. */
+export const isValidRateLimit = (options: RateLimitOptions): boolean =>
+  Number.isFinite(options.rate) && options.rate > 0 && Number.isFinite(options.burst) && options.burst >= 1
+
+/** A bucket that starts full. */
+export const makeTokenBucket = (options: RateLimitOptions): TokenBucket => {
+  const { rate, burst } = options
+  let tokens = burst
+  let last: number | undefined
+  const take = (nowMillis: number): Take => {
+    if (last !== undefined && nowMillis > last) tokens = Math.min(burst, tokens + ((nowMillis - last) * rate) / 1000)
+    if (last === undefined || nowMillis > last) last = nowMillis
+    if (tokens >= 1) {
+      tokens -= 1
+      return { _tag: "Granted" }
+    }
+    return { _tag: "Limited", retryAfterMillis: Math.ceil(((1 - tokens) * 1000) / rate) }
+  }
+  return { options, take }
+}

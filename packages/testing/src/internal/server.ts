@@ -1,0 +1,401 @@
+/**
+ * The emulator's request handler: plain `node:http` callbacks, kept free of per-request Effect
+ * machinery so that a page costs little more than its own JSON.
+ *
+ * A request goes: route -> SigV4 -> rate limit -> call number and fault plan -> (delay) ->
+ * the page or the service error -> (wire fault) -> the response.
+ */
+import { randomUUID } from "node:crypto"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
+import { Duration } from "effect"
+import { Dataset } from "../Dataset.js"
+import { Fault, type FaultPlan, type FaultScript } from "../FaultScript.js"
+import type { SigV4VerifierService } from "../SigV4Verifier.js"
+import { chimeErrorCode, defaultErrorMessage } from "./errorCodes.js"
+import { pageOf, type PagingState } from "./paging.js"
+import type { TokenBucket } from "./rateLimit.js"
+
+/** What the emulator did with a request. */
+export interface ReceivedOutcome {
+  /** The HTTP status sent; `undefined` when the connection was dropped before a status line. */
+  readonly status: number | undefined
+  /** The `x-amzn-ErrorType` sent, if any. */
+  readonly errorType: string | undefined
+  /** The injected faults, in the spec syntax (`429:retry-after=2s`, `reset`, `delay=100ms`). */
+  readonly faults: ReadonlyArray<string>
+}
+
+/** One request as the emulator received it, minus secrets. */
+export interface ReceivedRequest {
+  /** Arrival time, by the emulator's (possibly offset) clock, in epoch milliseconds. */
+  readonly time: number
+  /** The `x-amzn-RequestId` sent back. */
+  readonly requestId: string
+  /** The `ListRooms` call number (1-based; what fault scripts count), once the request got one. */
+  call: number | undefined
+  readonly method: string
+  /** The raw request-target: path and query as on the request line. */
+  readonly target: string
+  /** The raw (still percent-encoded) path. */
+  readonly path: string
+  /** The raw query string, without `?`. */
+  readonly rawQuery: string
+  /** The decoded query parameters (the first value of a repeated name). */
+  readonly query: Readonly<Record<string, string>>
+  /** Header names lower-cased, repeated headers joined by `, `; `authorization` and `x-amz-security-token` left out. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The access key of the `Authorization` header's credential, when one could be read. */
+  readonly accessKeyId: string | undefined
+  /** Set once the request has been answered (or dropped). */
+  outcome: ReceivedOutcome | undefined
+}
+
+/** Fixed at start. */
+export interface ServerConfig {
+  readonly verifier: SigV4VerifierService
+  readonly paging: PagingState
+  /** How many received requests to keep (the most recent); 0 keeps none. */
+  readonly recordLimit: number
+}
+
+/** Changed while running. */
+export interface ServerState {
+  faults: FaultScript | undefined
+  clockOffsetMillis: number
+  calls: number
+  bucket: TokenBucket | undefined
+  log: Array<ReceivedRequest>
+  readonly timers: Set<NodeJS.Timeout>
+  closed: boolean
+}
+
+const SECRET_HEADERS = new Set(["authorization", "x-amz-security-token"])
+const ROUTE = /^\/accounts\/([^/]+)\/rooms$/
+const MAX_BODY = 1 << 20
+
+const HTML_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
+  "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+
+/** Valid JSON up to a stray comma: a parser fails mid-document, not at its end. */
+const INVALID_JSON = '{"NextToken":null,"Rooms":[{"RoomId":"r-1"},,{"RoomId":"r-2"}]}'
+
+const safeDecode = (s: string): string | undefined => {
+  if (s.indexOf("%") === -1) return s
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return undefined
+  }
+}
+
+const parseQuery = (raw: string): Record<string, string> | undefined => {
+  const out: Record<string, string> = {}
+  if (raw === "") return out
+  for (const part of raw.split("&")) {
+    if (part === "") continue
+    const eq = part.indexOf("=")
+    const name = safeDecode(eq === -1 ? part : part.slice(0, eq))
+    const value = safeDecode(eq === -1 ? "" : part.slice(eq + 1))
+    if (name === undefined || value === undefined) return undefined
+    if (!Object.hasOwn(out, name)) out[name] = value
+  }
+  return out
+}
+
+const credentialOf = (authorization: string | undefined): string | undefined => {
+  if (authorization === undefined) return undefined
+  const m = /Credential=([^/,\s]+)\//.exec(authorization)
+  return m?.[1]
+}
+
+/** An HTTP date, cached per second: every response carries one. */
+let lastDateSecond = -1
+let lastDate = ""
+const httpDate = (millis: number): string => {
+  const second = Math.floor(millis / 1000)
+  if (second !== lastDateSecond) {
+    lastDateSecond = second
+    lastDate = new Date(second * 1000).toUTCString()
+  }
+  return lastDate
+}
+
+interface Reply {
+  readonly status: number
+  readonly errorType: string | undefined
+  readonly contentType: string
+  readonly body: string
+  readonly retryAfterSeconds: number | undefined
+}
+
+const jsonReply = (body: string): Reply => ({
+  status: 200,
+  errorType: undefined,
+  contentType: "application/json",
+  body,
+  retryAfterSeconds: undefined
+})
+
+/** Chime's own errors: the exception name in `x-amzn-ErrorType`, its `Code` and `Message` in the body. */
+const serviceErrorReply = (
+  name: ServiceErrorName,
+  message: string | undefined,
+  retryAfter: Duration.Duration | undefined
+): Reply => ({
+  status: Fault.statusOf(name),
+  errorType: name,
+  contentType: "application/json",
+  body: JSON.stringify({ Code: chimeErrorCode[name], Message: message ?? defaultErrorMessage[name] }),
+  retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(Duration.toMillis(retryAfter) / 1000)
+})
+
+/** Errors of AWS's front end (signature, unknown operation): a lower-case `message` only, as AWS sends them. */
+const frontEndErrorReply = (status: number, name: string, message: string): Reply => ({
+  status,
+  errorType: name,
+  contentType: "application/json",
+  body: JSON.stringify({ message }),
+  retryAfterSeconds: undefined
+})
+
+const pageBody = (paging: PagingState, accountId: string, indices: ReadonlyArray<number>, next: string | undefined) => {
+  // Concatenated room by room: a 99-room page of a 100,000-room account never builds more than its own text.
+  let body = next === undefined ? '{"Rooms":[' : '{"NextToken":' + JSON.stringify(next) + ',"Rooms":['
+  const dataset = paging.dataset
+  for (let i = 0; i < indices.length; i++) {
+    body += (i === 0 ? "" : ",") + Dataset.roomJson(dataset, accountId, indices[i]!)
+  }
+  return body + "]}"
+}
+
+/** The answer to a routed, authenticated, admitted `ListRooms` call. */
+const listRooms = (
+  paging: PagingState,
+  accountId: string,
+  query: Readonly<Record<string, string>>,
+  repeatToken: boolean
+): Reply => {
+  if (!/\S/.test(accountId)) {
+    return serviceErrorReply("BadRequestException", "AccountId must contain a non-space character", undefined)
+  }
+  const request: { -readonly [K in keyof ListRoomsRequest]: ListRoomsRequest[K] } = { AccountId: accountId }
+  const max = query["max-results"]
+  if (max !== undefined) {
+    if (!/^[+-]?\d{1,15}$/.test(max)) {
+      return serviceErrorReply("BadRequestException", "max-results must be an integer", undefined)
+    }
+    request.MaxResults = Number(max)
+  }
+  const member = query["member-id"]
+  if (member !== undefined) request.MemberId = member
+  const token = query["next-token"]
+  if (token !== undefined) request.NextToken = token
+  const page = pageOf(paging, request, { repeatToken })
+  if (page._tag === "Error") return serviceErrorReply(page.name, page.message, undefined)
+  return jsonReply(pageBody(paging, page.accountId, page.indices, page.nextToken))
+}
+
+/** Builds the `request` listener of the emulator's server. */
+export const makeHandler = (config: ServerConfig, state: ServerState) => {
+  const { paging, verifier } = config
+
+  const record = (entry: ReceivedRequest) => {
+    if (config.recordLimit <= 0) return
+    state.log.push(entry)
+    // Trim in batches so that recording stays O(1) amortised.
+    if (state.log.length >= 2 * config.recordLimit) state.log = state.log.slice(-config.recordLimit)
+  }
+
+  const later = (millis: number, f: () => void) => {
+    const timer = setTimeout(() => {
+      state.timers.delete(timer)
+      if (!state.closed) f()
+    }, millis)
+    state.timers.add(timer)
+  }
+
+  const finish = (entry: ReceivedRequest, status: number | undefined, errorType: string | undefined, faults: ReadonlyArray<string>) => {
+    entry.outcome = { status, errorType, faults }
+  }
+
+  const head = (res: ServerResponse, entry: ReceivedRequest, reply: Reply, now: number, length: number) => {
+    res.statusCode = reply.status
+    res.sendDate = false
+    res.setHeader("Date", httpDate(now))
+    res.setHeader("x-amzn-RequestId", entry.requestId)
+    if (reply.errorType !== undefined) res.setHeader("x-amzn-ErrorType", reply.errorType)
+    if (reply.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(reply.retryAfterSeconds))
+    res.setHeader("Content-Type", reply.contentType)
+    res.setHeader("Content-Length", length)
+  }
+
+  const drop = (res: ServerResponse) => {
+    const socket = res.socket
+    if (socket === null) return
+    // A TCP reset rather than a FIN: what a crashed proxy or a dropped connection looks like.
+    if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy()
+    else socket.destroy()
+  }
+
+  const send = (res: ServerResponse, entry: ReceivedRequest, reply: Reply, plan: FaultPlan | undefined) => {
+    const faults = plan === undefined ? [] : plan.faults.map(Fault.describe)
+    const now = Date.now() + state.clockOffsetMillis
+    if (res.destroyed) return finish(entry, undefined, undefined, faults)
+    const failure = plan?.failure
+    if (failure?._tag === "Html502") {
+      // A proxy's page: none of the service's headers.
+      res.statusCode = 502
+      res.setHeader("Content-Type", "text/html")
+      res.setHeader("Content-Length", Buffer.byteLength(HTML_502))
+      finish(entry, 502, undefined, faults)
+      res.end(HTML_502)
+      return
+    }
+    if (failure?._tag === "Reset" || failure?._tag === "TruncatedJson") {
+      const bytes = Buffer.from(reply.body, "utf8")
+      const half = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)))
+      finish(entry, reply.status, reply.errorType, faults)
+      if (failure._tag === "TruncatedJson") {
+        // A complete HTTP message whose JSON stops short.
+        head(res, entry, reply, now, half.length)
+        res.end(half)
+      } else {
+        // The head promises the whole body; half of it arrives, then the connection is reset.
+        head(res, entry, reply, now, bytes.length)
+        res.write(half, () => later(5, () => drop(res)))
+      }
+      return
+    }
+    const out = failure?._tag === "InvalidJson" ? { ...reply, body: INVALID_JSON } : reply
+    const bytes = Buffer.from(out.body, "utf8")
+    head(res, entry, out, now, bytes.length)
+    finish(entry, out.status, out.errorType, faults)
+    const slow = plan === undefined ? 0 : Duration.toMillis(plan.slow)
+    if (slow <= 0) {
+      res.end(bytes)
+      return
+    }
+    // Ten slices, evenly spread: the first at once, the last after `slow`.
+    const slices = Math.min(10, bytes.length)
+    const size = Math.ceil(bytes.length / slices)
+    for (let i = 0; i < slices; i++) {
+      const chunk = bytes.subarray(i * size, Math.min(bytes.length, (i + 1) * size))
+      const last = i === slices - 1
+      const write = () => {
+        if (res.destroyed) return
+        if (last) res.end(chunk)
+        else res.write(chunk)
+      }
+      if (i === 0) write()
+      else later(Math.round((slow * i) / (slices - 1)), write)
+    }
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => {
+    const arrival = Date.now()
+    const now = arrival + state.clockOffsetMillis
+    const target = req.url ?? "/"
+    const q = target.indexOf("?")
+    const path = q === -1 ? target : target.slice(0, q)
+    const rawQuery = q === -1 ? "" : target.slice(q + 1)
+    const raw = req.rawHeaders
+    const pairs: Array<readonly [string, string]> = new Array(raw.length / 2)
+    const headers: Record<string, string> = {}
+    let authorization: string | undefined
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!
+      const value = raw[i + 1]!
+      pairs[i / 2] = [name, value]
+      const lower = name.toLowerCase()
+      if (lower === "authorization") authorization ??= value
+      if (SECRET_HEADERS.has(lower)) continue
+      headers[lower] = Object.hasOwn(headers, lower) ? headers[lower] + ", " + value : value
+    }
+    const query = parseQuery(rawQuery)
+    const entry: ReceivedRequest = {
+      time: now,
+      requestId: randomUUID(),
+      call: undefined,
+      method: req.method ?? "GET",
+      target,
+      path,
+      rawQuery,
+      query: query ?? {},
+      headers,
+      accessKeyId: credentialOf(authorization),
+      outcome: undefined
+    }
+    record(entry)
+
+    const route = ROUTE.exec(path)
+    if (route === null || req.method !== "GET") {
+      return send(
+        res,
+        entry,
+        frontEndErrorReply(404, "UnknownOperationException", "The emulator serves ListRooms only: GET /accounts/{AccountId}/rooms"),
+        undefined
+      )
+    }
+
+    const verdict = verifier.check({ method: entry.method, target, headers: pairs, body }, now)
+    if (verdict._tag === "Rejected") {
+      return send(res, entry, frontEndErrorReply(verdict.status, verdict.name, verdict.message), undefined)
+    }
+
+    if (state.bucket !== undefined) {
+      const take = state.bucket.take(performance.now())
+      if (take._tag === "Limited") {
+        return send(
+          res,
+          entry,
+          serviceErrorReply("ThrottledClientException", "Rate exceeded", Duration.millis(Math.max(1000, take.retryAfterMillis))),
+          undefined
+        )
+      }
+    }
+
+    const call = ++state.calls
+    entry.call = call
+    const plan = state.faults?.plan(call)
+    const answer = () => {
+      if (res.destroyed) return finish(entry, undefined, undefined, plan?.faults.map(Fault.describe) ?? [])
+      const failure = plan?.failure
+      if (failure?._tag === "Transport") {
+        finish(entry, undefined, undefined, plan!.faults.map(Fault.describe))
+        return drop(res)
+      }
+      if (failure?._tag === "ServiceError") {
+        return send(res, entry, serviceErrorReply(failure.name, failure.message, failure.retryAfter), plan)
+      }
+      const accountId = safeDecode(route[1]!)
+      const reply = accountId === undefined || query === undefined
+        ? serviceErrorReply("BadRequestException", "The request could not be parsed", undefined)
+        : listRooms(paging, accountId, query, plan?.repeatToken === true)
+      send(res, entry, reply, plan)
+    }
+    const delay = plan === undefined ? 0 : Duration.toMillis(plan.delay)
+    if (delay > 0) later(delay, answer)
+    else answer()
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const length = req.headers["content-length"]
+    const hasBody = (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined
+    if (!hasBody) return handle(req, res, undefined)
+    const chunks: Array<Buffer> = []
+    let size = 0
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_BODY) chunks.push(chunk)
+    })
+    req.on("end", () => {
+      if (size > MAX_BODY) {
+        res.statusCode = 413
+        res.end()
+        return
+      }
+      handle(req, res, Buffer.concat(chunks))
+    })
+  }
+}
