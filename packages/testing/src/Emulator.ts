@@ -32,7 +32,7 @@ import type { FaultScript } from "./FaultScript.js"
 import { makePagingState } from "./internal/paging.js"
 import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./internal/rateLimit.js"
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
-import { SigV4Verifier } from "./SigV4Verifier.js"
+import { type SigV4Verification, SigV4Verifier } from "./SigV4Verifier.js"
 
 export type { ReceivedOutcome, ReceivedRequest } from "./internal/server.js"
 
@@ -74,6 +74,11 @@ export interface EmulatorOptions {
   readonly host?: string | undefined
   /** How many received requests `received()` keeps (the most recent). Default 10,000; 0 keeps none. */
   readonly recordLimit?: number | undefined
+  /**
+   * Check SigV4 on every request. Default `true`. `false` accepts signed and unsigned requests
+   * alike: for benchmarks, whose floor client does not sign.
+   */
+  readonly verifySignatures?: boolean | undefined
 }
 
 /**
@@ -169,12 +174,15 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
     if (first === undefined) return yield* invalid("credentials must hold at least one key pair")
     const host = options.host ?? "127.0.0.1"
     const region = "us-east-1"
-    const verifier = SigV4Verifier.make({
+    const checking = SigV4Verifier.make({
       credentials,
       region,
       service: "chime",
       maxSkew: options.maxSkew
     })
+    const verifier = options.verifySignatures === false
+      ? { ...checking, check: (): SigV4Verification => ({ _tag: "Verified", accessKeyId: "", signedHeaders: [] }) }
+      : checking
     const state: ServerState = {
       faults: options.faults,
       clockOffsetMillis: Duration.toMillis(Duration.decode(options.clockOffset ?? Duration.zero)),
