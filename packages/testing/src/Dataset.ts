@@ -6,7 +6,8 @@
  */
 import type { RoomEncoded } from "@chime-rooms/core"
 import { createHash } from "node:crypto"
-import { hash3, hash4, hash5, uuidOf } from "./internal/hash.js"
+import { derive, hash3, hash4, hash5, uuidOf } from "./internal/hash.js"
+import { isoOf } from "./internal/isoTime.js"
 
 /**
  * A read-only view of the rooms of some accounts. Rooms are addressed by their index in the
@@ -89,8 +90,7 @@ const SALT = {
   creator: 0x43524541,
   room: 0x524f4f4d,
   member: 0x4d454d42,
-  membership: 0x4d534850,
-  time: 0x54494d45
+  membership: 0x4d534850
 } as const
 
 /** Rooms are created between 2019-01-01 and 2024-01-01 (about 5 years). */
@@ -108,12 +108,11 @@ const digits6 = (h: number): string => String(h % 1_000_000).padStart(6, "0")
 interface GeneratedAccount {
   readonly id: string
   readonly index: number
-  readonly awsAccount: string
+  /** The IAM user ARNs rooms of this account are created by. */
+  readonly creators: ReadonlyArray<string>
   readonly members: ReadonlyArray<string>
   readonly memberIndex: ReadonlyMap<string, number>
 }
-
-const jsonString = (value: string): string => JSON.stringify(value)
 
 class GeneratedDataset implements Dataset {
   readonly accounts: ReadonlyArray<string>
@@ -143,7 +142,11 @@ class GeneratedDataset implements Dataset {
         memberIndex.set(memberId, m)
       }
       const awsAccount = digits6(hash3(seed, SALT.awsAccount, a)) + digits6(hash4(seed, SALT.awsAccount, a, 1))
-      byId.set(id, { id, index: a, awsAccount, members, memberIndex })
+      const creators = Array.from({ length: CREATORS_PER_ACCOUNT }, (_, c) => {
+        const h = hash4(seed, SALT.creator, a, c)
+        return `arn:aws:iam::${awsAccount}:user/${pick(FIRST, h)}.${pick(LAST, h >>> 8)}`
+      })
+      byId.set(id, { id, index: a, creators, members, memberIndex })
     }
     this.byId = byId
     this.accounts = [...byId.keys()]
@@ -165,31 +168,27 @@ class GeneratedDataset implements Dataset {
     return account
   }
 
-  /** The six fields of a room, computed from (seed, account, index) alone. */
+  /**
+   * The six fields of a room, computed from (seed, account, index) alone: one full hash, then cheap
+   * derived words, because the emulator computes every room it serves.
+   */
   private fields(account: GeneratedAccount, index: number) {
-    const a = account.index
-    const s = this.seed
-    const w = (k: number) => hash5(s, SALT.room, a, index, k)
-    const w0 = w(0)
-    const w1 = w(1)
-    const w2 = w(2)
-    const w3 = w(3)
-    const roomId = uuidOf(w0, w1, w2, w3)
-    const name = `${pick(ADJECTIVES, w0 >>> 3)} ${pick(NOUNS, w1 >>> 5)} ${index + 1}`
-    const creator = hash4(s, SALT.creator, a, w2 % CREATORS_PER_ACCOUNT)
-    const createdBy =
-      `arn:aws:iam::${account.awsAccount}:user/${pick(FIRST, creator)}.${pick(LAST, creator >>> 8)}`
-    const t0 = hash5(s, SALT.time, a, index, 0)
-    const t1 = hash5(s, SALT.time, a, index, 1)
+    const base = hash4(this.seed, SALT.room, account.index, index)
+    const w0 = derive(base, 0)
+    const w1 = derive(base, 1)
+    const w2 = derive(base, 2)
+    const w3 = derive(base, 3)
+    const t0 = derive(base, 4)
+    const t1 = derive(base, 5)
     // 53-bit-safe: t0 * 2^21 < 2^53.
     const created = EPOCH + ((t0 * 2097152 + (t1 >>> 11)) % SPAN)
-    const updated = t1 % 4 === 0 ? created : created + (hash5(s, SALT.time, a, index, 2) % NINETY_DAYS)
+    const updated = (t1 & 3) === 0 ? created : created + (derive(base, 6) % NINETY_DAYS)
     return {
-      createdBy,
-      created: new Date(created).toISOString(),
-      name,
-      roomId,
-      updated: new Date(updated).toISOString()
+      createdBy: account.creators[(w2 >>> 4) % CREATORS_PER_ACCOUNT]!,
+      created: isoOf(created),
+      name: `${pick(ADJECTIVES, w0 >>> 3)} ${pick(NOUNS, w1 >>> 5)} ${index + 1}`,
+      roomId: uuidOf(w0, w1, w2, w3),
+      updated: isoOf(updated)
     }
   }
 
@@ -209,10 +208,10 @@ class GeneratedDataset implements Dataset {
   roomJson(accountId: string, index: number): string {
     const account = this.account(accountId)
     const f = this.fields(account, index)
-    // Ids, ARNs and ISO timestamps need no escaping; the name goes through JSON.stringify anyway.
+    // Every generated field is drawn from [A-Za-z0-9 .:/-], so none needs JSON escaping.
     return (
       `{"AccountId":"${account.id}","CreatedBy":"${f.createdBy}","CreatedTimestamp":"${f.created}",` +
-      `"Name":${jsonString(f.name)},"RoomId":"${f.roomId}","UpdatedTimestamp":"${f.updated}"}`
+      `"Name":"${f.name}","RoomId":"${f.roomId}","UpdatedTimestamp":"${f.updated}"}`
     )
   }
 

@@ -6,5 +6,6 @@
  */
 export * from "./Dataset.js"
 export * from "./FaultScript.js"
+export * from "./InMemory.js"
 export * from "./SigV4Verifier.js"
 export * from "./Emulator.js"

@@ -47,17 +47,28 @@ export const hashString = (text: string): number => {
 /** A hash as a fraction in [0, 1). */
 export const unit = (h: number): number => h / 4294967296
 
+/**
+ * A cheap follow-on word from a base hash: one finaliser round per word instead of a full hash, for
+ * callers that need several words per key (`derive(base, 0)`, `derive(base, 1)`, …).
+ */
+export const derive = (base: number, k: number): number => fmix((base + Math.imul(k + 1, 0x9e3779b9)) | 0)
+
 /** Eight lowercase hex digits. */
 export const hex8 = (h: number): string => (h >>> 0).toString(16).padStart(8, "0")
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+const hex4hi = (w: number): string => HEX[w >>> 24]! + HEX[(w >>> 16) & 255]!
+const hex4lo = (w: number): string => HEX[(w >>> 8) & 255]! + HEX[w & 255]!
+
 /**
- * A version-4-shaped UUID from four hash words: the same words always give the same id.
+ * A version-4-shaped UUID from four hash words: the same words always give the same id. Built from
+ * a byte table because the emulator formats one per room it serves.
  */
 export const uuidOf = (w0: number, w1: number, w2: number, w3: number): string => {
-  const a = hex8(w0)
-  const b = hex8(w1)
-  const c = hex8(w2)
-  const d = hex8(w3)
-  const variant = "89ab"[(w2 >>> 28) & 3]
-  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4, 8)}${d}`
+  const variant = "89ab"[(w2 >>> 28) & 3]!
+  return (
+    hex4hi(w0) + hex4lo(w0) + "-" + hex4hi(w1) + "-4" + HEX[(w1 >>> 8) & 15]!.charAt(1) + HEX[w1 & 255]! + "-" +
+    variant + HEX[(w2 >>> 24) & 15]!.charAt(1) + HEX[(w2 >>> 16) & 255]! + "-" + hex4lo(w2) + hex4hi(w3) + hex4lo(w3)
+  )
 }
