@@ -315,8 +315,12 @@ const MAX_LISTED_CALLS = 100_000
 const parseWhen = (spec: string, text: string | undefined): Either.Either<FaultWhen, FaultSpecError> => {
   if (text === undefined || text === "*") return Either.right({ always: true })
   if (text.startsWith("every=")) {
-    const n = Number(text.slice(6))
-    return Number.isSafeInteger(n) && n >= 1 ? Either.right({ every: n }) : fail(spec, "every=N needs an integer N >= 1")
+    const match = /^every=(\d+)(?:,from=(\d+))?$/.exec(text)
+    const n = match === null ? NaN : Number(match[1])
+    if (!(Number.isSafeInteger(n) && n >= 1)) return fail(spec, "every=N[,from=K] needs integers N >= 1 and K >= 1")
+    if (match![2] === undefined) return Either.right({ every: n })
+    const from = Number(match![2])
+    return from >= 1 ? Either.right({ every: n, from }) : fail(spec, "every=N[,from=K] needs integers N >= 1 and K >= 1")
   }
   if (text.startsWith("rate=")) {
     const rateText = text.slice(5)
@@ -400,7 +404,8 @@ const parseFault = (
  *   any case) or an alias (`bad-request unauthorized forbidden not-found throttled failure unavailable`);
  *   `transport`; `loop` (repeated `NextToken`); `reset`; `truncated`; `invalid-json`; `502` (an HTML
  *   page); `delay=DURATION`; `slow=DURATION`.
- * - WHEN: call numbers and ranges `3`, `5,6`, `10-20` (1-based); `every=N`; `rate=R` (0..1, seeded);
+ * - WHEN: call numbers and ranges `3`, `5,6`, `10-20` (1-based); `every=N` (N, 2N, …) or
+ *   `every=N,from=K` (K, K+N, …); `rate=R` (0..1, seeded);
  *   absent or `*` for every call.
  * - OPTIONS (service errors only), comma separated: `retry-after=SECONDS|DURATION`, `message=TEXT`
  *   (last; runs to the end).
@@ -455,7 +460,7 @@ export const FaultScript = {
     const when = "calls" in rule
       ? `@${rule.calls.join(",")}`
       : "every" in rule
-      ? `@every=${rule.every}`
+      ? `@every=${rule.every}${rule.from === undefined || rule.from === rule.every ? "" : `,from=${rule.from}`}`
       : "rate" in rule
       ? `@rate=${rule.rate}`
       : ""

@@ -137,6 +137,7 @@ describe("FaultScript.parse (the --fault syntax)", () => {
     expect(parse("html502@2").fault).toEqual({ _tag: "Html502" })
     expect(parse("503")).toEqual({ always: true, fault: { _tag: "ServiceError", name: "ServiceUnavailableException" } })
     expect(parse("503@*")).toEqual(parse("503"))
+    expect(parse("transport@every=5,from=2")).toEqual({ every: 5, from: 2, fault: { _tag: "Transport" } })
   })
 
   it("refuses bad specs with a typed error that says why", () => {
@@ -147,6 +148,8 @@ describe("FaultScript.parse (the --fault syntax)", () => {
       ["429@5-3", /ranges go up/],
       ["429@x", /not a call number/],
       ["429@every=0", /every=N/],
+      ["429@every=3,from=0", /every=N/],
+      ["429@every=3,to=9", /every=N/],
       ["429@rate=1.5", /rate=R/],
       ["429@rate=abc", /rate=R/],
       ["slow=200@1", /unit/],
@@ -168,7 +171,7 @@ describe("FaultScript.parse (the --fault syntax)", () => {
   })
 
   it("builds a script from several specs and writes rules back in the same syntax", () => {
-    const script = FaultScript.fromSpecs(["503@3", "429@5,6:retry-after=2", "reset@rate=0.05", "slow=200ms@every=10", "loop@7"], { seed: 4 })
+    const script = FaultScript.fromSpecs(["503@3", "429@5,6:retry-after=2", "reset@rate=0.05", "slow=200ms@every=10", "loop@7", "transport@every=4,from=1", "500@1:message=a, b"], { seed: 4 })
     if (Either.isLeft(script)) throw new Error(script.left.message)
     expect(script.right.seed).toBe(4)
     expect(script.right.rules.map(FaultScript.format)).toEqual([
@@ -176,7 +179,9 @@ describe("FaultScript.parse (the --fault syntax)", () => {
       "429@5,6:retry-after=2s",
       "reset@rate=0.05",
       "slow=200ms@every=10",
-      "loop@7"
+      "loop@7",
+      "transport@every=4,from=1",
+      "500@1:message=a, b"
     ])
     for (const rule of script.right.rules) expect(parse(FaultScript.format(rule))).toEqual(rule)
     expect(Either.isLeft(FaultScript.fromSpecs(["503@3", "nonsense"]))).toBe(true)

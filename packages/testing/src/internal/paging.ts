@@ -16,8 +16,9 @@ import { decodeToken, encodeToken, makeTokenSecret, MAX_POSITION, type TokenScop
  */
 export const DEFAULT_PAGE_SIZE = 10
 
-/** The service's bounds for `MaxResults`. */
+/** The service's lower bound for `MaxResults`. */
 export const MAX_RESULTS_MIN = 1
+/** The service's upper bound for `MaxResults`. */
 export const MAX_RESULTS_MAX = 99
 
 /** Everything a page depends on besides the request. */
