@@ -39,7 +39,7 @@ const sections = new Set((cli.only ?? "throughput,throttling,memory,size").split
 
 /** Sizes of each section, full and `--quick`. */
 const plan = quick
-  ? { throughputRooms: 10_000, throughputRuns: 2, throttledPages: 50, throttledRuns: 1, memorySmall: 10_000, memoryLarge: 100_000, memoryRuns: 1 }
+  ? { throughputRooms: 5_000, throughputRuns: 1, throttledPages: 25, throttledRuns: 1, memorySmall: 5_000, memoryLarge: 50_000, memoryRuns: 1 }
   : { throughputRooms: 100_000, throughputRuns: 5, throttledPages: 500, throttledRuns: 5, memorySmall: 10_000, memoryLarge: 1_000_000, memoryRuns: 5 }
 if (cli.runs !== undefined) {
   const n = Math.max(1, Number(cli.runs))
@@ -306,7 +306,7 @@ const throttling = async (): Promise<string> => {
     table(["client", "runs", "wall s", "requests", "throttled", "× limit", "target", ""], body),
     "",
     `Medians of ${plan.throttledRuns} alternating runs. Requests and 429s are counted by each client on its own side ` +
-      "(ours through an `HttpClient` tap, the SDK through a `deserialize`-step middleware, the floor in its loop)."
+      "(ours from the layer's `ChimeMetrics` snapshot, the SDK through a `deserialize`-step middleware, the floor in its loop)."
   ].join("\n")
 }
 

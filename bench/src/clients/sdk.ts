@@ -8,6 +8,9 @@
 import { ChimeClient, paginateListRooms } from "@aws-sdk/client-chime"
 import { runClient } from "./common.js"
 
+// The SDK warns about Node 20 on stderr; the warning says nothing about this measurement.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
+
 await runClient(async (args, counts) => {
   const client = new ChimeClient({
     endpoint: args.endpoint,

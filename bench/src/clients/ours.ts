@@ -1,0 +1,40 @@
+/**
+ * This library's client, shared by the three transport entries (`ours-undici`, `ours-platform`,
+ * `ours-fetch`): `ChimeRoomsStream.rooms` over `HttpChimeRooms` with static credentials and the
+ * default `Resilience` layer (adaptive limiter), or with `--mode fixed` a fixed limiter of
+ * `--rate` requests/s. Requests and throttles come from the layer's `ChimeMetrics`.
+ *
+ * @since 0.1.0
+ */
+import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
+import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+import type { HttpClient } from "@effect/platform"
+import { Effect, Layer, Redacted, Stream } from "effect"
+import { runClient } from "./common.js"
+
+/** Lists with `httpClient` as the transport and prints the report. */
+export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise<void> =>
+  runClient(async (args, counts) => {
+    const live = HttpChimeRooms.layer({ endpoint: args.endpoint }).pipe(
+      Layer.provide(httpClient),
+      Layer.provide(Credentials.layerStatic({ accessKeyId: args.accessKey, secretAccessKey: Redacted.make(args.secret) }))
+    )
+    const resilience = Resilience.layer(
+      args.mode === "fixed" ? { rateLimiter: ChimeRateLimiter.layerFixed({ rate: args.rate }) } : {}
+    )
+    const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize })
+    const program = Effect.gen(function*() {
+      yield* Stream.runForEachChunk(
+        args.limit > 0 ? Stream.take(all, args.limit) : all,
+        (chunk) => Effect.sync(() => { counts.rooms += chunk.length })
+      )
+      const stats = yield* ChimeMetrics.snapshot
+      counts.pages = stats.pages
+      counts.requests = stats.requests
+      counts.throttled = stats.throttles
+    })
+    const result = await Effect.runPromise(
+      program.pipe(Effect.provide(Layer.merge(live, resilience)), Effect.either)
+    )
+    if (result._tag === "Left") throw result.left
+  })

@@ -1,0 +1,57 @@
+/**
+ * The emulator as a child process of the harness, so its CPU is not the client's. Prints one JSON
+ * line (`endpoint`, `account`, `accessKey`, `secret`) once it listens, and runs until the pipe on
+ * its stdin closes (the harness ended or died) or it is signalled.
+ *
+ * Signatures are not verified (`verifySignatures: false`), so the unsigned floor can be served by
+ * the same server as the signing clients; and nothing is recorded (`recordLimit: 0`).
+ *
+ * Usage: `node bench/dist/server.js --rooms N [--page-size 99] [--rate R --burst B] [--seed S]`
+ *
+ * @since 0.1.0
+ */
+import { Dataset, Emulator } from "@chime-rooms/testing"
+import { Effect, Redacted } from "effect"
+import { fstatSync } from "node:fs"
+import { parseArgs } from "node:util"
+
+const { values } = parseArgs({
+  options: {
+    rooms: { type: "string", default: "100000" },
+    "page-size": { type: "string", default: "99" },
+    rate: { type: "string" },
+    burst: { type: "string", default: "1" },
+    seed: { type: "string", default: "7" }
+  },
+  strict: true
+})
+
+const program = Effect.gen(function*() {
+  const emulator = yield* Emulator.make({
+    dataset: Dataset.generate({ seed: Number(values.seed), accounts: 1, roomsPerAccount: Number(values.rooms) }),
+    pageSize: Number(values["page-size"]),
+    verifySignatures: false,
+    recordLimit: 0,
+    ...(values.rate === undefined ? {} : { rateLimit: { rate: Number(values.rate), burst: Number(values.burst) } })
+  })
+  process.stdout.write(
+    JSON.stringify({
+      endpoint: emulator.endpoint,
+      account: emulator.accounts[0],
+      accessKey: emulator.credentials.accessKeyId,
+      // Throwaway key of a local emulator, handed to child clients on their command line.
+      secret: Redacted.value(emulator.credentials.secretAccessKey)
+    }) + "\n"
+  )
+  // A pipe on stdin is the harness: its end means the harness is gone. Otherwise (a shell's
+  // `/dev/null` or terminal) run until signalled.
+  yield* Effect.async<void>((resume) => {
+    if (!fstatSync(0).isFIFO()) return
+    process.stdin.once("end", () => resume(Effect.void))
+    process.stdin.once("close", () => resume(Effect.void))
+    process.stdin.resume()
+  })
+})
+
+await Effect.runPromise(Effect.scoped(program))
+process.exit(0)
