@@ -151,7 +151,7 @@ class GeneratedDataset implements Dataset {
     this.byId = byId
     this.accounts = [...byId.keys()]
     this.generation =
-      `generated:v1:${seed}:${accountCount}:${rooms}:${membersPerAccount}:${this.threshold}`
+      `generated:v2:${seed}:${accountCount}:${rooms}:${membersPerAccount}:${this.threshold}`
   }
 
   roomCount(accountId: string): number | undefined {
