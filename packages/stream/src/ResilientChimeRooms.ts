@@ -8,7 +8,7 @@ import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms
 import { ChimeRooms } from "@chime-rooms/core"
 import { Effect, Layer } from "effect"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { decorate, env, fetchPage } from "./internal/resilient.js"
+import { decorate, env, fetchPage, span } from "./internal/resilient.js"
 import type { RetryBudget } from "./RetryBudget.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 
@@ -37,8 +37,9 @@ export const listRooms = (
   ChimeError,
   ChimeRooms | ChimeRateLimiter | RetryBudget
 > =>
-  Effect.flatMap(env(options?.retry), (e) => fetchPage(e, request)).pipe(
-    Effect.withSpan("ChimeRooms.listRooms", { attributes: { "chime.account": request.AccountId } })
+  Effect.flatMap(
+    env(options?.retry),
+    (e) => span(e, "ChimeRooms.listRooms", { "chime.account": request.AccountId }, fetchPage(e, request))
   )
 
 /**
@@ -60,7 +61,10 @@ export const layer = (
     ChimeRooms,
     Effect.map(env(options?.retry), (e) =>
       decorate(e.service, (request) =>
-        Effect.map(fetchPage(e, request), (fetched) => fetched.output).pipe(
-          Effect.withSpan("ChimeRooms.listRooms", { attributes: { "chime.account": request.AccountId } })
+        span(
+          e,
+          "ChimeRooms.listRooms",
+          { "chime.account": request.AccountId },
+          Effect.map(fetchPage(e, request), (fetched) => fetched.output)
         )))
   )

@@ -17,6 +17,8 @@ export interface AdaptiveParameters {
   readonly minCapacity: number
   /** Requests per second to start at; `undefined` starts unlimited until the first throttle. */
   readonly initialRate: number | undefined
+  /** Most tokens the bucket holds, as seconds of the current rate (the SDKs: 1 s) — see `maxBurst`. */
+  readonly maxBurst: number | undefined
 }
 
 /** The AWS SDK values. */
@@ -26,7 +28,8 @@ export const awsParameters: AdaptiveParameters = {
   smooth: 0.8,
   minFillRate: 0.5,
   minCapacity: 1,
-  initialRate: undefined
+  initialRate: undefined,
+  maxBurst: undefined
 }
 
 /** Requests counted before the first measurement window closes are measured over at least this long. */
@@ -111,7 +114,8 @@ export class AdaptiveState {
   private setRate(rate: number, now: number): void {
     this.refill(now)
     this.fillRate = Math.max(rate, this.params.minFillRate)
-    this.maxCapacity = Math.max(rate, this.params.minCapacity)
+    const capacity = this.params.maxBurst === undefined ? rate : Math.min(rate, this.params.maxBurst)
+    this.maxCapacity = Math.max(capacity, this.params.minCapacity)
     this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
   }
 

@@ -1,0 +1,170 @@
+import type { ChimeRoomsService, ListRoomsOutput } from "@chime-rooms/core"
+import { ChimeRooms, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Fiber, Layer, Random, Stream, TestClock } from "effect"
+import { makeFake } from "./fake.js"
+import { makeSimClock } from "./simClock.js"
+
+/** Runs `effect` forked and returns the virtual milliseconds it took. */
+const elapsed = <E, R>(effect: Effect.Effect<unknown, E, R>) =>
+  Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const fiber = yield* Effect.fork(Effect.zipRight(effect, Clock.currentTimeMillis))
+    yield* TestClock.adjust("1 hour")
+    return (yield* Fiber.join(fiber)) - start
+  })
+
+describe("ChimeRateLimiter.layerFixed", () => {
+  for (const [n, rate, burst] of [[25, 10, 5], [100, 50, 5], [7, 2, 1], [5, 3, 5]] as const) {
+    it.effect(`${n} requests at ${rate}/s with burst ${burst} take exactly (N − B)/R`, () =>
+      Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeFixed({ rate, burst })
+        // Concurrent callers…
+        const together = yield* elapsed(Effect.all(Array.from({ length: n }, () => limiter.acquire), { concurrency: "unbounded" }))
+        assert.closeTo(together, (Math.max(0, n - burst) / rate) * 1000, 1e-6)
+        // …and, after the bucket has refilled, one caller after another.
+        yield* TestClock.adjust("1 hour")
+        const oneByOne = yield* elapsed(Effect.forEach(Array.from({ length: n }), () => limiter.acquire, { discard: true }))
+        assert.closeTo(oneByOne, (Math.max(0, n - burst) / rate) * 1000, 1e-6)
+      }))
+  }
+
+  it.effect("paces a stream, and one limiter is shared by every stream on the layer", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 300, pageSize: 10 })
+      const layer = Layer.mergeAll(fake.layer, Resilience.layer({ rateLimiter: ChimeRateLimiter.layerFixed({ rate: 20, burst: 5 }) }))
+      const run = ChimeRoomsStream.rooms({ AccountId: "a", MaxResults: 10 }).pipe(Stream.runDrain)
+      // 2 × 30 pages: 60 requests through one 20/s bucket with burst 5 → (60 − 5)/20 s.
+      const ms = yield* elapsed(Effect.all([run, run], { concurrency: "unbounded" })).pipe(Effect.provide(layer))
+      assert.strictEqual(fake.calls.length, 60)
+      assert.closeTo(ms, 2750, 1e-6)
+      const gaps = fake.calls.slice(5).map((c, i) => c.at - fake.calls[i + 4]!.at)
+      gaps.forEach((g) => assert.closeTo(g, 50, 1e-6))
+    }))
+
+  it.effect("currentRate reports the fixed rate", () =>
+    Effect.gen(function*() {
+      const rate = yield* ChimeRateLimiter.currentRate.pipe(Effect.provide(ChimeRateLimiter.layerFixed({ rate: 7 })))
+      assert.strictEqual(rate, 7)
+    }))
+})
+
+/** Sends `count` requests `gapMs` apart through `limiter`, reporting each as throttled or not. */
+const drive = (
+  limiter: ChimeRateLimiter.ChimeRateLimiterService,
+  count: number,
+  gapMs: number,
+  throttled: (i: number) => boolean
+) =>
+  Effect.forEach(
+    Array.from({ length: count }, (_, i) => i),
+    (i) =>
+      limiter.acquire.pipe(
+        Effect.zipRight(throttled(i) ? limiter.onThrottle : limiter.onSuccess),
+        Effect.zipRight(TestClock.adjust(gapMs))
+      ),
+    { discard: true }
+  )
+
+describe("ChimeRateLimiter.layerAdaptive", () => {
+  it.effect("starts unlimited: no waiting, no rate", () =>
+    Effect.gen(function*() {
+      const limiter = yield* ChimeRateLimiter.makeAdaptive()
+      assert.isUndefined(yield* limiter.currentRate)
+      const ms = yield* elapsed(Effect.all(Array.from({ length: 1000 }, () => limiter.acquire)))
+      assert.strictEqual(ms, 0)
+      yield* drive(limiter, 100, 10, () => false)
+      assert.isUndefined(yield* limiter.currentRate, "successes alone never enable it")
+    }))
+
+  it.effect("a throttle cuts the rate to 0.7 × the measured send rate; more throttles cut further", () =>
+    Effect.gen(function*() {
+      const limiter = yield* ChimeRateLimiter.makeAdaptive()
+      // 100 requests/s for 3 s: the measured rate settles at 100.
+      yield* drive(limiter, 300, 10, () => false)
+      yield* limiter.onThrottle
+      const first = (yield* limiter.currentRate)!
+      assert.closeTo(first, 70, 1)
+      yield* limiter.onThrottle
+      assert.closeTo((yield* limiter.currentRate)!, first * 0.7, 1)
+    }))
+
+  it.effect("recovers CUBIC-style: back to the throttled rate after K = ∛(Wmax·0.3/0.4) s, then above", () =>
+    Effect.gen(function*() {
+      const sim = makeSimClock(1_000_000)
+      yield* Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeAdaptive()
+        // 100 requests/s for 3 s, then a throttle.
+        for (let i = 0; i < 300; i++) yield* Effect.zipRight(limiter.onSuccess, sim.advance(10))
+        yield* limiter.onThrottle
+        const cut = (yield* limiter.currentRate)!
+        const wmax = cut / 0.7
+        const k = Math.cbrt((wmax * 0.3) / 0.4)
+        // Then send as fast as the limiter allows, sampling its rate.
+        const start = sim.now()
+        const samples: Array<[number, number]> = []
+        while (sim.now() - start < (k + 3) * 1000) {
+          yield* limiter.acquire
+          yield* limiter.onSuccess
+          samples.push([(sim.now() - start) / 1000, (yield* limiter.currentRate)!])
+        }
+        const at = (t: number) => samples.find(([s]) => s >= t)![1]
+        assert.closeTo(cut, 70, 1)
+        assert.isBelow(at(0.2), wmax * 0.8, "still low just after the throttle")
+        assert.closeTo(at(k), wmax, wmax * 0.05, "back at the last throttled rate after K")
+        assert.isAbove(at(k + 2.5), wmax * 1.05, "then probes above it")
+        for (let i = 1; i < samples.length; i++) assert.isAtLeast(samples[i]![1] + 1e-9, samples[i - 1]![1])
+      }).pipe(Effect.withClock(sim.clock))
+    }))
+
+  it.effect("initialRate: starts limited at that rate", () =>
+    Effect.gen(function*() {
+      const limiter = yield* ChimeRateLimiter.makeAdaptive({ initialRate: 10 })
+      assert.strictEqual(yield* limiter.currentRate, 10)
+      const ms = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => limiter.acquire), { concurrency: "unbounded" }))
+      // Default burst 1: one at once, then 20 more at 10/s.
+      assert.closeTo(ms, 2000, 1e-6)
+      // The SDKs' capacity (a second's worth) lets 10 through at once.
+      const sdkLike = yield* ChimeRateLimiter.makeAdaptive({ initialRate: 10, maxBurst: 10 })
+      const ms2 = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => sdkLike.acquire), { concurrency: "unbounded" }))
+      assert.closeTo(ms2, 1100, 1e-6)
+    }))
+
+  it.effect("learns a server's limit: against 50 req/s (burst 5), under 5% of 1500 requests are throttled", () =>
+    Effect.gen(function*() {
+      // A server with a token bucket of 50/s, burst 5, answering in 5 ms.
+      let tokens = 5
+      let last = 0
+      let throttled = 0
+      let calls = 0
+      const server: ChimeRoomsService = {
+        listRooms: () =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            tokens = Math.min(5, tokens + ((now - last) * 50) / 1000)
+            last = now
+            calls++
+            yield* Effect.sleep(5)
+            if (tokens < 1) {
+              throttled++
+              return yield* Effect.fail(new ThrottledClientException({ message: "slow down", status: 429 }))
+            }
+            tokens -= 1
+            const output: ListRoomsOutput = calls < 100_000 ? { Rooms: [], NextToken: `t-${calls}`, $metadata: {} } : { Rooms: [], $metadata: {} }
+            return output
+          })
+      }
+      const layer = Layer.mergeAll(Layer.succeed(ChimeRooms, server), Resilience.layer())
+      const sim = makeSimClock()
+      const { ms, stats } = yield* Effect.gen(function*() {
+        yield* ChimeRoomsStream.pages({ AccountId: "a" }, { maxPages: 1500 }).pipe(Stream.runDrain)
+        return { ms: sim.now(), stats: yield* ChimeMetrics.snapshot }
+      }).pipe(Effect.provide(layer), Effect.withClock(sim.clock), Effect.withRandom(Random.make(1)))
+      const throughput = 1500 / (ms / 1000)
+      assert.strictEqual(stats.pages, 1500)
+      assert.isBelow(throttled / calls, 0.05, `${throttled} of ${calls} throttled`)
+      assert.isAbove(throughput, 40, `throughput ${throughput.toFixed(1)} pages/s`)
+      assert.isDefined(stats.currentRate)
+    }))
+})
