@@ -193,7 +193,7 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
       const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 3 }) }))
         .pipe(Effect.provide(env(fake)))
       assert.strictEqual(fake.calls.length, 3)
-      assert.isTrue(result._tag === "Left" && result.left.requestId === "r-3")
+      assert.isTrue(result._tag === "Left" && result.left._tag === "ServiceUnavailableException" && result.left.requestId === "r-3")
     }))
 
   it.effect("users replace the schedule and the predicate", () =>
