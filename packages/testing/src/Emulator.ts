@@ -32,7 +32,7 @@ import type { FaultScript } from "./FaultScript.js"
 import { makePagingState } from "./internal/paging.js"
 import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./internal/rateLimit.js"
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
-import { type SigV4Verification, SigV4Verifier } from "./SigV4Verifier.js"
+import { type SigV4Verification, SigV4Verifier, signedMillis } from "./SigV4Verifier.js"
 
 export type { ReceivedOutcome, ReceivedRequest } from "./internal/server.js"
 
@@ -64,7 +64,10 @@ export interface EmulatorOptions {
   readonly faults?: FaultScript | undefined
   /** A token bucket in front of `ListRooms`: `rate` requests/s, `burst` at once. Default none. */
   readonly rateLimit?: RateLimitOptions | undefined
-  /** Shifts the emulator's clock (signature dates are checked against it, `Date` headers show it). */
+  /**
+   * Shifts the emulator's clock (signature dates are checked against it, `Date` headers show it).
+   * A number is milliseconds and may be negative (a clock that is behind).
+   */
   readonly clockOffset?: Duration.DurationInput | undefined
   /** How far a request's `x-amz-date` may be from the emulator's clock. Default 5 minutes. */
   readonly maxSkew?: Duration.DurationInput | undefined
@@ -105,7 +108,7 @@ export interface EmulatorService {
   readonly calls: () => number
   /** Replaces the fault script; call numbers start again from 1. */
   readonly setFaults: (faults: FaultScript | undefined) => void
-  /** Shifts the emulator's clock from now on. */
+  /** Shifts the emulator's clock from now on (a number is milliseconds and may be negative). */
   readonly setClockOffset: (offset: Duration.DurationInput) => void
 }
 
@@ -185,7 +188,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       : checking
     const state: ServerState = {
       faults: options.faults,
-      clockOffsetMillis: Duration.toMillis(Duration.decode(options.clockOffset ?? Duration.zero)),
+      clockOffsetMillis: signedMillis(options.clockOffset ?? 0),
       calls: 0,
       bucket: options.rateLimit === undefined ? undefined : makeTokenBucket(options.rateLimit),
       log: [],
@@ -216,7 +219,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
         state.calls = 0
       },
       setClockOffset: (offset) => {
-        state.clockOffsetMillis = Duration.toMillis(Duration.decode(offset))
+        state.clockOffsetMillis = signedMillis(offset)
       }
     }
     return service

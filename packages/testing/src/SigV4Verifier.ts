@@ -117,7 +117,10 @@ export interface SigV4VerifierOptions {
   readonly service?: string | undefined
   /** How far the request date may be from the server's clock. Default 5 minutes, like AWS. */
   readonly maxSkew?: Duration.DurationInput | undefined
-  /** Added to the clock before comparing: a server whose clock is off, for testing skew recovery. */
+  /**
+   * Added to the clock before comparing: a server whose clock is off, for testing skew recovery.
+   * A number is milliseconds and may be negative (a clock that is behind).
+   */
   readonly clockOffset?: Duration.DurationInput | undefined
 }
 
@@ -130,12 +133,21 @@ export interface SigV4VerifierService {
   readonly region: string
   readonly service: string
   readonly maxSkew: Duration.Duration
-  readonly clockOffset: Duration.Duration
+  /** The clock offset in milliseconds (negative: behind). */
+  readonly clockOffsetMillis: number
   /** Checks a request against the clock `nowMillis` (before the configured offset is added). */
   readonly check: (request: WireRequest, nowMillis: number) => SigV4Verification
   /** Checks a request against `Clock.currentTimeMillis` (plus the offset). */
   readonly verify: (request: WireRequest) => Effect.Effect<SigV4Verified, SignatureRejected>
 }
+
+/**
+ * A duration in milliseconds where a bare number may be negative (Effect's `Duration` cannot be).
+ *
+ * @since 0.1.0
+ */
+export const signedMillis = (input: Duration.DurationInput): number =>
+  typeof input === "number" ? input : Duration.toMillis(Duration.decode(input))
 
 const reject = (name: SigV4ErrorName, message: string): SigV4Rejected => ({
   _tag: "Rejected",
@@ -201,9 +213,8 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
   const region = options.region ?? "us-east-1"
   const service = options.service ?? "chime"
   const maxSkew = Duration.decode(options.maxSkew ?? Duration.minutes(5))
-  const clockOffset = Duration.decode(options.clockOffset ?? Duration.zero)
   const skewMillis = Duration.toMillis(maxSkew)
-  const offsetMillis = Duration.toMillis(clockOffset)
+  const offsetMillis = signedMillis(options.clockOffset ?? 0)
   const keys = new Map<string, KeyEntry>()
   for (const c of options.credentials) {
     keys.set(c.accessKeyId, {
@@ -328,7 +339,7 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
         : Effect.fail(new SignatureRejected({ errorName: outcome.name, status: outcome.status, message: outcome.message }))
     })
 
-  return { region, service, maxSkew, clockOffset, check, verify }
+  return { region, service, maxSkew, clockOffsetMillis: offsetMillis, check, verify }
 }
 
 /**

@@ -320,6 +320,10 @@ describe("Emulator", () => {
         expect(response(corrected).status).toBe(200)
         emulator.setClockOffset(0)
         expect(response(yield* Effect.promise(() => send(emulator))).status).toBe(200)
+        // A clock that is behind: a fresh request is "not yet current".
+        emulator.setClockOffset(-10 * 60_000)
+        const behind = response(yield* Effect.promise(() => send(emulator)))
+        expect(JSON.parse(behind.body).message).toContain("Signature not yet current")
       }))
 
     it.scoped("honours a configured maxSkew", () =>

@@ -223,6 +223,9 @@ describe("SigV4Verifier", () => {
     const skewed = verifier({ clockOffset: Duration.minutes(10) })
     expect(rejectedAs(skewed.check(request, NOW)).message).toContain("Signature expired")
     expect(skewed.check(await signed({ signingDate: NOW + 10 * 60_000 }), NOW)._tag).toBe("Verified")
+    const behind = verifier({ clockOffset: -10 * 60_000 })
+    expect(rejectedAs(behind.check(request, NOW)).message).toContain("Signature not yet current")
+    expect(behind.clockOffsetMillis).toBe(-600_000)
   })
 
   it.effect("verify reads Effect's Clock", () =>
