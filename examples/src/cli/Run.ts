@@ -1,0 +1,181 @@
+/**
+ * The main job: stream every room of an account to stdout, with live progress and a summary on
+ * stderr, against the embedded emulator (default) or the real service (`--live`).
+ */
+import { type ChimeError, type ChimeRooms, type ListRoomsRequest, validateRequest } from "@chime-rooms/core"
+import { chimeConfigInput, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+import { Dataset, Emulator, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
+import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
+import { type Options, parseArgs, usage } from "./Args.js"
+import { jsonLine, tableHeader, tableRow } from "./Table.js"
+
+/** Where the job writes: stdout for rooms, stderr for everything else. */
+export interface Io {
+  readonly out: (text: string) => Effect.Effect<void>
+  readonly err: (text: string) => void
+  /** Is stderr a terminal (live progress) or a pipe (no progress line)? */
+  readonly errIsTty: boolean
+}
+
+/** Exit codes, as `--help` lists them. */
+export const ExitCode = { ok: 0, serviceError: 1, usage: 2, interrupted: 130 } as const
+
+/**
+ * The embedded emulator of `pnpm start`: a few accounts of seeded rooms, a server-side rate
+ * limit, and 503s on a few calls so that retries and throttling show in the progress line.
+ */
+export const embeddedEmulator: EmulatorOptions = {
+  dataset: Dataset.generate({ seed: 2026, accounts: 3, roomsPerAccount: 2500, membersPerAccount: 40 }),
+  pageSize: 50,
+  rateLimit: { rate: 25, burst: 5 },
+  faults: FaultScript.make({
+    seed: 2026,
+    rules: [{ calls: [4, 17, 18], fault: Fault.unavailable() }, { calls: [30], fault: Fault.unavailable("1 second") }]
+  })
+}
+
+interface Target {
+  readonly chime: Layer.Layer<ChimeRooms>
+  readonly account: string
+}
+
+/** The emulator in this scope, and a signed client for it. */
+const embedded = (options: Options, emulatorOptions: EmulatorOptions) =>
+  Effect.map(Emulator.make(emulatorOptions), (emulator): Target => ({
+    account: options.account ?? emulator.accounts[0]!,
+    chime: HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
+      Layer.provide(Credentials.layerStatic(emulator.credentials)),
+      Layer.provide(UndiciHttpClient.layer)
+    )
+  }))
+
+/** The real service (or `--endpoint`), the AWS default credential chain, env config underneath flags. */
+const live = (options: Options) =>
+  Effect.map(Effect.orElseSucceed(chimeConfigInput, () => ({})), (config): Target => ({
+    account: options.account!,
+    chime: HttpChimeRooms.layer({
+      ...config,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region })
+    }).pipe(Layer.provide(Credentials.layerDefaultChain()), Layer.provide(UndiciHttpClient.layer))
+  }))
+
+const fmt = (n: number) => n.toLocaleString("en-US")
+const rateText = (rate: number | undefined) => (rate === undefined ? "unlimited" : `${rate.toFixed(1)} req/s`)
+
+const progressLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
+  `pages ${fmt(s.pages)} · rooms ${fmt(s.rooms)} · ${fmt(Math.round(s.rooms / Math.max(elapsedMs / 1000, 0.001)))} rooms/s · ` +
+  `retries ${fmt(s.retries)} · throttles ${fmt(s.throttles)} · limiter ${rateText(s.currentRate)}`
+
+const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
+  `${fmt(s.rooms)} rooms in ${fmt(s.pages)} pages · ${fmt(s.requests)} requests · ${fmt(s.retries)} retries · ` +
+  `${fmt(s.throttles)} throttles · ${(elapsedMs / 1000).toFixed(2)} s`
+
+/** A one-line account of an error that survived the retries: its name, request id and message. */
+export const errorLine = (error: ChimeError): string => {
+  const requestId = "requestId" in error && error.requestId !== undefined ? error.requestId : "none"
+  return `Error: ${error._tag} (request id ${requestId}): ${error.message}`
+}
+
+/** Lists the rooms of `target` to `io`, returning the exit code. Interruption prints the summary too. */
+const list = (io: Io, options: Options, target: Target, rateLimiter: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>) =>
+  Effect.gen(function*() {
+    const request: ListRoomsRequest = {
+      AccountId: target.account,
+      ...(options.maxResults === undefined ? {} : { MaxResults: options.maxResults }),
+      ...(options.memberId === undefined ? {} : { MemberId: options.memberId }),
+      ...(options.nextToken === undefined ? {} : { NextToken: options.nextToken })
+    }
+    const valid = validateRequest(request)
+    if (Either.isLeft(valid)) {
+      io.err(`${valid.left.message}\n`)
+      return ExitCode.usage
+    }
+    const started = yield* Clock.currentTimeMillis
+    const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - started)
+    const clearLine = io.errIsTty ? "\r\u001b[K" : ""
+
+    if (!options.json) yield* io.out(`${tableHeader()}\n`)
+    const listing = ChimeRoomsStream.pages(valid.right).pipe(
+      Stream.runForEach((page) =>
+        page.rooms.length === 0
+          ? Effect.void
+          : io.out(page.rooms.map(options.json ? jsonLine : tableRow).join("\n") + "\n")
+      )
+    )
+    const progress = io.errIsTty
+      ? Effect.repeat(
+        Effect.flatMap(Effect.zip(ChimeMetrics.snapshot, elapsed), ([s, ms]) =>
+          Effect.sync(() => io.err(`${clearLine}${progressLine(s, ms)}`))),
+        Schedule.spaced("150 millis")
+      )
+      : Effect.never
+    const progressFiber = yield* Effect.fork(progress)
+    const summary = Effect.gen(function*() {
+      yield* Fiber.interrupt(progressFiber)
+      const [s, ms] = yield* Effect.zip(ChimeMetrics.snapshot, elapsed)
+      io.err(`${clearLine}${summaryLine(s, ms)}\n`)
+    })
+    const exit = yield* Effect.exit(Effect.onInterrupt(listing, () => summary))
+    if (Exit.isSuccess(exit)) {
+      yield* summary
+      return ExitCode.ok
+    }
+    yield* summary
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause)
+    const error = failure.value
+    io.err(`${errorLine(error)}\n`)
+    io.err(
+      error.resumeToken === undefined
+        ? "No page was received: run the same command again to retry.\n"
+        : `Resume with: --next-token ${error.resumeToken}\n`
+    )
+    return ExitCode.serviceError
+  }).pipe(Effect.provide(Resilience.layer({ rateLimiter })), Effect.provide(target.chime))
+
+/**
+ * Runs the main job for `argv`, returning its exit code. `emulatorOptions` replaces the embedded
+ * emulator's set-up (tests use it to script failures).
+ */
+export const run = (
+  argv: ReadonlyArray<string>,
+  io: Io,
+  emulatorOptions: EmulatorOptions = embeddedEmulator
+): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    const parsed = parseArgs(argv)
+    if (Either.isLeft(parsed)) {
+      io.err(`${parsed.left.message}\nRun with --help to see the options.\n`)
+      return ExitCode.usage
+    }
+    const options = parsed.right
+    if (options.help) {
+      yield* io.out(`${usage}\n`)
+      return ExitCode.ok
+    }
+    const rateLimiter = options.rate === undefined
+      ? ChimeRateLimiter.layerAdaptive()
+      : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) })
+    return yield* Effect.scoped(
+      Effect.flatMap(options.live ? live(options) : embedded(options, emulatorOptions), (target) =>
+        list(io, options, target, rateLimiter))
+    )
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.sync(() => {
+        if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
+        io.err(`Unexpected failure: ${Cause.pretty(cause)}\n`)
+        return ExitCode.serviceError
+      })
+    )
+  )
+
+/** Writes to a Node stream, waiting for `drain` when the reader is slower (backpressure from a pipe). */
+export const writer = (stream: NodeJS.WritableStream) => (text: string): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (stream.write(text)) resume(Effect.void)
+    else stream.once("drain", () => resume(Effect.void))
+  })
+

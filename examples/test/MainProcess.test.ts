@@ -1,0 +1,54 @@
+import { describe, expect, it } from "@effect/vitest"
+import { execFileSync, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { beforeAll } from "vitest"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
+
+interface Finished {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the built main job; `onFirstRooms` fires once some rooms are on stdout. */
+const start = (args: Array<string>, onFirstRooms?: (child: ReturnType<typeof spawn>) => void) =>
+  new Promise<Finished>((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      if (onFirstRooms !== undefined && stdout.split("\n").length > 3) {
+        onFirstRooms(child)
+        onFirstRooms = undefined
+      }
+    })
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+describe("the main job as a process", () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "examples"], { cwd: root })
+  }, 120_000)
+
+  it("exits 2 on bad arguments", async () => {
+    const result = await start(["--bogus"])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toContain("unknown argument: --bogus")
+  }, 30_000)
+
+  it("Ctrl-C stops cleanly: summary printed, exit code 130", async () => {
+    const result = await start(["--json"], (child) => child.kill("SIGINT"))
+    expect(result.code).toBe(130)
+    expect(result.stderr).toMatch(/\d+ rooms in \d+ pages · \d+ requests/)
+    const lines = result.stdout.trim().split("\n")
+    expect(lines.length).toBeGreaterThan(2)
+    expect(lines.length).toBeLessThan(2500)
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty("RoomId")
+  }, 60_000)
+})
