@@ -1,8 +1,9 @@
 /**
  * The floor: the least work that can list every room. Undici requests on one keep-alive
- * connection, `JSON.parse`, no signing, no validation. With `--mode retry` (the throttling table)
- * a 429 is retried naively after its `Retry-After` (or 20 ms when absent); otherwise any status but
- * 200 fails the run.
+ * connection, `JSON.parse`, no signing, no validation. Any status but 200 fails the run, except:
+ * with `--mode retry` a 429 is retried naively after its `Retry-After` (or 20 ms when absent); with
+ * `--mode paced` (the throttling table) requests are also spaced at the known `--rate`, the least
+ * work that respects a limit it is told.
  *
  * @since 0.1.0
  */
@@ -19,13 +20,21 @@ await runClient(async (args, counts) => {
   const url = new URL(args.endpoint)
   const client = new Client(url.origin, { pipelining: 1 })
   const base = `${url.pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(args.account)}/rooms?max-results=${args.pageSize}`
-  const retry = args.mode === "retry"
+  const paced = args.mode === "paced"
+  const retry = paced || args.mode === "retry"
+  const interval = 1000 / args.rate
+  let slot = performance.now()
   counts.requests = 0
   counts.throttled = 0
   let token: string | undefined
   try {
-    do {
+    for (;;) {
       const path = token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`
+      if (paced) {
+        const now = performance.now()
+        if (slot > now) await sleep(slot - now)
+        slot = Math.max(slot, now) + interval
+      }
       counts.requests++
       const { statusCode, headers, body } = await client.request({ method: "GET", path })
       if (statusCode === 429 && retry) {
@@ -43,8 +52,8 @@ await runClient(async (args, counts) => {
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
       token = page.NextToken ?? undefined
-      if (args.limit > 0 && counts.rooms >= args.limit) break
-    } while (token !== undefined && token !== "")
+      if (token === undefined || token === "" || (args.limit > 0 && counts.rooms >= args.limit)) break
+    }
   } finally {
     await client.close()
   }
