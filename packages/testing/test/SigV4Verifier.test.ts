@@ -249,3 +249,15 @@ describe("SigV4Verifier", () => {
       expect(Duration.toMinutes(v.maxSkew)).toBe(5)
     }).pipe(Effect.provide(SigV4Verifier.layer({ credentials: [] }))))
 })
+
+describe("x-amz-date parsing", () => {
+  it("refuses impossible dates", async () => {
+    const base = await signed()
+    for (const date of ["20261131T120000Z", "20261301T120000Z", "20260229T120000Z", "20261125T240000Z", "20261125T126000Z"]) {
+      const outcome = rejectedAs(verifier().check(withHeader(base, "x-amz-date", date), NOW))
+      expect(outcome.name, date).toBe("IncompleteSignatureException")
+    }
+    const leap = await signed({ signingDate: Date.UTC(2028, 1, 29, 12, 0, 0) })
+    expect(verifier().check(leap, Date.UTC(2028, 1, 29, 12, 1, 0))._tag).toBe("Verified")
+  })
+})

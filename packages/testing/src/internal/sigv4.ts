@@ -182,10 +182,16 @@ export const hmacHex = (key: Buffer, data: string): string => createHmac("sha256
 export const parseAmzDate = (s: string): number | undefined => {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s)
   if (m === null) return undefined
-  const [, y, mo, d, h, mi, se] = m
-  const millis = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se))
-  // Reject dates like 20150231 that Date.UTC would roll over.
-  return formatAmzDate(millis) === s ? millis : undefined
+  const year = Number(m[1])
+  const month = Number(m[2])
+  const day = Number(m[3])
+  const hour = Number(m[4])
+  const minute = Number(m[5])
+  const second = Number(m[6])
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
+  // Day 0 of the next month is the last day of this one: rejects 20150231 and the like.
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined
+  return Date.UTC(year, month - 1, day, hour, minute, second)
 }
 
 /** Formats epoch milliseconds as `YYYYMMDDTHHMMSSZ`. */
