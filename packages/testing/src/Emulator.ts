@@ -29,7 +29,8 @@ import type { AddressInfo } from "node:net"
 import { Context, Duration, Effect, Layer, Redacted, Schema, type Scope } from "effect"
 import { Dataset } from "./Dataset.js"
 import type { FaultScript } from "./FaultScript.js"
-import { makePagingState } from "./internal/paging.js"
+import { tokenSecretFromString } from "./internal/pageToken.js"
+import { DEFAULT_PAGE_SIZE, isValidPageSize, makePagingState } from "./internal/paging.js"
 import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./internal/rateLimit.js"
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
 import { type SigV4Verification, SigV4Verifier, signedMillis } from "./SigV4Verifier.js"
@@ -75,6 +76,11 @@ export interface EmulatorOptions {
   readonly port?: number | undefined
   /** The interface to listen on; default `127.0.0.1`. */
   readonly host?: string | undefined
+  /**
+   * The `NextToken` secret. Default: random per instance. Give one (and the same data) to have a
+   * restarted emulator honour the tokens of the previous one.
+   */
+  readonly tokenSecret?: Uint8Array | string | undefined
   /** How many received requests `received()` keeps (the most recent). Default 10,000; 0 keeps none. */
   readonly recordLimit?: number | undefined
   /**
@@ -165,8 +171,8 @@ const close = (server: Server, state: ServerState) =>
 const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
   Effect.gen(function*() {
     const dataset = options.dataset ?? Dataset.generate()
-    const pageSize = options.pageSize ?? 10
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) return yield* invalid("pageSize must be a positive integer")
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+    if (!isValidPageSize(pageSize)) return yield* invalid("pageSize must be a positive integer")
     const port = options.port ?? 0
     if (!Number.isInteger(port) || port < 0 || port > 65535) return yield* invalid("port must be 0..65535")
     if (options.rateLimit !== undefined && !isValidRateLimit(options.rateLimit)) {
@@ -196,7 +202,10 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       closed: false
     }
     const recordLimit = options.recordLimit ?? 10_000
-    const handler = makeHandler({ verifier, paging: makePagingState({ dataset, pageSize }), recordLimit }, state)
+    const secret = typeof options.tokenSecret === "string"
+      ? tokenSecretFromString(options.tokenSecret)
+      : options.tokenSecret
+    const handler = makeHandler({ verifier, paging: makePagingState({ dataset, pageSize, secret }), recordLimit }, state)
     const server = createServer({ keepAliveTimeout: 30_000 }, handler)
     // A client dropping its connection mid-request must not bring the server down.
     server.on("clientError", (_error, socket) => socket.destroy())

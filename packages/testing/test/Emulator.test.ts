@@ -226,6 +226,16 @@ describe("Emulator", () => {
           "BadRequest"
         )
       }))
+
+    it.scoped("honours the tokens of an earlier instance with the same tokenSecret and data", () =>
+      Effect.gen(function*() {
+        const first = yield* Emulator.make({ dataset, tokenSecret: "shared-secret" })
+        const token: string = json(yield* Effect.promise(() => send(first))).NextToken
+        const same = yield* Emulator.make({ dataset, tokenSecret: "shared-secret" })
+        expect(response(yield* Effect.promise(() => send(same, { query: { "next-token": token } }))).status).toBe(200)
+        const other = yield* Emulator.make({ dataset })
+        expect(response(yield* Effect.promise(() => send(other, { query: { "next-token": token } }))).status).toBe(400)
+      }))
   })
 
   describe("errors", () => {
@@ -324,6 +334,12 @@ describe("Emulator", () => {
         emulator.setClockOffset(-10 * 60_000)
         const behind = response(yield* Effect.promise(() => send(emulator)))
         expect(JSON.parse(behind.body).message).toContain("Signature not yet current")
+      }))
+
+    it.scoped("serves unsigned requests only when told not to verify", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset, verifySignatures: false })
+        expect(response(yield* Effect.promise(() => send(emulator, { signer: "none" }))).status).toBe(200)
       }))
 
     it.scoped("honours a configured maxSkew", () =>
