@@ -1,0 +1,22 @@
+/**
+ * The README's quick start, compiled with the rest so it cannot drift (`--live` use only: it
+ * talks to the real service with your AWS credentials).
+ */
+import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+import { Console, Effect, Layer, Stream } from "effect"
+
+// ChimeRooms over HTTP: endpoint from AWS_ENDPOINT_URL_CHIME / AWS_REGION, default credential chain.
+const ChimeLive = HttpChimeRooms.layerConfig().pipe(
+  Layer.provide(Credentials.layerDefaultChain()),
+  Layer.provide(UndiciHttpClient.layer)
+)
+
+// Every room of the account: paged, retried, rate-limited; one page in memory at a time.
+export const program = ChimeRoomsStream.rooms({ AccountId: process.env.CHIME_ACCOUNT_ID ?? "" }).pipe(
+  Stream.tap((room) => Console.log(room.RoomId, room.Name)),
+  Stream.runCount,
+  Effect.tap((count) => Console.log(`${count} rooms`)),
+  Effect.provide(Resilience.layer()), // adaptive rate limiter + retry budget, shared by every stream
+  Effect.provide(ChimeLive)
+)
