@@ -111,6 +111,19 @@ describe("pnpm start", () => {
       expect([...first, ...jsonIds(resumed.stdout())]).toEqual(allIds(account))
     }).pipe(Effect.scoped))
 
+  it.live("a token printed by one run of the embedded emulator resumes in the next run", () =>
+    Effect.gen(function*() {
+      const stable = { ...small, tokenSecret: "fixed" }
+      const failing = { ...stable, faults: FaultScript.make({ rules: [{ calls: [2], fault: Fault.serviceError("ForbiddenException") }] }) }
+      const failed = capture()
+      expect(yield* run(["--json"], failed, failing)).toBe(ExitCode.serviceError)
+      expect(failed.stderr()).toMatch(/Error: ForbiddenException \(request id /)
+      const token = /Resume with: --next-token (\S+)/.exec(failed.stderr())![1]!
+      const resumed = capture()
+      expect(yield* run(["--json", "--next-token", token], resumed, stable)).toBe(ExitCode.ok)
+      expect([...jsonIds(failed.stdout()), ...jsonIds(resumed.stdout())]).toEqual(allIds(small.dataset!.accounts[0]!))
+    }))
+
   it.live("interrupting prints the summary line", () =>
     Effect.gen(function*() {
       const io = capture(true)

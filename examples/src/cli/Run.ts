@@ -28,6 +28,8 @@ export const ExitCode = { ok: 0, serviceError: 1, usage: 2, interrupted: 130 } a
 export const embeddedEmulator: EmulatorOptions = {
   dataset: Dataset.generate({ seed: 2026, accounts: 3, roomsPerAccount: 2500, membersPerAccount: 40 }),
   pageSize: 50,
+  // A fixed token secret: a `--next-token` printed by one run is honoured by the next run's emulator.
+  tokenSecret: "chime-rooms embedded emulator",
   rateLimit: { rate: 25, burst: 5 },
   faults: FaultScript.make({
     seed: 2026,
