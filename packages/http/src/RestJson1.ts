@@ -155,8 +155,16 @@ export const decodeError = (
   })
 }
 
-/** V8 and other engines word an early end differently; all say "end". */
+/** V8 words an early end as "Unexpected end…", "Unterminated string…" or an error at the last position. */
 const TRUNCATED = /unexpected end|end of (json )?input|unterminated/i
+const POSITION = /at position (\d+)/
+
+const endsEarly = (text: string, cause: unknown): boolean => {
+  if (!(cause instanceof SyntaxError)) return false
+  if (TRUNCATED.test(cause.message)) return true
+  const position = POSITION.exec(cause.message)
+  return position !== null && Number(position[1]) >= text.trimEnd().length
+}
 
 /**
  * Decodes a 200 body: `JSON.parse`, then core's one-pass decoder.
@@ -173,7 +181,7 @@ export const decodeSuccess = (
     // restJson1: a 200 without a payload is an empty output, not an error.
     json = text === "" ? {} : JSON.parse(text)
   } catch (cause) {
-    const truncated = (cause instanceof SyntaxError && TRUNCATED.test(cause.message))
+    const truncated = endsEarly(text, cause)
     return new ResponseDecodeError({
       reason: truncated ? "TruncatedJson" : "InvalidJson",
       message: truncated ? "ListRooms response body ended before the JSON did" : "ListRooms response body is not valid JSON",

@@ -18,7 +18,8 @@ import type { CredentialsError } from "@chime-rooms/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
 import { Hash } from "@smithy/hash-node"
-import { SignatureV4 } from "@smithy/signature-v4"
+import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4"
+import { createHash, createHmac } from "node:crypto"
 import { Clock, Effect, Redacted, Ref } from "effect"
 import type { AwsCredentials } from "./Credentials.js"
 
@@ -144,24 +145,64 @@ const toSmithy = (request: HttpClientRequest.HttpClientRequest): SmithyRequest =
   return { method: request.method, protocol: scheme + ":", hostname, path, query, headers }
 }
 
+const ALGORITHM = "AWS4-HMAC-SHA256"
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/** Exposes smithy's canonical request builder (protected) to the signer below. */
+class Canonicalizer extends SignatureV4 {
+  canonicalRequest(request: SmithyRequest, canonicalHeaders: Record<string, string>, payloadHash: string): string {
+    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash)
+  }
+}
+
+/** What is kept per credentials: smithy's instance and the signing key of the current day. */
+interface CredentialState {
+  readonly credentials: AwsCredentials
+  readonly plain: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  readonly canonicalizer: Canonicalizer
+  shortDate: string
+  key: Buffer | undefined
+}
+
+const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return EMPTY_SHA256
+    case "Uint8Array":
+      return createHash("sha256").update(body.body).digest("hex")
+    case "Raw":
+      return typeof body.body === "string" || body.body instanceof Uint8Array
+        ? createHash("sha256").update(body.body).digest("hex")
+        : "UNSIGNED-PAYLOAD"
+    default:
+      return "UNSIGNED-PAYLOAD"
+  }
+}
+
 /**
  * Builds a {@link Signer}.
+ *
+ * The hot path is synchronous: smithy canonicalises (`getCanonicalHeaders`, the instance's
+ * canonical request) and derives the signing key once per day and credentials (`getSigningKey`);
+ * the two hashes per request run on `node:crypto` directly instead of smithy's promise-returning
+ * digests, and the `x-amz-date` string is rebuilt only when the second changes. smithy's own
+ * `signRequest` would also recompute an HMAC of the secret on every call just to look its key
+ * cache up.
  *
  * @since 0.1.0
  */
 export const makeSigner = (options: SigV4Options): Signer => {
   const clockOffset = options.clockOffset ?? Ref.unsafeMake(0)
-  // One SignatureV4 per credentials object: the provider hands back the same object until a refresh.
-  let lastCredentials: AwsCredentials | undefined
-  let lastSigner: SignatureV4 | undefined
-  const signerFor = (credentials: AwsCredentials): SignatureV4 => {
-    if (credentials === lastCredentials && lastSigner !== undefined) return lastSigner
+  let state: CredentialState | undefined
+  const stateFor = (credentials: AwsCredentials): CredentialState => {
+    if (state !== undefined && state.credentials === credentials) return state
     const plain = {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: Redacted.value(credentials.secretAccessKey),
       ...(credentials.sessionToken !== undefined ? { sessionToken: Redacted.value(credentials.sessionToken) } : {})
     }
-    lastSigner = new SignatureV4({
+    const canonicalizer = new Canonicalizer({
       credentials: plain,
       region: options.region,
       service: options.service,
@@ -170,27 +211,64 @@ export const makeSigner = (options: SigV4Options): Signer => {
       applyChecksum: false,
       uriEscapePath: true
     })
-    lastCredentials = credentials
-    return lastSigner
+    state = { credentials, plain, canonicalizer, shortDate: "", key: undefined }
+    return state
+  }
+
+  let lastSecond = NaN
+  let lastLongDate = ""
+  const longDateOf = (millis: number): string => {
+    const second = Math.floor(millis / 1000)
+    if (second !== lastSecond) {
+      lastSecond = second
+      lastLongDate = new Date(second * 1000).toISOString().replace(/[-:]|\.\d{3}/g, "")
+    }
+    return lastLongDate
+  }
+
+  const finish = (
+    request: HttpClientRequest.HttpClientRequest,
+    current: CredentialState,
+    longDate: string,
+    key: Buffer
+  ): HttpClientRequest.HttpClientRequest => {
+    const shortDate = longDate.slice(0, 8)
+    const scope = `${shortDate}/${options.region}/${options.service}/aws4_request`
+    const smithy = toSmithy(request)
+    smithy.headers["x-amz-date"] = longDate
+    const token = current.plain.sessionToken
+    if (token !== undefined) smithy.headers["x-amz-security-token"] = token
+    const canonicalHeaders = getCanonicalHeaders(smithy)
+    const canonical = current.canonicalizer.canonicalRequest(smithy, canonicalHeaders, payloadHashOf(request))
+    const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`
+    const signature = createHmac("sha256", key).update(stringToSign).digest("hex")
+    const signedHeaders = Object.keys(canonicalHeaders).sort().join(";")
+    const headers: Record<string, string> = {
+      "x-amz-date": longDate,
+      authorization: `${ALGORITHM} Credential=${current.plain.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`
+    }
+    // Requests are signed from their unsigned form each attempt, so no stale token is left over.
+    if (token !== undefined) headers["x-amz-security-token"] = token
+    return HttpClientRequest.setHeaders(request, headers)
   }
 
   const sign = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(options.credentials, (credentials) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(Ref.get(clockOffset), (offset) => {
-          const signer = signerFor(credentials)
-          const smithy = toSmithy(request)
+          const current = stateFor(credentials)
+          const longDate = longDateOf(now + offset)
+          const shortDate = longDate.slice(0, 8)
+          if (current.key !== undefined && current.shortDate === shortDate) {
+            return Effect.succeed(finish(request, current, longDate, current.key))
+          }
           return Effect.map(
-            Effect.promise(() => signer.sign(smithy, { signingDate: new Date(now + offset) })),
-            (signed) => {
-              const headers: Record<string, string> = {
-                "x-amz-date": signed.headers["x-amz-date"]!,
-                authorization: signed.headers["authorization"]!
-              }
-              const token = signed.headers["x-amz-security-token"]
-              // Requests are signed from their unsigned form each attempt, so no stale token is left over.
-              if (token !== undefined) headers["x-amz-security-token"] = token
-              return HttpClientRequest.setHeaders(request, headers)
+            Effect.promise(() => getSigningKey(Sha256, current.plain, shortDate, options.region, options.service)),
+            (derived) => {
+              const key = Buffer.from(derived)
+              current.shortDate = shortDate
+              current.key = key
+              return finish(request, current, longDate, key)
             }
           )
         })))

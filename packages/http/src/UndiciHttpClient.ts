@@ -130,8 +130,8 @@ const toBody = (
  *
  * @since 0.1.0
  */
-export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => {
+export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClient.HttpClient => {
+  const client = HttpClient.make((request, url, signal) => {
     const send = (body: Body) =>
       Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
         dispatcher.request({
@@ -150,6 +150,23 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
       })
     return request.body._tag === "Empty" ? send(null) : Effect.flatMap(toBody(request.body), send)
   })
+  return options?.spans === true ? client : HttpClient.withTracerDisabledWhen(client, always)
+}
+
+const always = (): boolean => true
+
+/**
+ * Options of the client.
+ *
+ * @since 0.1.0
+ */
+export interface ClientOptions {
+  /**
+   * Create an HTTP client span per request (default `false`): a span with a dozen attributes per
+   * page costs more than signing it. Spans of the caller's own effects are unaffected.
+   */
+  readonly spans?: boolean | undefined
+}
 
 /**
  * Options of the keep-alive agent.
@@ -174,8 +191,8 @@ export const makeAgent = (options?: AgentOptions): Effect.Effect<Agent, never, S
  *
  * @since 0.1.0
  */
-export const layerWith = (options?: AgentOptions): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.scoped(HttpClient.HttpClient, Effect.map(makeAgent(options), make))
+export const layerWith = (options?: AgentOptions & ClientOptions): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(HttpClient.HttpClient, Effect.map(makeAgent(options), (agent) => make(agent, options)))
 
 /**
  * The client on its own keep-alive agent, closed when the layer is released.

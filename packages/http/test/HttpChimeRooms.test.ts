@@ -1,0 +1,362 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ChimeRooms } from "@chime-rooms/core"
+import type { ChimeError, ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
+import { Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
+import type { EmulatorCredentials, EmulatorOptions, EmulatorService } from "@chime-rooms/testing"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
+import { createServer } from "node:net"
+
+const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+  ["UndiciHttpClient", UndiciHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["FetchHttpClient", FetchHttpClient.layer]
+]
+
+const tokenCredentials: EmulatorCredentials = {
+  accessKeyId: "ASIAEMULATORTEST0001",
+  secretAccessKey: Redacted.make("s3cr3t-Key-that-must-never-leak/0123456789"),
+  sessionToken: Redacted.make("SESSION-TOKEN-that-must-never-leak-FwoGZXIvYXdzE")
+}
+
+const credentialsOf = (emulator: EmulatorService) => Credentials.layerStatic(emulator.credentials)
+
+/** The HTTP `ChimeRooms` pointed at an emulator, over `client`. */
+const live = (
+  emulator: EmulatorService,
+  client: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer,
+  options: HttpChimeRooms.HttpChimeRoomsOptions = {}
+) =>
+  HttpChimeRooms.layer({ endpoint: emulator.endpoint, ...options }).pipe(
+    Layer.provide(client),
+    Layer.provide(credentialsOf(emulator))
+  )
+
+const listAll = (accountId: string, maxResults?: number) =>
+  Effect.gen(function*() {
+    const rooms: Array<string> = []
+    const requestIds: Array<string | undefined> = []
+    let token: string | undefined
+    do {
+      const request: ListRoomsRequest = {
+        AccountId: accountId,
+        ...(maxResults !== undefined ? { MaxResults: maxResults } : {}),
+        ...(token !== undefined ? { NextToken: token } : {})
+      }
+      const page = yield* ChimeRooms.listRooms(request)
+      for (const room of page.Rooms) rooms.push(room.RoomId!)
+      requestIds.push(page.$metadata.requestId)
+      expect(page.$metadata.httpStatusCode).toBe(200)
+      token = page.NextToken
+    } while (token !== undefined)
+    return { rooms, requestIds }
+  })
+
+const failureOf = <A>(exit: Exit.Exit<A, ChimeError>): ChimeError => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (failure === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
+  return failure
+}
+
+const expectNoSecrets = (error: unknown, credentials: EmulatorCredentials) => {
+  const secret = Redacted.value(credentials.secretAccessKey)
+  const token = credentials.sessionToken === undefined ? undefined : Redacted.value(credentials.sessionToken)
+  for (const text of [String(error), (error as Error).message ?? "", JSON.stringify(error)]) {
+    expect(text).not.toContain(secret)
+    if (token !== undefined) expect(text).not.toContain(token)
+    expect(text).not.toContain("AWS4-HMAC-SHA256")
+    expect(text).not.toMatch(/Signature=[0-9a-f]{64}/)
+  }
+}
+
+describe("HttpChimeRooms against the emulator", () => {
+  for (const [name, client] of clients) {
+    it.scopedLive(`lists every room of an account through NextToken over ${name}`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset: Dataset.generate({ seed: 3, roomsPerAccount: 250 }) })
+        const account = emulator.accounts[0]!
+        const { requestIds, rooms } = yield* listAll(account, 99).pipe(Effect.provide(live(emulator, client)))
+        expect(rooms).toHaveLength(250)
+        expect(new Set(rooms).size).toBe(250)
+        expect(requestIds).toEqual(emulator.received().map((r) => r.requestId))
+        for (const received of emulator.received()) {
+          expect(received.path).toBe(`/accounts/${encodeURIComponent(account)}/rooms`)
+          expect(received.outcome?.status).toBe(200)
+        }
+      }))
+  }
+
+  it.scopedLive("decodes rooms fully: timestamps as DateTime.Utc, only set query keys sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        dataset: Dataset.fromRooms({
+          "acc-1": {
+            rooms: [{ RoomId: "r-1", Name: "Ops", CreatedTimestamp: "2019-12-02T22:29:31.549Z" }],
+            members: { "member-1": ["r-1"] }
+          }
+        })
+      })
+      const page = yield* ChimeRooms.listRooms({ AccountId: "acc-1", MemberId: "member-1" }).pipe(
+        Effect.provide(live(emulator))
+      )
+      expect(page.Rooms[0]!.RoomId).toBe("r-1")
+      expect(page.Rooms[0]!.CreatedTimestamp?._tag).toBe("Utc")
+      expect(page.NextToken).toBeUndefined()
+      const received = emulator.received()[0]!
+      expect(received.rawQuery).toBe("member-id=member-1")
+    }))
+
+  const sevenErrors: ReadonlyArray<readonly [ServiceErrorName, number]> = [
+    ["BadRequestException", 400],
+    ["UnauthorizedClientException", 401],
+    ["ForbiddenException", 403],
+    ["NotFoundException", 404],
+    ["ThrottledClientException", 429],
+    ["ServiceFailureException", 500],
+    ["ServiceUnavailableException", 503]
+  ]
+
+  it.scopedLive("decodes each of the seven service errors with request id, status and retry-after", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ credentials: [tokenCredentials] })
+      const layer = live(emulator)
+      for (const [name, status] of sevenErrors) {
+        emulator.setFaults(FaultScript.make({
+          rules: [{ calls: [1], fault: Fault.serviceError(name, { retryAfter: "3 seconds", message: `scripted ${name}` }) }]
+        }))
+        emulator.clearReceived()
+        const exit = yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer)))
+        const error = failureOf(exit)
+        expect(error._tag).toBe(name)
+        const received = emulator.received()
+        expect(received).toHaveLength(1)
+        expect(error).toMatchObject({ status, requestId: received[0]!.requestId })
+        expect("retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : -1).toBe(3000)
+        expectNoSecrets(error, tokenCredentials)
+      }
+    }))
+
+  it.scopedLive("signs with a session token: the emulator accepts it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ credentials: [tokenCredentials] })
+      const { rooms } = yield* listAll(emulator.accounts[0]!, 50).pipe(Effect.provide(live(emulator)))
+      expect(rooms).toHaveLength(100)
+      expect(emulator.received().every((r) => r.outcome?.status === 200)).toBe(true)
+    }))
+
+  it.scopedLive("without the session token temporary credentials are refused (401/403), no secret in the error", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ credentials: [tokenCredentials] })
+      const noToken = HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(
+        Layer.provide(UndiciHttpClient.layer),
+        Layer.provide(Credentials.layerStatic({
+          accessKeyId: tokenCredentials.accessKeyId,
+          secretAccessKey: tokenCredentials.secretAccessKey
+        }))
+      )
+      const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(noToken))))
+      expect([401, 403]).toContain("status" in error ? error.status : 0)
+      expectNoSecrets(error, tokenCredentials)
+    }))
+
+  it.scoped("re-signs every retry attempt of HttpClient.retry: a new x-amz-date, never a stale one", () =>
+    Effect.gen(function*() {
+      // TestClock drives signing dates and the retry delay; the emulator checks dates against real time.
+      yield* TestClock.setTime(Date.now())
+      const emulator = yield* Emulator.make({
+        faults: FaultScript.make({ rules: [{ calls: [1], fault: Fault.unavailable() }] })
+      })
+      const client = UndiciHttpClient.make(yield* UndiciHttpClient.makeAgent())
+      const signed = SigV4.withSigV4(client, {
+        credentials: Effect.succeed({
+          accessKeyId: emulator.credentials.accessKeyId,
+          secretAccessKey: emulator.credentials.secretAccessKey
+        }),
+        region: "us-east-1",
+        service: "chime"
+      }).pipe(
+        HttpClient.filterStatusOk,
+        HttpClient.retry({ schedule: Schedule.spaced("2 seconds"), times: 2 })
+      )
+      const fiber = yield* Effect.fork(
+        signed.execute(HttpClientRequest.get(`${emulator.endpoint}/accounts/${emulator.accounts[0]}/rooms`))
+      )
+      // Wait on I/O (not on time) while the fiber runs; whenever the retry sleeps, move the TestClock past it.
+      for (let i = 0; i < 20_000 && (yield* Fiber.poll(fiber))._tag === "None"; i++) {
+        if ((yield* TestClock.sleeps()).length > 0) yield* TestClock.adjust("2 seconds")
+        else yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      }
+      const response = yield* Fiber.join(fiber)
+      expect(response.status).toBe(200)
+      const received = emulator.received()
+      expect(received.map((r) => r.outcome?.status)).toEqual([503, 200])
+      const [first, second] = received.map((r) => r.headers["x-amz-date"]!)
+      expect(first).toMatch(/^\d{8}T\d{6}Z$/)
+      expect(second).not.toBe(first)
+      expect(Date.parse(second!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z")) -
+        Date.parse(first!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"))).toBe(2000)
+    }))
+
+  it.scopedLive("refreshes expiring credentials from a provider while listing", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ credentials: [tokenCredentials] })
+      let calls = 0
+      const provider = () => {
+        calls++
+        return Promise.resolve({
+          accessKeyId: tokenCredentials.accessKeyId,
+          secretAccessKey: Redacted.value(tokenCredentials.secretAccessKey),
+          sessionToken: Redacted.value(tokenCredentials.sessionToken!),
+          // Already inside the refresh window: every page asks again.
+          expiration: new Date(Date.now() + 60_000)
+        })
+      }
+      const layer = HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(
+        Layer.provide(UndiciHttpClient.layer),
+        Layer.provide(Credentials.layerProvider(provider))
+      )
+      const { rooms } = yield* listAll(emulator.accounts[0]!, 25).pipe(Effect.provide(layer))
+      expect(rooms).toHaveLength(100)
+      expect(calls).toBe(4)
+    }))
+
+  for (const [label, offset] of [["ahead", "10 minutes"], ["behind", "-10 minutes"]] as const) {
+    it.scopedLive(`recovers from a server clock 10 minutes ${label} and keeps the offset`, () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({
+          clockOffset: label === "ahead" ? Duration.minutes(10) : -Duration.toMillis(Duration.minutes(10))
+        })
+        expect(offset).toBeDefined()
+        const layer = live(emulator)
+        const { rooms } = yield* listAll(emulator.accounts[0]!, 40).pipe(Effect.provide(layer))
+        expect(rooms).toHaveLength(100)
+        const statuses = emulator.received().map((r) => r.outcome?.status)
+        // One refusal for the first page, then every page (3 of them) accepted first time.
+        expect(statuses.filter((s) => s !== 200)).toHaveLength(1)
+        expect(statuses[0]).not.toBe(200)
+        expect(statuses.slice(1)).toEqual([200, 200, 200])
+      }))
+  }
+
+  const hostile: ReadonlyArray<string> = [
+    "../x",
+    "a/b",
+    "a?b#c",
+    "%2F",
+    "  x",
+    "x y\u0000\u001f\u007f",
+    "résumé 🎉",
+    "..%2F..",
+    "...",
+    "a".repeat(10 * 1024)
+  ]
+
+  for (const [name, client] of clients) {
+    it.scopedLive(`sends hostile AccountIds as exactly one path segment over ${name}`, () =>
+      Effect.gen(function*() {
+        const fixture: Record<string, { rooms: ReadonlyArray<{ RoomId: string }> }> = {}
+        hostile.forEach((id, i) => {
+          fixture[id] = { rooms: [{ RoomId: `r-${i}` }] }
+        })
+        const emulator = yield* Emulator.make({ dataset: Dataset.fromRooms(fixture) })
+        const layer = live(emulator, client)
+        for (const [i, id] of hostile.entries()) {
+          emulator.clearReceived()
+          const page = yield* ChimeRooms.listRooms({ AccountId: id }).pipe(Effect.provide(layer))
+          expect(page.Rooms.map((r) => r.RoomId)).toEqual([`r-${i}`])
+          const [received] = emulator.received()
+          const match = /^\/accounts\/([^/]+)\/rooms$/.exec(received!.path)
+          expect(match).not.toBeNull()
+          expect(decodeURIComponent(match![1]!)).toBe(id)
+        }
+        // Dot segments and blank ids are refused before anything is sent.
+        emulator.clearReceived()
+        for (const id of ["   ", "", ".", ".."]) {
+          const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: id }).pipe(Effect.provide(layer))))
+          expect(error).toMatchObject({ _tag: "InvalidRequestError", field: "AccountId" })
+        }
+        expect(emulator.received()).toHaveLength(0)
+      }))
+  }
+
+  const wireFaults: ReadonlyArray<readonly [string, EmulatorOptions["faults"], Record<string, unknown>]> = [
+    ["a 502 HTML page", FaultScript.make({ rules: [{ calls: [1], fault: Fault.html502 }] }), {
+      _tag: "ResponseDecodeError",
+      reason: "UnexpectedStatus",
+      status: 502
+    }],
+    ["invalid JSON", FaultScript.make({ rules: [{ calls: [1], fault: Fault.invalidJson }] }), {
+      _tag: "ResponseDecodeError",
+      reason: "InvalidJson",
+      status: 200
+    }],
+    ["truncated JSON", FaultScript.make({ rules: [{ calls: [1], fault: Fault.truncatedJson }] }), {
+      _tag: "ResponseDecodeError",
+      reason: "TruncatedJson",
+      status: 200
+    }],
+    ["a reset mid-body", FaultScript.make({ rules: [{ calls: [1], fault: Fault.reset }] }), {
+      _tag: "TransportError",
+      reason: "BodyCutShort"
+    }],
+    ["a connection dropped before the response", FaultScript.make({ rules: [{ calls: [1], fault: Fault.transport }] }), {
+      _tag: "TransportError",
+      reason: "ConnectionReset"
+    }],
+    ["a delayed answer (per-attempt timeout)", FaultScript.make({ rules: [{ calls: [1], fault: Fault.delay("5 seconds") }] }), {
+      _tag: "TransportError",
+      reason: "Timeout"
+    }],
+    ["a body that trickles past the timeout", FaultScript.make({ rules: [{ calls: [1], fault: Fault.slow("5 seconds") }] }), {
+      _tag: "TransportError",
+      reason: "Timeout"
+    }]
+  ]
+
+  for (const [name, client] of clients) {
+    for (const [label, faults, expected] of wireFaults) {
+      it.scopedLive(`turns ${label} into ${expected._tag}(${String(expected.reason)}) over ${name}, without secrets`, () =>
+        Effect.gen(function*() {
+          const emulator = yield* Emulator.make({ credentials: [tokenCredentials], faults })
+          const layer = live(emulator, client, { timeout: "300 millis" })
+          const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer))))
+          expect(error).toMatchObject(expected)
+          // A proxy's 502 carries none of the service's headers; every other answer has its request id.
+          const requestId = "requestId" in error ? error.requestId : undefined
+          if (expected.status === 200) expect(requestId).toBe(emulator.received()[0]!.requestId)
+          if (expected.status === 502) expect(requestId).toBeUndefined()
+          expectNoSecrets(error, tokenCredentials)
+        }))
+    }
+
+    it.scopedLive(`turns a refused connection into TransportError(ConnectionRefused) over ${name}`, () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(() =>
+          new Promise<number>((resolve) => {
+            const server = createServer()
+            server.listen(0, "127.0.0.1", () => {
+              const address = server.address()
+              server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+            })
+          })
+        )
+        const layer = HttpChimeRooms.layer({ endpoint: `http://127.0.0.1:${port}` }).pipe(
+          Layer.provide(client),
+          Layer.provide(Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: "secret" }))
+        )
+        const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layer))))
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "ConnectionRefused" })
+      }))
+  }
+
+  it.scopedLive("validates before sending: MaxResults out of range sends nothing", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({})
+      const exit = yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc", MaxResults: 100 }).pipe(Effect.provide(live(emulator))))
+      expect(failureOf(exit)).toMatchObject({ _tag: "InvalidRequestError", field: "MaxResults" })
+      expect(emulator.received()).toHaveLength(0)
+    }))
+})

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "@effect/vitest"
+import { RestJson1 } from "@chime-rooms/http"
+import { Duration } from "effect"
+
+describe("RestJson1", () => {
+  it("prefers the header, then body code (any case), then __type", () => {
+    expect(RestJson1.resolveErrorName({ "x-amzn-errortype": "NotFoundException:http://x" }, { Code: "NotFound" })).toBe("NotFoundException")
+    expect(RestJson1.resolveErrorName({}, { Code: "ns#Throttled" })).toBe("Throttled")
+    expect(RestJson1.resolveErrorName({}, { __type: "a.b#ForbiddenException" })).toBe("ForbiddenException")
+    expect(RestJson1.resolveErrorName({}, undefined)).toBe("")
+  })
+
+  it("maps Chime's body codes by status when the header is absent", () => {
+    const error = RestJson1.decodeError(429, { "x-amzn-requestid": "r-1" }, '{"Code":"Throttled","Message":"slow down"}', 0)
+    expect(error).toMatchObject({ _tag: "ThrottledClientException", code: "Throttled", message: "slow down", status: 429, requestId: "r-1" })
+  })
+
+  it("keeps an unknown name on an unmapped status as UnknownServiceError", () => {
+    const error = RestJson1.decodeError(409, { "x-amzn-errortype": "ConflictException" }, '{"message":"busy"}', 0)
+    expect(error).toMatchObject({ _tag: "UnknownServiceError", errorName: "ConflictException", status: 409, message: "busy" })
+  })
+
+  it("falls back to UnexpectedStatus with a scrubbed excerpt when nothing names the error", () => {
+    const error = RestJson1.decodeError(504, {}, '<html>{"Name":"secret room"} Authorization: AWS4-HMAC-SHA256 abc</html>', 0)
+    expect(error).toMatchObject({ _tag: "ResponseDecodeError", reason: "UnexpectedStatus", status: 504 })
+    expect(JSON.stringify(error)).not.toContain("secret room")
+    expect(JSON.stringify(error)).not.toContain("AWS4-HMAC-SHA256")
+  })
+
+  it("scrubs tokens a service echoes in its message", () => {
+    const error = RestJson1.decodeError(
+      403,
+      { "x-amzn-errortype": "InvalidSignatureException" },
+      JSON.stringify({ message: "The canonical request was\nx-amz-security-token:TOKEN123\nsigned" }),
+      0
+    )
+    expect(error._tag).toBe("ForbiddenException")
+    expect(JSON.stringify(error)).not.toContain("TOKEN123")
+  })
+
+  it("reads retry-after as seconds, as an HTTP date, and x-amz-retry-after as milliseconds", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    expect(Duration.toMillis(RestJson1.retryAfterFrom({ "retry-after": "7" }, now)!)).toBe(7000)
+    expect(Duration.toMillis(RestJson1.retryAfterFrom({ "retry-after": "Thu, 01 Jan 2026 00:00:30 GMT" }, now)!)).toBe(30_000)
+    expect(Duration.toMillis(RestJson1.retryAfterFrom({ "retry-after": "Wed, 31 Dec 2025 00:00:30 GMT" }, now)!)).toBe(0)
+    expect(Duration.toMillis(RestJson1.retryAfterFrom({ "x-amz-retry-after": "1500", "retry-after": "9" }, now)!)).toBe(1500)
+    expect(RestJson1.retryAfterFrom({ "retry-after": "soon" }, now)).toBeUndefined()
+  })
+
+  it("decodes a 200 page with metadata; tells invalid, truncated and misshapen bodies apart", () => {
+    const ok = RestJson1.decodeSuccess(200, "r-9", '{"NextToken":"t","Rooms":[{"RoomId":"a","CreatedTimestamp":"2019-12-02T22:29:31.549Z"}]}')
+    expect(ok).toMatchObject({ NextToken: "t", $metadata: { requestId: "r-9", httpStatusCode: 200 } })
+    expect(RestJson1.decodeSuccess(200, undefined, '{"NextToken":null}')).toEqual({ Rooms: [], $metadata: { httpStatusCode: 200 } })
+    expect(RestJson1.decodeSuccess(200, "r", '{"Rooms":[{"RoomId":"a"')).toMatchObject({ reason: "TruncatedJson", requestId: "r" })
+    expect(RestJson1.decodeSuccess(200, "r", "<html>")).toMatchObject({ reason: "InvalidJson" })
+    const shape = RestJson1.decodeSuccess(200, "r", '{"Rooms":[{"Name":"very secret","CreatedTimestamp":"yesterday"}]}')
+    expect(shape).toMatchObject({ _tag: "ResponseDecodeError", reason: "InvalidShape" })
+    expect(JSON.stringify(shape)).not.toContain("very secret")
+    expect(JSON.stringify(shape)).not.toContain("yesterday")
+  })
+})
