@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Pool } from "undici"
 import * as sigv4 from "../internal/sigv4.js"
@@ -105,13 +106,30 @@ const worker = async (offset: number) => {
   }
 }
 
+/**
+ * The emulator's CPU time (user + system) in seconds, from /proc (Linux): pages per CPU-second
+ * says what the server costs whatever else the machine is running.
+ */
+const cpuSeconds = (): number | undefined => {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
 const workers = Array.from({ length: connections }, (_, i) => worker(i * 50))
 await new Promise((r) => setTimeout(r, 1000))
 measuring = true
+const cpuBefore = cpuSeconds()
 const started = performance.now()
 await new Promise((r) => setTimeout(r, seconds * 1000))
 measuring = false
 const elapsed = (performance.now() - started) / 1000
+const cpuAfter = cpuSeconds()
+const serverCpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore
 stop = true
 await Promise.all(workers)
 await pool.close()
@@ -124,6 +142,8 @@ const result = {
   roomsPerSecondApprox: Math.round((pages * PAGE) / elapsed),
   megabytesPerSecond: Math.round((bytes / elapsed / 1e6) * 10) / 10,
   latencyMillis: { p50: Math.round(pct(0.5) * 100) / 100, p99: Math.round(pct(0.99) * 100) / 100 },
+  serverCpuSeconds: serverCpu === undefined ? null : Math.round(serverCpu * 100) / 100,
+  pagesPerServerCpuSecond: serverCpu === undefined || serverCpu === 0 ? null : Math.round(pages / serverCpu),
   pages,
   checkedRooms: roomsSeen,
   seconds: Math.round(elapsed * 10) / 10,

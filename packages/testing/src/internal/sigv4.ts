@@ -43,7 +43,9 @@ export const parseAuthorization = (header: string): ParsedAuthorization | Author
   if (algorithm !== ALGORITHM) {
     return problem(`Unsupported authorization algorithm; expected '${ALGORITHM}'.`)
   }
-  const components = new Map<string, string>()
+  let credential: string | undefined
+  let signedHeadersRaw: string | undefined
+  let signature: string | undefined
   for (const part of trimmed.slice(space + 1).split(",")) {
     const item = part.trim()
     if (item === "") continue
@@ -51,17 +53,18 @@ export const parseAuthorization = (header: string): ParsedAuthorization | Author
     if (eq <= 0) {
       return problem("Authorization header requires each component to be of the form key=value.")
     }
-    components.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim())
+    const key = item.slice(0, eq).trim()
+    const value = item.slice(eq + 1).trim()
+    if (key === "Credential") credential = value
+    else if (key === "SignedHeaders") signedHeadersRaw = value
+    else if (key === "Signature") signature = value
   }
-  const credential = components.get("Credential")
-  const signedHeadersRaw = components.get("SignedHeaders")
-  const signature = components.get("Signature")
-  const missing = [
-    credential === undefined ? "'Credential'" : undefined,
-    signedHeadersRaw === undefined ? "'SignedHeaders'" : undefined,
-    signature === undefined ? "'Signature'" : undefined
-  ].filter((x) => x !== undefined)
   if (credential === undefined || signedHeadersRaw === undefined || signature === undefined) {
+    const missing = [
+      credential === undefined ? "'Credential'" : undefined,
+      signedHeadersRaw === undefined ? "'SignedHeaders'" : undefined,
+      signature === undefined ? "'Signature'" : undefined
+    ].filter((x) => x !== undefined)
     return problem(`Authorization header requires ${missing.join(", ")} parameter(s).`)
   }
   const scope = credential.split("/")
@@ -71,20 +74,28 @@ export const parseAuthorization = (header: string): ParsedAuthorization | Author
     )
   }
   const [accessKeyId, date, region, service, terminator] = scope as [string, string, string, string, string]
-  if (!/^[0-9a-f]{64}$/.test(signature)) {
+  if (!SIGNATURE.test(signature)) {
     return problem("Signature must be 64 lowercase hexadecimal characters.")
   }
   const signedHeaders = signedHeadersRaw.split(";")
-  if (signedHeaders.some((h) => h === "" || h !== h.toLowerCase())) {
-    return problem("SignedHeaders must be a semicolon-separated list of lowercase header names.")
+  for (const name of signedHeaders) {
+    if (name === "" || name !== name.toLowerCase()) {
+      return problem("SignedHeaders must be a semicolon-separated list of lowercase header names.")
+    }
   }
   return { accessKeyId, date, region, service, terminator, signedHeaders, signedHeadersRaw, signature }
 }
 
+const SIGNATURE = /^[0-9a-f]{64}$/
+
 const hex = (c: string) => "%" + c.charCodeAt(0).toString(16).toUpperCase()
 
 /** RFC 3986 encoding as SigV4 wants it: everything but `A-Za-z0-9-_.~` percent-encoded, upper-case hex. */
-export const uriEncode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, hex)
+export const uriEncode = (s: string): string =>
+  UNRESERVED.test(s) ? s : encodeURIComponent(s).replace(/[!'()*]/g, hex)
+
+// Ids, `rooms`, numbers and base64url tokens are all unreserved: most parts need no encoding at all.
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/
 
 /** `decodeURIComponent`, but a malformed escape leaves the text as it came (the signature then decides). */
 const safeDecode = (s: string): string => {
@@ -189,10 +200,14 @@ export const parseAmzDate = (s: string): number | undefined => {
   const minute = Number(m[5])
   const second = Number(m[6])
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
-  // Day 0 of the next month is the last day of this one: rejects 20150231 and the like.
-  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined
+  if (day > daysIn(year, month)) return undefined
   return Date.UTC(year, month - 1, day, hour, minute, second)
 }
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const
+
+const daysIn = (year: number, month: number): number =>
+  month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : DAYS[month - 1]!
 
 /** Formats epoch milliseconds as `YYYYMMDDTHHMMSSZ`. */
 export const formatAmzDate = (millis: number): string =>
