@@ -94,12 +94,13 @@ describe("pnpm emulator (the CLI)", () => {
   }, 20_000)
 
   it("refuses bad arguments with a message on stderr and exit code 2", async () => {
-    for (const args of [["--port", "x"], ["--frobnicate"], ["--fault", "nonsense"], ["--burst", "3"], ["--rooms"]]) {
-      const result = await run(args)
-      expect(result.code, args.join(" ")).toBe(2)
+    const cases = [["--port", "x"], ["--frobnicate"], ["--fault", "nonsense"], ["--burst", "3"], ["--rooms"]]
+    const results = await Promise.all(cases.map(run))
+    results.forEach((result, i) => {
+      expect(result.code, cases[i]!.join(" ")).toBe(2)
       expect(result.stdout).toBe("")
       expect(result.stderr).toMatch(/^emulator: /)
-    }
+    })
   }, 20_000)
 
   it("fails with exit code 1 when the port is taken", async () => {
