@@ -220,14 +220,13 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
   }
 
   const head = (res: ServerResponse, entry: ReceivedRequest, reply: Reply, now: number, length: number) => {
-    res.statusCode = reply.status
     res.sendDate = false
-    res.setHeader("Date", httpDate(now))
-    res.setHeader("x-amzn-RequestId", entry.requestId)
-    if (reply.errorType !== undefined) res.setHeader("x-amzn-ErrorType", reply.errorType)
-    if (reply.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(reply.retryAfterSeconds))
-    res.setHeader("Content-Type", reply.contentType)
-    res.setHeader("Content-Length", length)
+    // A flat name/value list goes straight into the head, skipping the per-header bookkeeping of setHeader.
+    const headers = ["Date", httpDate(now), "x-amzn-RequestId", entry.requestId]
+    if (reply.errorType !== undefined) headers.push("x-amzn-ErrorType", reply.errorType)
+    if (reply.retryAfterSeconds !== undefined) headers.push("Retry-After", String(reply.retryAfterSeconds))
+    headers.push("Content-Type", reply.contentType, "Content-Length", String(length))
+    res.writeHead(reply.status, headers)
   }
 
   const drop = (res: ServerResponse) => {
