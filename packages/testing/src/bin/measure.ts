@@ -52,6 +52,10 @@ const url = new URL(info.endpoint)
 const accountId = info.accounts[0]!
 const path = `/accounts/${encodeURIComponent(accountId)}/rooms`
 
+// The signing key changes once a day: derive it once, as SDKs do.
+let keyDate = ""
+let signingKey: Buffer | undefined
+
 /** A plain SigV4 signature over host and x-amz-date, the way an SDK signs a bodiless GET. */
 const sign = (query: string): Record<string, string> => {
   const amzDate = sigv4.formatAmzDate(Date.now())
@@ -59,7 +63,11 @@ const sign = (query: string): Record<string, string> => {
   const canonical = `GET\n${sigv4.canonicalUri(path)}\n${sigv4.canonicalQuery(query)}\n` +
     `host:${url.host}\nx-amz-date:${amzDate}\n\nhost;x-amz-date\n${sigv4.EMPTY_SHA256}`
   const scope = `${date}/us-east-1/chime/aws4_request`
-  const key = sigv4.deriveSigningKey(info.credentials.secretAccessKey, date, "us-east-1", "chime")
+  if (date !== keyDate) {
+    keyDate = date
+    signingKey = sigv4.deriveSigningKey(info.credentials.secretAccessKey, date, "us-east-1", "chime")
+  }
+  const key = signingKey!
   const signature = sigv4.hmacHex(key, sigv4.stringToSign(amzDate, scope, canonical))
   return {
     host: url.host,
