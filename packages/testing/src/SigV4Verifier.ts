@@ -58,6 +58,8 @@ export const SigV4ErrorName = Schema.Literal(
 )
 
 /**
+ * One of the AWS error names a signature check can end with.
+ *
  * @since 0.1.0
  */
 export type SigV4ErrorName = typeof SigV4ErrorName.Type

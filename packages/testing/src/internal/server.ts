@@ -33,7 +33,7 @@ export interface ReceivedRequest {
   /** The `x-amzn-RequestId` sent back. */
   readonly requestId: string
   /** The `ListRooms` call number (1-based; what fault scripts count), once the request got one. */
-  call: number | undefined
+  readonly call: number | undefined
   readonly method: string
   /** The raw request-target: path and query as on the request line. */
   readonly target: string
@@ -48,8 +48,11 @@ export interface ReceivedRequest {
   /** The access key of the `Authorization` header's credential, when one could be read. */
   readonly accessKeyId: string | undefined
   /** Set once the request has been answered (or dropped). */
-  outcome: ReceivedOutcome | undefined
+  readonly outcome: ReceivedOutcome | undefined
 }
+
+/** The handler fills `call` and `outcome` in as the request goes. */
+type Entry = { -readonly [K in keyof ReceivedRequest]: ReceivedRequest[K] }
 
 /** Fixed at start. */
 export interface ServerConfig {
@@ -200,7 +203,7 @@ const listRooms = (
 export const makeHandler = (config: ServerConfig, state: ServerState) => {
   const { paging, verifier } = config
 
-  const record = (entry: ReceivedRequest) => {
+  const record = (entry: Entry) => {
     if (config.recordLimit <= 0) return
     state.log.push(entry)
     // Trim in batches so that recording stays O(1) amortised.
@@ -215,11 +218,11 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     state.timers.add(timer)
   }
 
-  const finish = (entry: ReceivedRequest, status: number | undefined, errorType: string | undefined, faults: ReadonlyArray<string>) => {
+  const finish = (entry: Entry, status: number | undefined, errorType: string | undefined, faults: ReadonlyArray<string>) => {
     entry.outcome = { status, errorType, faults }
   }
 
-  const head = (res: ServerResponse, entry: ReceivedRequest, reply: Reply, now: number, length: number) => {
+  const head = (res: ServerResponse, entry: Entry, reply: Reply, now: number, length: number) => {
     res.sendDate = false
     // A flat name/value list goes straight into the head, skipping the per-header bookkeeping of setHeader.
     const headers = ["Date", httpDate(now), "x-amzn-RequestId", entry.requestId]
@@ -237,7 +240,7 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     else socket.destroy()
   }
 
-  const send = (res: ServerResponse, entry: ReceivedRequest, reply: Reply, plan: FaultPlan | undefined) => {
+  const send = (res: ServerResponse, entry: Entry, reply: Reply, plan: FaultPlan | undefined) => {
     const faults = plan === undefined ? [] : plan.faults.map(Fault.describe)
     const now = Date.now() + state.clockOffsetMillis
     if (res.destroyed) return finish(entry, undefined, undefined, faults)
@@ -312,7 +315,7 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
       headers[lower] = Object.hasOwn(headers, lower) ? headers[lower] + ", " + value : value
     }
     const query = parseQuery(rawQuery)
-    const entry: ReceivedRequest = {
+    const entry: Entry = {
       time: now,
       requestId: randomUUID(),
       call: undefined,
