@@ -64,7 +64,16 @@ export interface Counts {
   requests: number | undefined
   /** Requests answered 429, when the client can see them. */
   throttled: number | undefined
+  /** Milliseconds from the start of the timed window to the first page in hand. */
+  firstPageMs: number | undefined
 }
+
+/** Marks the first page in hand (later calls do nothing). */
+export const firstPage = (counts: Counts): void => {
+  if (counts.firstPageMs === undefined) counts.firstPageMs = performance.now() - windowStart
+}
+
+let windowStart = 0
 
 /** The JSON line a client prints. */
 export interface Report extends Counts {
@@ -88,9 +97,10 @@ export interface Report extends Counts {
  */
 export const runClient = async (list: (args: ClientArgs, counts: Counts) => Promise<void>): Promise<void> => {
   const args = parseClientArgs()
-  const counts: Counts = { rooms: 0, pages: 0, requests: undefined, throttled: undefined }
+  const counts: Counts = { rooms: 0, pages: 0, requests: undefined, throttled: undefined, firstPageMs: undefined }
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  windowStart = t0
   let error: string | undefined
   try {
     await list(args, counts)

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "undici"
-import { runClient } from "./common.js"
+import { firstPage, runClient } from "./common.js"
 
 interface Page {
   readonly NextToken?: string | null
@@ -49,6 +49,7 @@ await runClient(async (args, counts) => {
         throw Object.assign(new Error("unexpected status"), { name: "HttpStatus", status: statusCode })
       }
       const page = JSON.parse(await body.text()) as Page
+      firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
       token = page.NextToken ?? undefined

@@ -10,7 +10,7 @@ import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import type { HttpClient } from "@effect/platform"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import { runClient } from "./common.js"
+import { firstPage, runClient } from "./common.js"
 
 /** Lists with `httpClient` as the transport and prints the report. */
 export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise<void> =>
@@ -26,7 +26,10 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
     const program = Effect.gen(function*() {
       yield* Stream.runForEachChunk(
         args.limit > 0 ? Stream.take(all, args.limit) : all,
-        (chunk) => Effect.sync(() => { counts.rooms += chunk.length })
+        (chunk) => Effect.sync(() => {
+          firstPage(counts)
+          counts.rooms += chunk.length
+        })
       )
       const stats = yield* ChimeMetrics.snapshot
       counts.pages = stats.pages

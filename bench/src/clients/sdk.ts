@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { ChimeClient, paginateListRooms } from "@aws-sdk/client-chime"
-import { runClient } from "./common.js"
+import { firstPage, runClient } from "./common.js"
 
 // The SDK warns about Node 20 on stderr; the warning says nothing about this measurement.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
@@ -35,6 +35,7 @@ await runClient(async (args, counts) => {
   )
   try {
     for await (const page of paginateListRooms({ client, pageSize: args.pageSize }, { AccountId: args.account, MaxResults: args.pageSize })) {
+      firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
       if (args.limit > 0 && counts.rooms >= args.limit) break
