@@ -59,7 +59,36 @@ const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError =>
  * @since 0.1.0
  */
 export const validateRequest = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
-  Either.mapLeft(decode(input), toInvalidRequest)
+  plainlyValid(input) ? Either.right(pick(input)) : Either.mapLeft(decode(input), toInvalidRequest)
+
+type Candidate = { readonly [K in keyof ListRoomsRequest]?: unknown }
+
+/**
+ * The common case checked by hand (every page of a listing goes through here): a request the
+ * Schema above would accept with nothing left to normalise. Anything else, valid or not, takes the
+ * Schema path, so the rules and the error messages stay the Schema's alone.
+ */
+const plainlyValid = (input: unknown): input is ListRoomsRequest => {
+  if (typeof input !== "object" || input === null) return false
+  const r = input as Candidate
+  if (typeof r.AccountId !== "string" || !NON_SPACE.test(r.AccountId)) return false
+  const max = r.MaxResults
+  if (max === undefined ? "MaxResults" in r : !(typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= 99)) {
+    return false
+  }
+  if (r.MemberId === undefined ? "MemberId" in r : typeof r.MemberId !== "string") return false
+  if (r.NextToken === undefined ? "NextToken" in r : typeof r.NextToken !== "string") return false
+  return true
+}
+
+/** What the Schema returns for a plainly valid input: the known members, excess ones dropped. */
+const pick = (r: ListRoomsRequest): ListRoomsRequest => {
+  const out: { -readonly [K in keyof ListRoomsRequest]: ListRoomsRequest[K] } = { AccountId: r.AccountId }
+  if (r.MaxResults !== undefined) out.MaxResults = r.MaxResults
+  if (r.MemberId !== undefined) out.MemberId = r.MemberId
+  if (r.NextToken !== undefined) out.NextToken = r.NextToken
+  return out
+}
 
 /**
  * {@link validateRequest} as an `Effect`.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit } from "effect"
-import { InvalidRequestError, validateRequest, validateRequestEffect } from "@chime-rooms/core"
+import { Effect, Either, Exit, Schema } from "effect"
+import { InvalidRequestError, ListRoomsRequest, validateRequest, validateRequestEffect } from "@chime-rooms/core"
 
 const rejected = (input: unknown): InvalidRequestError => {
   const result = validateRequest(input)
@@ -66,4 +66,24 @@ describe("ListRoomsRequest", () => {
       const error = yield* Effect.flip(validateRequestEffect({ AccountId: "a", MaxResults: 100 }))
       expect(error._tag).toBe("InvalidRequestError")
     }))
+})
+
+describe("validateRequest fast path", () => {
+  const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
+  it("accepts and returns exactly what the Schema does", () => {
+    const inputs: ReadonlyArray<unknown> = [
+      { AccountId: "a" }, { AccountId: " a " }, { AccountId: "   " }, { AccountId: "" }, { AccountId: 1 }, {},
+      { AccountId: "a", MaxResults: 1 }, { AccountId: "a", MaxResults: 99 }, { AccountId: "a", MaxResults: 0 },
+      { AccountId: "a", MaxResults: 100 }, { AccountId: "a", MaxResults: 1.5 }, { AccountId: "a", MaxResults: NaN },
+      { AccountId: "a", MaxResults: "5" }, { AccountId: "a", MaxResults: undefined }, { AccountId: "a", MemberId: "" },
+      { AccountId: "a", MemberId: 5 }, { AccountId: "a", NextToken: "t", extra: 1 }, { AccountId: "a", NextToken: null },
+      { AccountId: "a", NextToken: undefined }, null, "a", [], { AccountId: "\u00a0x\t" }, { AccountId: "\t\n" }
+    ]
+    for (const input of inputs) {
+      const fast = validateRequest(input)
+      const slow = decodeSlow(input)
+      expect(Either.isRight(fast)).toBe(Either.isRight(slow))
+      if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right).toEqual(slow.right)
+    }
+  })
 })
