@@ -116,10 +116,12 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * first throttle; on each throttle the rate becomes `beta ×` the measured send rate; between
  * throttles it grows along `C·(t − K)³ + Wmax` (CUBIC, `K = ∛(Wmax·(1−beta)/C)`), so it climbs
  * quickly back to the last rate that was throttled, hovers there, then probes above it. It never
- * exceeds twice the measured send rate. Two departures from the SDKs, both measured in the tests:
- * the bucket holds `maxBurst` tokens (default 1) rather than a second's worth, and a throttle in
- * the first half second uses the rate seen so far instead of an unmeasured 0 (which would drop
- * the client to 0.5 req/s).
+ * exceeds twice the measured send rate. Departures from the SDKs, each measured in the tests:
+ * the bucket holds `maxBurst` tokens (default 1) rather than a second's worth; the send-rate
+ * measurement starts at the first response rather than when the limiter was built; and a
+ * throttle before the first half-second bucket has closed uses the rate seen so far rather than
+ * an unmeasured 0. (With the SDK rules a client throttled early drops to the 0.5 req/s floor and
+ * spends seconds climbing back.)
  *
  * @since 0.1.0
  */

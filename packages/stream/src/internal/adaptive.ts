@@ -129,10 +129,17 @@ export class AdaptiveState {
     this.lastTimestamp = now
   }
 
-  /** The send rate, smoothed over half-second buckets (as the SDKs do). */
+  /**
+   * The send rate, smoothed over half-second buckets (as the SDKs do). The first bucket opens at
+   * the first response, not when the limiter was built: the SDKs count from construction, so a
+   * limiter built a while before its first request measures a near-zero rate in its first bucket.
+   */
   private measure(now: number): void {
-    if (this.firstRequestTime === undefined) this.firstRequestTime = now
     const bucket = Math.floor(now * 2) / 2
+    if (this.firstRequestTime === undefined) {
+      this.firstRequestTime = now
+      this.lastTxRateBucket = bucket
+    }
     this.requestCount += 1
     if (bucket > this.lastTxRateBucket) {
       const current = this.requestCount / (bucket - this.lastTxRateBucket)
