@@ -14,6 +14,7 @@ import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
 import type { ChimeConfig, ChimeConfigInput } from "./ChimeConfig.js"
 import { Credentials } from "./Credentials.js"
 import { encodeListRooms } from "./internal/encode.js"
+import { leanTimeout } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
 import { decodeError, decodeSuccess } from "./RestJson1.js"
 import { withSigV4 } from "./SigV4.js"
@@ -44,6 +45,13 @@ const decodeResponse = (
 }
 
 /**
+ * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
+ *
+ * @since 0.1.0
+ */
+export { defaultTimeout } from "./ChimeConfig.js"
+
+/**
  * Builds the service from a resolved configuration.
  *
  * @since 0.1.0
@@ -64,6 +72,8 @@ export const makeWithConfig = (
     })
     const timeoutMillis = Duration.toMillis(config.timeout)
     const onTimeout = () => timeoutError(timeoutMillis)
+    const withTimeout = (effect: Effect.Effect<ListRoomsOutput, ChimeError>) =>
+      Duration.isFinite(config.timeout) ? leanTimeout(effect, config.timeout, onTimeout) : effect
     const toChimeError = (error: HttpClientError.HttpClientError | ChimeError): ChimeError =>
       error._tag === "RequestError" || error._tag === "ResponseError" ? toTransportError(error, undefined) : error
 
@@ -75,7 +85,7 @@ export const makeWithConfig = (
       return signed.execute(HttpClientRequest.get(url.right)).pipe(
         Effect.flatMap(decodeResponse),
         Effect.mapError(toChimeError),
-        Effect.timeoutFail({ duration: config.timeout, onTimeout })
+        withTimeout
       )
     }
     return ChimeRooms.of({ listRooms })

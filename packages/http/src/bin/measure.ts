@@ -12,7 +12,7 @@
 import { ChimeRooms } from "@chime-rooms/core"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { fork } from "node:child_process"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
@@ -76,9 +76,14 @@ const floor = (endpoint: string): Runner => {
 
 const credentials = Credentials.layerStatic({ accessKeyId: "AKIDMEASURE", secretAccessKey: "measure-secret" })
 
-const ours = (endpoint: string, client: Layer.Layer<HttpClient.HttpClient>, tracing: boolean): Runner => {
+const ours = (
+  endpoint: string,
+  client: Layer.Layer<HttpClient.HttpClient>,
+  tracing: boolean,
+  timeout: Duration.DurationInput = HttpChimeRooms.defaultTimeout
+): Runner => {
   const runtime = ManagedRuntime.make(
-    HttpChimeRooms.layer({ endpoint }).pipe(Layer.provide(client), Layer.provide(credentials))
+    HttpChimeRooms.layer({ endpoint, timeout }).pipe(Layer.provide(client), Layer.provide(credentials))
   )
   const list = Effect.gen(function*() {
     const service = yield* ChimeRooms
@@ -114,7 +119,8 @@ const main = async (): Promise<void> => {
     ["HttpChimeRooms + UndiciHttpClient (tracing off)", ours(endpoint, UndiciHttpClient.layer, false)],
     ["HttpChimeRooms + NodeHttpClient.layerUndici", ours(endpoint, NodeHttpClient.layerUndici, true)],
     ["HttpChimeRooms + NodeHttpClient.layerUndici (tracing off)", ours(endpoint, NodeHttpClient.layerUndici, false)],
-    ["HttpChimeRooms + FetchHttpClient", ours(endpoint, FetchHttpClient.layer, true)]
+    ["HttpChimeRooms + FetchHttpClient", ours(endpoint, FetchHttpClient.layer, true)],
+    ["HttpChimeRooms + UndiciHttpClient, no per-attempt timeout", ours(endpoint, UndiciHttpClient.layer, true, Duration.infinity)]
   ]
   const runners = only === undefined ? all : all.filter((_, i) => only.includes(String(i)))
   const times = runners.map(() => [] as Array<number>)
