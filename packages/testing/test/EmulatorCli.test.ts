@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:c
 import { fileURLToPath } from "node:url"
 import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
-import { beforeAll, describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
 import { Dataset } from "@chime-rooms/testing"
 import { parseArgs, rateLimitOf } from "../src/internal/emulatorCli.js"
@@ -16,9 +16,14 @@ interface Running {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>
 }
 
+// Every emulator a test starts, so that a failed assertion does not leave one running.
+const started = new Set<ChildProcessWithoutNullStreams>()
+
 const start = (args: ReadonlyArray<string>): Promise<Running> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: ["pipe", "pipe", "pipe"] })
+    started.add(child)
+    child.on("exit", () => started.delete(child))
     let stdout = ""
     let stderr = ""
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
@@ -64,6 +69,10 @@ describe("pnpm emulator (the CLI)", () => {
       stdio: "pipe"
     })
   }, 60_000)
+
+  afterAll(() => {
+    for (const child of started) child.kill("SIGKILL")
+  })
 
   it("prints one JSON line, serves the seeded rooms with its faults, and exits 0 on SIGTERM", async () => {
     const running = await start(["--accounts", "2", "--rooms", "30", "--page-size", "7", "--seed", "5", "--fault", "503@2"])
