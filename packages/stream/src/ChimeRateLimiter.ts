@@ -78,8 +78,9 @@ export interface AdaptiveOptions {
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
 
-const sleepMillis = (millis: number): Effect.Effect<void> =>
-  millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void
+/** Waits out a reservation; an interrupted wait gives its token back. */
+const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
+  millis > 0 ? Effect.onInterrupt(Effect.sleep(Duration.millis(millis)), () => Effect.sync(refund)) : Effect.void
 
 /**
  * A limiter that never waits and ignores feedback.
@@ -104,7 +105,7 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
     const rate = options.rate > 0 ? options.rate : 1
     const bucket = new TokenBucket(rate, Math.max(1, options.burst ?? 1))
     return {
-      acquire: Effect.flatMap(Clock.currentTimeMillis, (now) => sleepMillis(bucket.reserve(now))),
+      acquire: Effect.flatMap(Clock.currentTimeMillis, (now) => waitFor(bucket.reserve(now), () => bucket.refund())),
       onThrottle: Effect.void,
       onSuccess: Effect.void,
       currentRate: Effect.succeed(rate)
@@ -149,7 +150,7 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
     return {
       acquire: Effect.suspend(() =>
         state.enabled
-          ? Effect.flatMap(nowSeconds, (t) => sleepMillis(state.reserve(t) * 1000))
+          ? Effect.flatMap(nowSeconds, (t) => waitFor(state.reserve(t) * 1000, () => state.refund()))
           : Effect.void
       ),
       onThrottle: feedback(true),

@@ -85,6 +85,11 @@ export class AdaptiveState {
     return delay
   }
 
+  /** Gives back a reservation whose caller stopped waiting. */
+  refund(): void {
+    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
+  }
+
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
     this.measure(now)

@@ -18,4 +18,9 @@ export class TokenBucket {
     this.tokens -= 1
     return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / this.rate
   }
+
+  /** Gives back a reservation whose caller stopped waiting, so later callers do not wait for it. */
+  refund(): void {
+    this.tokens = Math.min(this.burst, this.tokens + 1)
+  }
 }
