@@ -7,6 +7,7 @@
 import { Context, Effect, Layer } from "effect"
 import { ChimeRateLimiter } from "./ChimeRateLimiter.js"
 
+/** The Effect metrics every stream and resilient call records into. @since 0.1.0 */
 export {
   /** Pages delivered to a consumer. */
   pagesTotal,

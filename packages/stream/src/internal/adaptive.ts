@@ -35,6 +35,7 @@ export const awsParameters: AdaptiveParameters = {
 /** Requests counted before the first measurement window closes are measured over at least this long. */
 const MIN_MEASURE_WINDOW = 0.05
 
+/** The state of one adaptive limiter (the SDKs' `DefaultRateLimiter` fields, in seconds). */
 export class AdaptiveState {
   enabled = false
   fillRate: number

@@ -25,11 +25,13 @@ interface Decorated extends ChimeRoomsService {
 export const undecorated = (service: ChimeRoomsService): ChimeRoomsService =>
   UnderlyingTypeId in service ? (service as Decorated)[UnderlyingTypeId] : service
 
+/** A `ChimeRooms` whose calls are `listRooms`, remembering the service it decorates. */
 export const decorate = (underlying: ChimeRoomsService, listRooms: ChimeRoomsService["listRooms"]): ChimeRoomsService => {
   const decorated: Decorated = { listRooms, [UnderlyingTypeId]: underlying }
   return decorated
 }
 
+/** Everything a resilient call needs, resolved once. */
 export interface Env {
   /** Whether to open spans: only when a tracer other than Effect's default is installed. */
   readonly spans: boolean
@@ -68,6 +70,7 @@ export const span = <A, E, R>(
 ): Effect.Effect<A, E, R> =>
   env.spans ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false }) : effect
 
+/** Builds an {@link Env} from its parts. */
 export const makeEnv = (
   service: ChimeRoomsService,
   limiter: ChimeRateLimiterService,
