@@ -110,4 +110,52 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
       expect(rooms.map((r) => r.RoomId)).toEqual(expected)
       client.destroy()
     }))
+
+  it.scoped("temporary credentials: the SDK's x-amz-security-token is checked", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        dataset,
+        credentials: [{
+          accessKeyId: "ASIAEMULATORTEMP0001",
+          secretAccessKey: Redacted.make("temporary/secret+key"),
+          sessionToken: Redacted.make("session-token-value")
+        }]
+      })
+      const clientWith = (sessionToken: string) =>
+        new ChimeClient({
+          endpoint: emulator.endpoint,
+          region: emulator.region,
+          maxAttempts: 1,
+          credentials: { accessKeyId: "ASIAEMULATORTEMP0001", secretAccessKey: "temporary/secret+key", sessionToken }
+        })
+      const good = clientWith("session-token-value")
+      const page = yield* Effect.promise(() => good.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 5 })))
+      expect(page.Rooms).toHaveLength(5)
+      const bad = clientWith("another-token")
+      const error = yield* Effect.flip(
+        Effect.tryPromise(() => bad.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]! })))
+      )
+      expect((error.cause as Error).name).toBe("UnrecognizedClientException")
+      good.destroy()
+      bad.destroy()
+    }))
+
+  it.scoped("a server clock 10 minutes ahead: the SDK corrects its clock from the Date header and retries", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ dataset, clockOffset: "10 minutes" })
+      const client = new ChimeClient({
+        endpoint: emulator.endpoint,
+        region: emulator.region,
+        maxAttempts: 3,
+        credentials: {
+          accessKeyId: emulator.credentials.accessKeyId,
+          secretAccessKey: Redacted.value(emulator.credentials.secretAccessKey)
+        }
+      })
+      const page = yield* Effect.promise(() => client.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 3 })))
+      expect(page.Rooms).toHaveLength(3)
+      const outcomes = emulator.received().map((r) => r.outcome?.status)
+      expect(outcomes).toEqual([403, 200])
+      client.destroy()
+    }))
 })
