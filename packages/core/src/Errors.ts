@@ -40,7 +40,7 @@ export class BadRequestException extends Schema.TaggedError<BadRequestException>
   serviceFields
 ) {}
 
-/** The client is not authorized: unknown key, bad signature, expired signature (HTTP 401). @since 0.1.0 */
+/** The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403 `InvalidSignatureException` and kin, kept as `UnknownServiceError`. @since 0.1.0 */
 export class UnauthorizedClientException extends Schema.TaggedError<UnauthorizedClientException>()(
   "UnauthorizedClientException",
   serviceFields
