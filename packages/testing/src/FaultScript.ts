@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { isServiceErrorName, type ServiceErrorName } from "@chime-rooms/core"
+import { isServiceErrorName, serviceErrors, type ServiceErrorName } from "@chime-rooms/core"
 import { Duration, Either, Schema } from "effect"
 import { hash3, unit } from "./internal/hash.js"
 
@@ -49,16 +49,6 @@ export type FailingFault = Extract<
   Fault,
   { readonly _tag: "ServiceError" | "Transport" | "Reset" | "TruncatedJson" | "InvalidJson" | "Html502" }
 >
-
-const statusOfName: { readonly [K in ServiceErrorName]: number } = {
-  BadRequestException: 400,
-  UnauthorizedClientException: 401,
-  ForbiddenException: 403,
-  NotFoundException: 404,
-  ThrottledClientException: 429,
-  ServiceFailureException: 500,
-  ServiceUnavailableException: 503
-}
 
 const formatDuration = (d: Duration.Duration): string => {
   const ms = Duration.toMillis(d)
@@ -112,13 +102,13 @@ export const Fault = {
     fault._tag !== "Delay" && fault._tag !== "Slow" && fault._tag !== "RepeatToken",
 
   /** The HTTP status of a scripted service error. */
-  statusOf: (name: ServiceErrorName): number => statusOfName[name],
+  statusOf: (name: ServiceErrorName): number => serviceErrors[name].status,
 
   /** A short description (the spec syntax), safe for logs. */
   describe: (fault: Fault): string => {
     switch (fault._tag) {
       case "ServiceError":
-        return `${statusOfName[fault.name]}${fault.retryAfter === undefined ? "" : `:retry-after=${formatDuration(fault.retryAfter)}`}`
+        return `${serviceErrors[fault.name].status}${fault.retryAfter === undefined ? "" : `:retry-after=${formatDuration(fault.retryAfter)}`}`
       case "Delay":
         return `delay=${formatDuration(fault.duration)}`
       case "Slow":
@@ -305,7 +295,7 @@ const serviceErrorOf = (word: string): ServiceErrorName | undefined => {
   const lower = word.toLowerCase()
   if (Object.hasOwn(statusNames, lower)) return statusNames[lower]
   if (Object.hasOwn(errorAliases, lower)) return errorAliases[lower]
-  const named = Object.keys(statusOfName).find((name) => name.toLowerCase() === lower)
+  const named = Object.keys(serviceErrors).find((name) => name.toLowerCase() === lower)
   return named !== undefined && isServiceErrorName(named) ? named : undefined
 }
 
