@@ -128,4 +128,23 @@ describe("Credentials", () => {
       const exit = yield* Effect.exit(service.get)
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("CredentialsError")
     }))
+
+  it.effect("layerDefaultChain resolves through the AWS SDK chain (environment first, so no network here)", () =>
+    Effect.gen(function*() {
+      const saved = { ...process.env }
+      process.env.AWS_ACCESS_KEY_ID = "AKCHAIN"
+      process.env.AWS_SECRET_ACCESS_KEY = "chain-secret"
+      process.env.AWS_SESSION_TOKEN = "chain-token"
+      try {
+        const creds = yield* Credentials.get.pipe(Effect.provide(Credentials.layerDefaultChain()))
+        expect(creds.accessKeyId).toBe("AKCHAIN")
+        expect(Redacted.value(creds.secretAccessKey)).toBe("chain-secret")
+        expect(Redacted.value(creds.sessionToken!)).toBe("chain-token")
+      } finally {
+        for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
+          if (saved[key] === undefined) delete process.env[key]
+          else process.env[key] = saved[key]
+        }
+      }
+    }))
 })

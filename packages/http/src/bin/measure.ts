@@ -2,7 +2,9 @@
  * Measures listing 100,000 rooms (1,011 pages of 99) from a loopback server in a child process:
  * the floor (bare undici `request` + `JSON.parse`) against `HttpChimeRooms` with signing and full
  * decoding over the lean `UndiciHttpClient`, the platform's `NodeHttpClient.layerUndici` and
- * `FetchHttpClient`. Runs are interleaved round-robin; the table shows medians.
+ * `FetchHttpClient`. Runs are interleaved round-robin; the table shows medians of wall time and of
+ * the client process's CPU time (the server runs in its own process; on a busy machine CPU time
+ * is the steadier measure of what the client itself costs).
  *
  * Usage: `pnpm -s tsc -b packages/http && node packages/http/dist/bin/measure.js [runs] [rooms]`
  * (`@effect/platform-node` is a dev dependency: this script is for the repository, not for users.)
@@ -74,6 +76,28 @@ const floor = (endpoint: string): Runner => {
   }
 }
 
+const floorInEffect = (endpoint: string): Runner => {
+  const agent = new Agent({ keepAliveTimeout: 10_000 })
+  const page = (token: string | null) =>
+    Effect.promise(async () => {
+      const res = await request(`${endpoint}/accounts/acc/rooms?max-results=99${token === null ? "" : `&next-token=${token}`}`, {
+        dispatcher: agent
+      })
+      return JSON.parse(await res.body.text()) as { NextToken: string | null; Rooms: Array<unknown> }
+    })
+  const program = Effect.gen(function*() {
+    let rooms = 0
+    let token: string | null = null
+    do {
+      const p: { NextToken: string | null; Rooms: Array<unknown> } = yield* page(token)
+      rooms += p.Rooms.length
+      token = p.NextToken
+    } while (token !== null)
+    return rooms
+  })
+  return () => Effect.runPromise(program)
+}
+
 const credentials = Credentials.layerStatic({ accessKeyId: "AKIDMEASURE", secretAccessKey: "measure-secret" })
 
 const ours = (
@@ -115,30 +139,38 @@ const main = async (): Promise<void> => {
   const only = process.env.ONLY?.split(",")
   const all: Array<readonly [string, Runner]> = [
     ["floor: undici request + JSON.parse", floor(endpoint)],
+    ["floor inside Effect (Effect.promise per page)", floorInEffect(endpoint)],
     ["HttpChimeRooms + UndiciHttpClient", ours(endpoint, UndiciHttpClient.layer, true)],
-    ["HttpChimeRooms + UndiciHttpClient (tracing off)", ours(endpoint, UndiciHttpClient.layer, false)],
+    ["HttpChimeRooms + UndiciHttpClient, no per-attempt timeout", ours(endpoint, UndiciHttpClient.layer, true, Duration.infinity)],
     ["HttpChimeRooms + NodeHttpClient.layerUndici", ours(endpoint, NodeHttpClient.layerUndici, true)],
     ["HttpChimeRooms + NodeHttpClient.layerUndici (tracing off)", ours(endpoint, NodeHttpClient.layerUndici, false)],
-    ["HttpChimeRooms + FetchHttpClient", ours(endpoint, FetchHttpClient.layer, true)],
-    ["HttpChimeRooms + UndiciHttpClient, no per-attempt timeout", ours(endpoint, UndiciHttpClient.layer, true, Duration.infinity)]
+    ["HttpChimeRooms + FetchHttpClient", ours(endpoint, FetchHttpClient.layer, true)]
   ]
   const runners = only === undefined ? all : all.filter((_, i) => only.includes(String(i)))
   const times = runners.map(() => [] as Array<number>)
+  const cpu = runners.map(() => [] as Array<number>)
   for (const [, run] of runners) await run() // warm up
   for (let r = 0; r < runs; r++) {
     for (let i = 0; i < runners.length; i++) {
       const start = performance.now()
+      const startCpu = process.cpuUsage()
       const rooms = await runners[i]![1]()
       times[i]!.push(performance.now() - start)
+      const used = process.cpuUsage(startCpu)
+      cpu[i]!.push((used.user + used.system) / 1000)
       if (rooms !== pages * PAGE) throw new Error(`listed ${rooms} rooms, expected ${pages * PAGE}`)
     }
   }
   const base = median(times[0]!)
+  const baseCpu = median(cpu[0]!)
   process.stdout.write(`${pages} pages, ${pages * PAGE} rooms, ${runs} runs each, median\n\n`)
-  process.stdout.write("| client | ms | × floor |\n|---|---:|---:|\n")
+  process.stdout.write("| client | wall ms | × floor | client CPU ms | × floor |\n|---|---:|---:|---:|---:|\n")
   runners.forEach(([name], i) => {
     const m = median(times[i]!)
-    process.stdout.write(`| ${name} | ${m.toFixed(0)} | ${(m / base).toFixed(2)}× |\n`)
+    const c = median(cpu[i]!)
+    process.stdout.write(
+      `| ${name} | ${m.toFixed(0)} | ${(m / base).toFixed(2)}× | ${c.toFixed(0)} | ${(c / baseCpu).toFixed(2)}× |\n`
+    )
   })
   child.kill()
   process.exit(0)
