@@ -1,7 +1,8 @@
-import { DateTime, Either } from "effect"
+import { Either } from "effect"
 import type { ListRoomsResponse } from "../ListRoomsResponse.js"
 import type { Room } from "../Room.js"
 import { parseIsoMillis } from "../Timestamp.js"
+import { utcFromMillis } from "./utc.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -28,7 +29,7 @@ const decodeRoom = (raw: unknown, index: number): Room | string => {
     if (value === undefined) continue
     const millis = typeof value === "string" ? parseIsoMillis(value) : undefined
     if (millis === undefined) return `Rooms[${index}].${key}: expected an ISO-8601 date-time string`
-    room[key] = DateTime.unsafeMake(millis)
+    room[key] = utcFromMillis(millis)
   }
   return room
 }
