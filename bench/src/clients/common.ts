@@ -24,6 +24,8 @@ export interface ClientArgs {
   readonly mode: string
   /** Requests per second of a fixed limiter. */
   readonly rate: number
+  /** Stop listing after this many milliseconds and report what was done (0 = no deadline). */
+  readonly deadlineMs: number
 }
 
 /** Parses `process.argv` into {@link ClientArgs}. */
@@ -37,12 +39,13 @@ export const parseClientArgs = (): ClientArgs => {
       "page-size": { type: "string", default: "99" },
       limit: { type: "string", default: "0" },
       mode: { type: "string", default: "" },
-      rate: { type: "string", default: "50" }
+      rate: { type: "string", default: "50" },
+      "deadline-ms": { type: "string", default: "0" }
     },
     strict: true
   })
   if (values.endpoint === undefined || values.account === undefined) {
-    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M]")
+    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N]")
   }
   return {
     endpoint: values.endpoint,
@@ -52,7 +55,8 @@ export const parseClientArgs = (): ClientArgs => {
     pageSize: Number(values["page-size"]),
     limit: Number(values.limit),
     mode: values.mode,
-    rate: Number(values.rate)
+    rate: Number(values.rate),
+    deadlineMs: Number(values["deadline-ms"])
   }
 }
 
@@ -78,6 +82,8 @@ let windowStart = 0
 /** The JSON line a client prints. */
 export interface Report extends Counts {
   readonly ok: boolean
+  /** Set when the deadline stopped the listing: the counts are what was done by then. */
+  readonly stopped?: boolean
   /** Why listing failed (no secrets or room names: a tag and a status at most). */
   readonly error?: string
   readonly wallMs: number
@@ -102,8 +108,17 @@ export const runClient = async (list: (args: ClientArgs, counts: Counts) => Prom
   const t0 = performance.now()
   windowStart = t0
   let error: string | undefined
+  let stopped = false
   try {
-    await list(args, counts)
+    const listing = list(args, counts)
+    if (args.deadlineMs > 0) {
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<"stopped">((resolve) => (timer = setTimeout(() => resolve("stopped"), args.deadlineMs)))
+      stopped = (await Promise.race([listing, deadline])) === "stopped"
+      clearTimeout(timer)
+    } else {
+      await listing
+    }
   } catch (e) {
     error = describe(e)
   }
@@ -115,6 +130,7 @@ export const runClient = async (list: (args: ClientArgs, counts: Counts) => Prom
   if (gc !== undefined) gc()
   const report: Report = {
     ok: error === undefined,
+    ...(stopped ? { stopped } : {}),
     ...(error === undefined ? {} : { error }),
     ...counts,
     wallMs,

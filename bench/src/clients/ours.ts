@@ -23,18 +23,22 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
       args.mode === "fixed" ? { rateLimiter: ChimeRateLimiter.layerFixed({ rate: args.rate }) } : {}
     )
     const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize })
-    const program = Effect.gen(function*() {
-      yield* Stream.runForEachChunk(
-        args.limit > 0 ? Stream.take(all, args.limit) : all,
-        (chunk) => Effect.sync(() => {
-          firstPage(counts)
-          counts.rooms += chunk.length
-        })
-      )
-      const stats = yield* ChimeMetrics.snapshot
+    const record = Effect.map(ChimeMetrics.snapshot, (stats) => {
       counts.pages = stats.pages
       counts.requests = stats.requests
       counts.throttled = stats.throttles
+    })
+    const program = Effect.gen(function*() {
+      yield* Stream.runForEachChunk(
+        args.limit > 0 ? Stream.take(all, args.limit) : all,
+        (chunk) => {
+          firstPage(counts)
+          counts.rooms += chunk.length
+          // Under a deadline the counts must be current when it strikes; otherwise read them once.
+          return args.deadlineMs > 0 ? record : Effect.void
+        }
+      )
+      yield* record
     })
     const result = await Effect.runPromise(
       program.pipe(Effect.provide(Layer.merge(live, resilience)), Effect.either)

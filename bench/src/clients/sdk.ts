@@ -18,16 +18,19 @@ await runClient(async (args, counts) => {
     credentials: { accessKeyId: args.accessKey, secretAccessKey: args.secret },
     retryMode: args.mode === "adaptive" ? "adaptive" : "standard"
   })
+  // Counted live, so a run stopped by its deadline still reports them.
   let requests = 0
   let throttled = 0
+  counts.requests = 0
+  counts.throttled = 0
   client.middlewareStack.add(
     (next) => async (input) => {
-      requests++
+      counts.requests = ++requests
       try {
         return await next(input)
       } catch (e) {
         const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-        if (status === 429) throttled++
+        if (status === 429) counts.throttled = ++throttled
         throw e
       }
     },
@@ -41,8 +44,6 @@ await runClient(async (args, counts) => {
       if (args.limit > 0 && counts.rooms >= args.limit) break
     }
   } finally {
-    counts.requests = requests
-    counts.throttled = throttled
     client.destroy()
   }
 })
