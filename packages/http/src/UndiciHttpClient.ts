@@ -1,110 +1,26 @@
 /**
- * A lean `HttpClient` over one keep-alive undici `Agent`, built with `HttpClient.make`. It exists
- * because it is measurably cheaper per request than the platform's undici client (see the
- * package README); any other `HttpClient` (`FetchHttpClient.layer`, `NodeHttpClient.layerUndici`)
- * works with `HttpChimeRooms` just as well.
+ * A lean `HttpClient` over one keep-alive undici `Agent`. It exists because it is measurably
+ * cheaper per request than the platform's undici client (see the package README); any other
+ * `HttpClient` (`FetchHttpClient.layer`, `NodeHttpClient.layerUndici`) works with
+ * `HttpChimeRooms` just as well.
+ *
+ * It is a complete `HttpClient` (built with `HttpClient.makeWith`, so `HttpClient.retry`,
+ * `mapRequest`, `withScope`… compose with it): interrupting a request or a body read aborts the
+ * request; a body is buffered as it arrives (up to 1 MiB unread, then the socket waits for a
+ * reader) and read once, as text, JSON, bytes, form data or a stream with backpressure.
  *
  * @since 0.1.0
  */
-import { Cookies, Headers, HttpClient, HttpClientError, HttpClientResponse, HttpIncomingMessage, UrlParams } from "@effect/platform"
-import type { HttpBody, HttpClientRequest } from "@effect/platform"
-import { Effect, Inspectable, Layer, Option, Stream } from "effect"
+import { HttpClient, HttpClientError } from "@effect/platform"
+import type { HttpBody, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { Effect, Layer, Stream } from "effect"
 import type { Scope } from "effect"
 import { Readable } from "node:stream"
 import { Agent } from "undici"
 import type { Dispatcher } from "undici"
+import { send, targetOf } from "./internal/undici.js"
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
-
-const noop = (): void => {}
-
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  private cachedHeaders: Headers.Headers | undefined
-  private cachedText: Effect.Effect<string, HttpClientError.ResponseError> | undefined
-
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData
-  ) {
-    super()
-    // An unread body that errors later must not crash the process.
-    source.body.on("error", noop)
-  }
-
-  get status(): number {
-    return this.source.statusCode
-  }
-
-  get headers(): Headers.Headers {
-    return (this.cachedHeaders ??= Headers.fromInput(
-      this.source.headers as Record<string, string | ReadonlyArray<string> | undefined>
-    ))
-  }
-
-  get cookies(): Cookies.Cookies {
-    const header = this.source.headers["set-cookie"]
-    if (header === undefined) return Cookies.empty
-    return Cookies.fromSetCookie(Array.isArray(header) ? header : [header as string])
-  }
-
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
-
-  private decodeError(cause: unknown) {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-  }
-
-  private cachedPromise<A>(f: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
-    // Read once, replay after: the body is a one-shot stream.
-    let promise: Promise<A> | undefined
-    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
-      promise ??= f()
-      promise.then(
-        (value) => resume(Effect.succeed(value)),
-        (cause) => resume(Effect.fail(this.decodeError(cause)))
-      )
-    })
-  }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return (this.cachedText ??= this.cachedPromise(() => this.source.body.text()))
-  }
-
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: () => (text === "" ? null : JSON.parse(text) as unknown),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: () => UrlParams.fromInput(new URLSearchParams(text)),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.cachedPromise(() => this.source.body.arrayBuffer())
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.cachedPromise(() => this.source.body.formData() as Promise<FormData>)
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
-  }
-
-  toJSON(): unknown {
-    return { _id: "@effect/platform/HttpClientResponse", status: this.status }
-  }
-}
 
 const toBody = (
   body: HttpBody.HttpBody
@@ -131,29 +47,34 @@ const toBody = (
  * @since 0.1.0
  */
 export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClient.HttpClient => {
-  const client = HttpClient.make((request, url, signal) => {
-    const send = (body: Body) =>
-      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-        dispatcher.request({
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body,
-          signal,
-          headersTimeout: 0,
-          bodyTimeout: 0
-        }).then(
-          (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
-          (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-        )
-      })
-    return request.body._tag === "Empty" ? send(null) : Effect.flatMap(toBody(request.body), send)
-  })
-  return options?.spans === true ? client : HttpClient.withTracerDisabledWhen(client, always)
+  if (options?.spans === true) {
+    // The platform's `make` opens the span (and propagates its trace headers).
+    return HttpClient.make((request, url, signal) =>
+      withBody(request, (body) => send(dispatcher, request, url.origin, url.pathname + url.search, body, signal))
+    )
+  }
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+    const target = targetOf(request)
+    if (target instanceof Error) {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target }))
+    }
+    return withBody(request, (body) => send(dispatcher, request, target.origin, target.path, body, undefined))
+  }
+  const client = HttpClient.makeWith(
+    (effect) => Effect.flatMap(effect, execute),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+  // What `makeWith` would do, without wrapping the request in an effect first.
+  ;(client as { execute: typeof execute }).execute = execute
+  return client
 }
 
-const always = (): boolean => true
+const withBody = <A, E>(
+  request: HttpClientRequest.HttpClientRequest,
+  f: (body: Body) => Effect.Effect<A, E>
+): Effect.Effect<A, E> => (request.body._tag === "Empty" ? f(null) : Effect.flatMap(toBody(request.body), f))
 
 /**
  * Options of the client.
@@ -162,8 +83,9 @@ const always = (): boolean => true
  */
 export interface ClientOptions {
   /**
-   * Create an HTTP client span per request (default `false`): a span with a dozen attributes per
-   * page costs more than signing it. Spans of the caller's own effects are unaffected.
+   * Create an HTTP client span per request, through `HttpClient.make` (default `false`): a span
+   * with a dozen attributes per page costs more than signing it. Spans of the caller's own effects
+   * are unaffected.
    */
   readonly spans?: boolean | undefined
 }
