@@ -61,6 +61,22 @@ const envConfig = Config.all({
 })
 
 /**
+ * What a `Credentials` layer provides.
+ *
+ * @since 0.1.0
+ */
+export interface CredentialsService {
+  /** The current credentials, refreshed first when due. */
+  readonly get: Effect.Effect<AwsCredentials, CredentialsError>
+  /**
+   * The credentials at `now` (epoch millis) when they are at hand without waiting: fixed ones, or
+   * cached ones not yet due for refresh; `undefined` otherwise (then use `get`). Optional: lets
+   * `HttpChimeRooms` sign without an effect on its fast path.
+   */
+  readonly current?: ((now: number) => AwsCredentials | undefined) | undefined
+}
+
+/**
  * The credentials service.
  *
  * @example
@@ -69,7 +85,7 @@ const envConfig = Config.all({
  */
 export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
   Credentials,
-  { readonly get: Effect.Effect<AwsCredentials, CredentialsError> }
+  CredentialsService
 >() {
   /** The current credentials of whichever `Credentials` is provided. */
   static readonly get: Effect.Effect<AwsCredentials, CredentialsError, Credentials> = Effect.flatMap(
@@ -87,7 +103,10 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
     readonly accessKeyId: string
     readonly secretAccessKey: string | Redacted.Redacted<string>
     readonly sessionToken?: string | Redacted.Redacted<string> | undefined
-  }): Layer.Layer<Credentials> => Layer.succeed(Credentials, { get: Effect.succeed(fromInput(credentials)) })
+  }): Layer.Layer<Credentials> => {
+    const fixed = fromInput(credentials)
+    return Layer.succeed(Credentials, { get: Effect.succeed(fixed), current: () => fixed })
+  }
 
   /**
    * Credentials read once from `Config`; missing values make every `get` fail with a
@@ -112,13 +131,14 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
             })
           )
         }),
-        onSuccess: (c) => ({
-          get: Effect.succeed<AwsCredentials>({
+        onSuccess: (c): CredentialsService => {
+          const fixed: AwsCredentials = {
             accessKeyId: c.accessKeyId,
             secretAccessKey: c.secretAccessKey,
             ...(Option.isSome(c.sessionToken) ? { sessionToken: c.sessionToken.value } : {})
-          })
-        })
+          }
+          return { get: Effect.succeed(fixed), current: () => fixed }
+        }
       })
     )
 
@@ -213,11 +233,13 @@ const describe = (cause: unknown): string => {
 export const makeCached = (
   provider: AwsCredentialsProvider,
   options?: ProviderOptions
-): Effect.Effect<{ readonly get: Effect.Effect<AwsCredentials, CredentialsError> }> =>
+): Effect.Effect<CredentialsService> =>
   Effect.gen(function*() {
     const refreshBefore = Duration.toMillis(Duration.decode(options?.refreshBefore ?? Duration.minutes(5)))
     const sources = options?.sources ?? ["credentials provider"]
     const ref = yield* SynchronizedRef.make<Cached | undefined>(undefined)
+    // The ref's value, readable without an effect (for `current`).
+    let latest: Cached | undefined
 
     const fetch = (now: number, previous: Cached | undefined) =>
       Effect.tryPromise({
@@ -252,7 +274,10 @@ export const makeCached = (
         if (current !== undefined && now < current.refreshAt) {
           return Effect.succeed([current.credentials, current] as const)
         }
-        return Effect.map(fetch(now, current), (next) => [next.credentials, next] as const)
+        return Effect.map(fetch(now, current), (next) => {
+          latest = next
+          return [next.credentials, next] as const
+        })
       }))
 
     const get = Effect.flatMap(SynchronizedRef.get(ref), (current) =>
@@ -260,5 +285,8 @@ export const makeCached = (
         ? refresh
         : Effect.flatMap(Clock.currentTimeMillis, (now) => (now < current.refreshAt ? Effect.succeed(current.credentials) : refresh)))
 
-    return { get }
+    const current = (now: number): AwsCredentials | undefined =>
+      latest !== undefined && now < latest.refreshAt ? latest.credentials : undefined
+
+    return { get, current }
   })

@@ -18,7 +18,7 @@ import type { Scope } from "effect"
 import { Readable } from "node:stream"
 import { Agent } from "undici"
 import type { Dispatcher } from "undici"
-import { send, targetOf } from "./internal/undici.js"
+import { DispatcherTypeId, send, targetOf } from "./internal/undici.js"
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
@@ -68,6 +68,8 @@ export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClien
   )
   // What `makeWith` would do, without wrapping the request in an effect first.
   ;(client as { execute: typeof execute }).execute = execute
+  // Lets `HttpChimeRooms` recognise this very client (clients derived from it do not carry it).
+  ;(client as unknown as { [DispatcherTypeId]: Dispatcher })[DispatcherTypeId] = dispatcher
   return client
 }
 

@@ -28,37 +28,47 @@ export const strictEncode = (s: string): string | undefined => {
 const invalid = (field: string, rule: string) => Either.left(new InvalidRequestError({ field, rule }))
 
 /**
- * The path and query of a validated request, appended to `base` (the endpoint without a trailing
- * slash). Fails for what cannot be sent as one segment: `.` and `..` are dot segments that every
- * URL parser (and many servers) resolve away, whatever their encoding (`%2E%2E` included).
+ * The path (`/accounts/{segment}/rooms`) and query (without `?`, "" when no key is set) of a
+ * validated request. Fails for what cannot be sent as one segment: `.` and `..` are dot segments
+ * that every URL parser (and many servers) resolve away, whatever their encoding (`%2E%2E`
+ * included).
+ *
+ * Both are canonical in SigV4's sense: strictly encoded, keys in code-point order.
  */
-export const encodeListRooms = (
-  base: string,
+export const encodeListRoomsParts = (
   request: ListRoomsRequest
-): Either.Either<string, InvalidRequestError> => {
+): Either.Either<{ readonly path: string; readonly query: string }, InvalidRequestError> => {
   const account = request.AccountId
   if (account === "." || account === "..") {
     return invalid("AccountId", "must not be '.' or '..' (a dot segment cannot be sent as one path segment)")
   }
   const segment = strictEncode(account)
   if (segment === undefined) return invalid("AccountId", "must be valid Unicode (no lone surrogates)")
-  let url = base + "/accounts/" + segment + "/rooms"
-  let sep = "?"
+  let query = ""
   // Keys in code-point order, the order SigV4 canonicalises them in.
-  if (request.MaxResults !== undefined) {
-    url += sep + "max-results=" + request.MaxResults
-    sep = "&"
-  }
+  if (request.MaxResults !== undefined) query = "max-results=" + request.MaxResults
   if (request.MemberId !== undefined) {
     const value = strictEncode(request.MemberId)
     if (value === undefined) return invalid("MemberId", "must be valid Unicode (no lone surrogates)")
-    url += sep + "member-id=" + value
-    sep = "&"
+    query += (query === "" ? "" : "&") + "member-id=" + value
   }
   if (request.NextToken !== undefined) {
     const value = strictEncode(request.NextToken)
     if (value === undefined) return invalid("NextToken", "must be valid Unicode (no lone surrogates)")
-    url += sep + "next-token=" + value
+    query += (query === "" ? "" : "&") + "next-token=" + value
   }
-  return Either.right(url)
+  return Either.right({ path: "/accounts/" + segment + "/rooms", query })
 }
+
+/** `base` (the endpoint without a trailing slash) followed by the request's path and query. */
+export const listRoomsUrl = (base: string, parts: { readonly path: string; readonly query: string }): string =>
+  parts.query === "" ? base + parts.path : base + parts.path + "?" + parts.query
+
+/**
+ * The path and query of a validated request, appended to `base` (the endpoint without a trailing
+ * slash); see {@link encodeListRoomsParts}.
+ */
+export const encodeListRooms = (
+  base: string,
+  request: ListRoomsRequest
+): Either.Either<string, InvalidRequestError> => Either.map(encodeListRoomsParts(request), (parts) => listRoomsUrl(base, parts))

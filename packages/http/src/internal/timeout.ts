@@ -10,9 +10,10 @@
 import { Clock, Duration, Effect, FiberId } from "effect"
 
 /** The default services' clock: one instance, replaced only by `TestClock` or a custom `Clock`. */
-const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
+export const liveClock: Clock.Clock = Effect.runSync(Effect.clock)
 
-const MAX_TIMER_MILLIS = 2 ** 31 - 1
+/** The longest delay `setTimeout` honours. */
+export const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
 export const leanTimeout = <A, E, E2>(
   self: Effect.Effect<A, E>,

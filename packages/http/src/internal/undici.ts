@@ -40,15 +40,28 @@ const abandoned = new FinalizationRegistry<Exchange>((exchange) => exchange.abor
 export type HeadCallback = (response: UndiciResponse | undefined, error: unknown) => void
 
 /**
+ * The cause of a request that was still incomplete (head or body) when its time ran out; see
+ * {@link send}'s `timeoutMillis`.
+ */
+export class AttemptTimeoutError extends Error {
+  readonly code = "ETIMEDOUT"
+  constructor(readonly millis: number) {
+    super(`no complete response within ${millis} ms`)
+    this.name = "TimeoutError"
+  }
+}
+
+/**
  * One request in flight: undici's legacy handler interface (what its dispatchers call natively)
- * and the body buffered for whichever reader comes. It never references its `Response`, so a
- * response dropped unread can be collected (and, when paused, aborted by the registry).
+ * and the body buffered for whichever reader comes. Once registered for an unread body it no
+ * longer references its response, so the response can be collected and the request aborted.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
   private abortRequest: ((reason: Error) => void) | undefined = undefined
   private aborted: Error | undefined = undefined
   private onHead: HeadCallback | undefined
   private resumeSocket: (() => void) | undefined = undefined
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
   chunks: Array<Buffer> = []
   size = 0
   done = false
@@ -65,11 +78,40 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.onHead = onHead
   }
 
+  /** Fails the exchange with a timeout after `millis` unless it completes first. */
+  startTimer(millis: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.fail(new AttemptTimeoutError(millis))
+    }, millis)
+  }
+
   /** Aborts the request (a no-op once it completed). */
   abort(): void {
+    this.fail(new errors.RequestAbortedError())
+  }
+
+  /**
+   * Ends the exchange with `error` now (its head or body reader sees it at once), and aborts the
+   * request in undici, immediately or as soon as it is connected.
+   */
+  private fail(error: Error): void {
     if (this.done || this.error !== undefined) return
-    const reason = this.aborted ??= new errors.RequestAbortedError()
-    if (this.abortRequest !== undefined) this.abortRequest(reason)
+    this.settleError(error)
+    this.aborted = error
+    if (this.abortRequest !== undefined) this.abortRequest(error)
+  }
+
+  private settleError(error: unknown): void {
+    this.error = error
+    this.release()
+    const onHead = this.onHead
+    if (onHead !== undefined) {
+      this.onHead = undefined
+      onHead(undefined, error)
+      return
+    }
+    this.wake()
   }
 
   onConnect(abort: (reason?: Error) => void): void {
@@ -79,7 +121,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Array<Buffer>, resume: () => void, statusText: string): boolean {
     // Informational responses (100 Continue, 103 Early Hints) are not the response.
-    if (statusCode < 200) return true
+    if (statusCode < 200 || this.error !== undefined) return true
     this.resumeSocket = resume
     const onHead = this.onHead
     this.onHead = undefined
@@ -88,6 +130,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.error !== undefined) return true
     this.chunks.push(chunk)
     this.size += chunk.length
     this.wake()
@@ -98,21 +141,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.error !== undefined) return
     this.done = true
     this.release()
     this.wake()
   }
 
   onError(error: Error): void {
-    this.error = error
-    this.release()
-    const onHead = this.onHead
-    if (onHead !== undefined) {
-      this.onHead = undefined
-      onHead(undefined, error)
-      return
-    }
-    this.wake()
+    // After `fail`, undici reports the abort it was asked for: already settled.
+    if (this.done || this.error !== undefined) return
+    this.settleError(error)
   }
 
   /**
@@ -130,6 +168,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private release(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
     if (this.registered) {
       this.registered = false
       abandoned.unregister(this)
@@ -357,7 +399,9 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
 /**
  * Sends `request` (its body already in undici's form) through `dispatcher`; the effect succeeds
  * with the response once its head has arrived. Interrupting it aborts the request, as does the
- * abort of a `HttpClient.withScope` controller or of `signal`.
+ * abort of a `HttpClient.withScope` controller or of `signal`. With `timeoutMillis`, a request
+ * whose head and body are not both in within that time fails (the head with a `RequestError`, a
+ * body read with a `ResponseError`) with an {@link AttemptTimeoutError} cause, and is aborted.
  */
 export const send = (
   dispatcher: Dispatcher,
@@ -365,7 +409,8 @@ export const send = (
   origin: string,
   path: string,
   body: Exclude<Dispatcher.DispatchOptions["body"], undefined>,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  timeoutMillis?: number | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
     const exchange = new Exchange(request, (response, error) => {
@@ -378,6 +423,7 @@ export const send = (
     const scoped = scopedRequests.get(request)
     if (scoped !== undefined) abortOn(scoped.signal, exchange)
     if (signal !== undefined) abortOn(signal, exchange)
+    if (timeoutMillis !== undefined) exchange.startTimer(timeoutMillis)
     try {
       dispatcher.dispatch({
         origin,
@@ -385,17 +431,25 @@ export const send = (
         method: request.method as Dispatcher.HttpMethod,
         headers: request.headers,
         body,
-        // Left to the caller (`HttpChimeRooms` has its own per-attempt timeout), so they cannot
-        // fire first with a different error.
+        // Timeouts are the caller's (`timeoutMillis`, or Effect's), so undici's cannot fire first
+        // with a different error.
         headersTimeout: 0,
         bodyTimeout: 0
       }, exchange)
     } catch (cause) {
-      resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+      // Settles through the head callback: a RequestError with this cause.
+      exchange.onError(cause as Error)
       return
     }
     return Effect.sync(() => exchange.abort())
   })
+
+/** Marks a client of `UndiciHttpClient.make` (not a derived one) with its dispatcher. */
+export const DispatcherTypeId: unique symbol = Symbol.for("@chime-rooms/http/UndiciHttpClient/dispatcher")
+
+/** The dispatcher of an unwrapped `UndiciHttpClient` client; `undefined` for any other client. */
+export const dispatcherOf = (client: object): Dispatcher | undefined =>
+  DispatcherTypeId in client ? (client as { [DispatcherTypeId]: Dispatcher })[DispatcherTypeId] : undefined
 
 const abortOn = (signal: AbortSignal, exchange: Exchange): void => {
   if (signal.aborted) exchange.abort()
