@@ -81,19 +81,21 @@ const drive = (
   )
 
 describe("ChimeRateLimiter.layerAdaptive", () => {
-  it.effect("starts unlimited: no waiting, no rate", () =>
-    Effect.gen(function*() {
-      const limiter = yield* ChimeRateLimiter.makeAdaptive()
-      assert.isUndefined(yield* limiter.currentRate)
-      const ms = yield* elapsed(Effect.all(Array.from({ length: 1000 }, () => limiter.acquire)))
-      assert.strictEqual(ms, 0)
-      yield* drive(limiter, 100, 10, () => false)
-      assert.isUndefined(yield* limiter.currentRate, "successes alone never enable it")
-    }))
+  for (const mode of ["model", "aws"] as const) {
+    it.effect(`starts unlimited: no waiting, no rate (${mode})`, () =>
+      Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode })
+        assert.isUndefined(yield* limiter.currentRate)
+        const ms = yield* elapsed(Effect.all(Array.from({ length: 1000 }, () => limiter.acquire)))
+        assert.strictEqual(ms, 0)
+        yield* drive(limiter, 100, 10, () => false)
+        assert.isUndefined(yield* limiter.currentRate, "successes alone never enable it")
+      }))
+  }
 
-  it.effect("a throttle cuts the rate to 0.7 × the measured send rate; more throttles cut further", () =>
+  it.effect("aws: a throttle cuts the rate to 0.7 × the measured send rate; more throttles cut further", () =>
     Effect.gen(function*() {
-      const limiter = yield* ChimeRateLimiter.makeAdaptive()
+      const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode: "aws" })
       // 100 requests/s for 3 s: the measured rate settles at 100.
       yield* drive(limiter, 300, 10, () => false)
       yield* limiter.onThrottle
@@ -103,9 +105,9 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
       assert.closeTo((yield* limiter.currentRate)!, first * 0.7, 1)
     }))
 
-  it.effect("recovers CUBIC-style: back to the throttled rate after K = ∛(Wmax·0.3/0.4) s, then above", () =>
+  it.effect("aws: recovers CUBIC-style: back to the throttled rate after K = ∛(Wmax·0.3/0.4) s, then above", () =>
     Effect.gen(function*() {
-      const limiter = yield* ChimeRateLimiter.makeAdaptive()
+      const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode: "aws" })
       // 100 requests/s for 3 s, then a throttle.
       yield* drive(limiter, 300, 10, () => false)
       yield* limiter.onThrottle
@@ -131,18 +133,20 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
       for (let i = 1; i < samples.length; i++) assert.isAtLeast(samples[i]![1] + 1e-9, samples[i - 1]![1])
     }), 30_000)
 
-  it.effect("initialRate: starts limited at that rate", () =>
-    Effect.gen(function*() {
-      const limiter = yield* ChimeRateLimiter.makeAdaptive({ initialRate: 10 })
-      assert.strictEqual(yield* limiter.currentRate, 10)
-      const ms = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => limiter.acquire), { concurrency: "unbounded" }))
-      // Default burst 1: one at once, then 20 more at 10/s.
-      assert.closeTo(ms, 2000, 1e-6)
-      // The SDKs' capacity (a second's worth) lets 10 through at once.
-      const sdkLike = yield* ChimeRateLimiter.makeAdaptive({ initialRate: 10, maxBurst: 10 })
-      const ms2 = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => sdkLike.acquire), { concurrency: "unbounded" }))
-      assert.closeTo(ms2, 1100, 1e-6)
-    }))
+  for (const mode of ["model", "aws"] as const) {
+    it.effect(`initialRate: starts limited at that rate (${mode})`, () =>
+      Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode, initialRate: 10 })
+        assert.strictEqual(yield* limiter.currentRate, 10)
+        const ms = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => limiter.acquire), { concurrency: "unbounded" }))
+        // Default burst 1: one at once, then 20 more at 10/s.
+        assert.closeTo(ms, 2000, 1e-6)
+        // The SDKs' capacity (a second's worth) lets 10 through at once.
+        const sdkLike = yield* ChimeRateLimiter.makeAdaptive({ mode, initialRate: 10, maxBurst: 10 })
+        const ms2 = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => sdkLike.acquire), { concurrency: "unbounded" }))
+        assert.closeTo(ms2, 1100, 1e-6)
+      }))
+  }
 
   it.effect("learns a server's limit: against 50 req/s (burst 5), under 5% of 1500 requests are throttled", () =>
     Effect.gen(function*() {
@@ -179,5 +183,142 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
       assert.isBelow(throttled / calls, 0.05, `${throttled} of ${calls} throttled`)
       assert.isAbove(throughput, 40, `throughput ${throughput.toFixed(1)} pages/s`)
       assert.isDefined(stats.currentRate)
+    }))
+})
+
+/**
+ * A sequential caller against a simulated token-bucket server (rate from `serverRate(t)`, burst
+ * `burst`), on a virtual clock: each request passes the limiter, the server takes a token when it
+ * arrives, the answer comes `latencyMs` later, and a 429 makes the caller wait its whole-second
+ * Retry-After, as the stream does. Returns the timeline.
+ */
+const simulate = (options: {
+  readonly limiter: Effect.Effect<ChimeRateLimiter.ChimeRateLimiterService>
+  readonly serverRate: (seconds: number) => number
+  readonly burst: number
+  readonly seconds: number
+  readonly latencyMs?: number
+}) => {
+  const sim = makeSimClock()
+  return Effect.gen(function*() {
+    const limiter = yield* options.limiter
+    const latency = options.latencyMs ?? 2
+    let tokens = options.burst
+    let last = 0
+    const throttles: Array<number> = []
+    const rates: Array<[number, number | undefined]> = []
+    let successes = 0
+    while (sim.now() < options.seconds * 1000) {
+      yield* limiter.acquire
+      const now = sim.now()
+      const rate = options.serverRate(now / 1000)
+      tokens = Math.min(options.burst, tokens + ((now - last) * rate) / 1000)
+      last = now
+      const granted = tokens >= 1
+      if (granted) tokens -= 1
+      yield* sim.advance(latency)
+      if (granted) {
+        successes++
+        yield* limiter.onSuccess
+      } else {
+        throttles.push(sim.now() / 1000)
+        yield* limiter.onThrottle
+        yield* sim.advance(Math.max(1, Math.ceil((1 - tokens) / rate)) * 1000)
+      }
+      rates.push([sim.now() / 1000, yield* limiter.currentRate])
+    }
+    const rateAt = (s: number) => rates.find(([t]) => t >= s)?.[1]
+    return { throttles, successes, rates, rateAt }
+  }).pipe(Effect.withClock(sim.clock))
+}
+
+describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", () => {
+  it.effect("learns burst and rate from two throttles, then holds just below the rate", () =>
+    Effect.gen(function*() {
+      for (const [rate, burst] of [[50, 5], [20, 10], [200, 20], [100, 5], [10, 2]] as const) {
+        const { rateAt, successes, throttles } = yield* simulate({
+          limiter: ChimeRateLimiter.makeAdaptive(),
+          serverRate: () => rate,
+          burst,
+          seconds: 15
+        })
+        const label = `${rate}/s, burst ${burst}: throttled at ${throttles.map((t) => t.toFixed(2)).join(", ")}`
+        // The first throttle is what starting unlimited costs; the second measures the rate.
+        assert.strictEqual(throttles.length, 2, label)
+        const held = rateAt(throttles[1]! + 0.5)!
+        assert.isBelow(held, rate, label)
+        assert.strictEqual(rateAt(14.9), held, `${label}: a plateau, no probing yet`)
+        // Each throttle's whole-second Retry-After wait costs about a second of the server's rate;
+        // besides those two seconds, at least 90% (85% for a small burst) of what the server grants.
+        assert.isAbove(successes, (burst + rate * 13) * (burst >= 5 ? 0.9 : 0.85), label)
+        // The estimate's error is about (uncertainty of B) / (time the bucket took to drain): a
+        // small burst drains fast and leaves it looser.
+        assert.isAbove(held, rate * (burst >= 5 ? 0.92 : 0.85), label)
+      }
+    }))
+
+  it.effect("a burst of 1 leaves the estimate loose (a lower bound), still no third throttle", () =>
+    Effect.gen(function*() {
+      // Each estimate is a lower bound whose error is about (uncertainty of B) / (time the bucket
+      // took to drain); with B = 1 the uncertainty is as large as B itself.
+      const { rateAt, throttles } = yield* simulate({ limiter: ChimeRateLimiter.makeAdaptive(), serverRate: () => 10, burst: 1, seconds: 15 })
+      assert.strictEqual(throttles.length, 2)
+      const held = rateAt(throttles[1]! + 0.5)!
+      assert.isBelow(held, 10)
+      assert.isAbove(held, 2.5)
+    }))
+
+  it.effect("a lowered server limit: the next throttle measures the new rate", () =>
+    Effect.gen(function*() {
+      const { rateAt, throttles } = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive(),
+        serverRate: (t) => (t < 10 ? 50 : 30),
+        burst: 5,
+        seconds: 25
+      })
+      assert.isAbove(rateAt(9.5)!, 45)
+      const after = throttles.filter((t) => t >= 10)
+      // The first throttle after the drop measures little (its runs reach back into the old rate);
+      // the Retry-After wait refills the bucket and the next one measures the new rate, from a
+      // short drain (the held rate is well above 30), so loosely but from below.
+      assert.strictEqual(after.length, 2, `throttled at ${throttles.map((t) => t.toFixed(2)).join(", ")}`)
+      const held = rateAt(after[1]! + 0.5)!
+      assert.isBelow(held, 30)
+      assert.isAbove(held, 30 * 0.75)
+      assert.strictEqual(rateAt(24.9), held, "held there")
+    }))
+
+  it.effect("a raised server limit: after the hold, a slow probe finds it", () =>
+    Effect.gen(function*() {
+      const { rateAt, throttles } = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive({ holdSeconds: 5 }),
+        serverRate: (t) => (t < 6 ? 50 : 80),
+        burst: 5,
+        seconds: 40
+      })
+      const late = throttles.filter((t) => t >= 6)
+      assert.isAtLeast(late.length, 1, "the probe crossed the new limit")
+      const held = rateAt(late[late.length - 1]! + 0.5)!
+      assert.isBelow(held, 80)
+      assert.isAbove(held, 72)
+    }))
+
+  it.effect("the hold stays under the server's rate: no throttles for a whole hold", () =>
+    Effect.gen(function*() {
+      const { throttles } = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive({ holdSeconds: 60 }),
+        serverRate: () => 50,
+        burst: 5,
+        seconds: 60
+      })
+      assert.strictEqual(throttles.length, 2)
+    }))
+
+  it.effect("mode aws: the same server costs a throttle every few seconds", () =>
+    Effect.gen(function*() {
+      const aws = yield* simulate({ limiter: ChimeRateLimiter.makeAdaptive({ mode: "aws" }), serverRate: () => 50, burst: 5, seconds: 30 })
+      const model = yield* simulate({ limiter: ChimeRateLimiter.makeAdaptive(), serverRate: () => 50, burst: 5, seconds: 30 })
+      assert.isAbove(aws.throttles.length, model.throttles.length)
+      assert.isAbove(model.successes, aws.successes)
     }))
 })

@@ -166,3 +166,321 @@ export class AdaptiveState {
     return this.requestCount / Math.max(now - this.firstRequestTime, MIN_MEASURE_WINDOW)
   }
 }
+
+/** Tuning knobs of the server-model limiter ({@link ModelState}). */
+export interface ModelParameters {
+  /** The rate held is `margin ×` the estimated server rate. */
+  readonly margin: number
+  /** After the first throttle the rate climbs as `e^(rampGrowth·t)` until the next one. */
+  readonly rampGrowth: number
+  /** Where that climb starts, in requests per second per request of the learned burst. */
+  readonly rampStartPerBurst: number
+  /** Seconds the estimated rate is held before probing above it. */
+  readonly holdSeconds: number
+  /** After the hold the rate grows as `held · (1 + (t / probeSeconds)³)`: doubled after `probeSeconds`. */
+  readonly probeSeconds: number
+  /** The cut when a throttle carries no usable estimate (it came too soon after the last refill). */
+  readonly beta: number
+  /** Windows shorter than this (seconds) are not used for an estimate: their error is up to 1/length. */
+  readonly minWindow: number
+  /**
+   * Seconds by which a response's time may stray from when the server counted the request (event
+   * loop, GC): every interval is read this much shorter than measured, which only lowers estimates.
+   */
+  readonly jitter: number
+  /** Before the first throttle, a gap this long (seconds) ends the run counted as the burst. */
+  readonly burstGap: number
+  readonly minFillRate: number
+  readonly initialRate: number | undefined
+  readonly maxBurst: number
+}
+
+/** The defaults of the server-model limiter. */
+export const modelParameters: ModelParameters = {
+  margin: 0.98,
+  rampGrowth: 1.5,
+  rampStartPerBurst: 4,
+  holdSeconds: 20,
+  probeSeconds: 10,
+  beta: 0.5,
+  minWindow: 0.25,
+  burstGap: 0.1,
+  jitter: 0.005,
+  minFillRate: 0.5,
+  initialRate: undefined,
+  maxBurst: 1
+}
+
+/** How many recent successes the estimator looks back over. */
+const HISTORY = 4096
+
+/**
+ * A limiter that models the server as a token bucket (rate R, burst B) and learns both from
+ * throttles, so that it holds just below R instead of oscillating around it.
+ *
+ * The one fact it relies on: a token bucket lets at most `B + R·T` requests through in any window
+ * of T seconds. So every run of D successes over T seconds proves `R ≥ (D − B)/T`, whatever the
+ * bucket held, and the bound is tight (within `1/T`) for a window that starts with the bucket full
+ * and ends with it empty — which a throttle marks. The estimate is the best such bound over the
+ * successes since the last throttle (the wait a throttle imposes lets the server refill, so
+ * windows never straddle one), with B itself bounded by the first throttled run: that run went from
+ * a full bucket to an empty one, so `B < D(s) + 1 − R·(t₄₂₉ − s)` for some start s of it. The
+ * least R for which some B satisfies every such constraint is the estimate (`jointLowerBound`).
+ *
+ * Why: each 429 costs the caller a Retry-After wait, a whole second from many servers, which a
+ * sequential listing spends idle; AWS adaptive mode (`AdaptiveState`) climbs back into the limit
+ * every few seconds and pays that second each time. Holding just under a measured R pays it twice
+ * (the throttle that ends the unlimited start, the one that ends the ramp) and then not again
+ * until the server's limit changes or a probe looks for more.
+ *
+ * - Unlimited until the first throttle. The successes sent back to back just before it are the
+ *   burst estimate `B̂` (at least B when the bucket was full as the run began: a full bucket of an
+ *   integer B always lets B through; too high only makes the estimates lower). It sets where the
+ *   ramp starts, and stands in for B when there is no first run to bound it (`initialRate`).
+ * - Then a ramp: from `rampStartPerBurst · B̂` requests/s, growing by `e^(rampGrowth)` per second
+ *   in which the limiter set the pace, until the next throttle. Crossing R slowly makes the bucket
+ *   drain over a few tenths of a second, a window long enough for a good estimate.
+ * - On each later throttle: hold `margin ×` the estimate (a lower bound of R, so the hold does not
+ *   drain the server's bucket). A throttle too soon after the last one to measure anything cuts
+ *   the rate by `beta` and ramps again.
+ * - After `holdSeconds` without a throttle, probe upward along a cubic, slowly at first, so a raised
+ *   server limit is found; the throttle that ends the probe re-estimates. A lowered limit throttles
+ *   the hold; the wait refills the bucket and the next throttle measures the new rate.
+ */
+export class ModelState {
+  enabled = false
+  fillRate: number
+  maxCapacity: number
+  currentCapacity = 0
+  lastTimestamp: number | undefined = undefined
+  /** The learned burst `B̂`, once a throttle has shown it. */
+  burst: number | undefined = undefined
+  phase: "unlimited" | "ramp" | "hold" = "unlimited"
+  /** Ramp: its starting rate, and when it started (the first response after the throttle). */
+  rampFrom = 0
+  rampStart: number | undefined = undefined
+  /** Ramp time that counts (see `planned`), and when it was last counted. */
+  rampElapsed = 0
+  rampClock = 0
+  /** Whether the last reservation had to wait: the limiter, not the caller, set the pace. */
+  limited = false
+  /** Hold: the rate held and since when. */
+  held = 0
+  holdStart = 0
+  /** The last estimate of the server's rate (for observation and tests). */
+  estimate: number | undefined = undefined
+  /**
+   * The first throttled run (from a full bucket to an empty one): its success times and the time
+   * of its 429. It caps the burst: the server's bucket cannot have held more than this run used.
+   */
+  first: { readonly times: ReadonlyArray<number>; readonly throttle: number } | undefined = undefined
+  /** Response times of the successes since the last throttle (a ring). */
+  private readonly times = new Float64Array(HISTORY)
+  private count = 0
+  private head = 0
+
+  constructor(readonly params: ModelParameters, now: number) {
+    this.fillRate = params.minFillRate
+    this.maxCapacity = 1
+    if (params.initialRate !== undefined) {
+      this.enabled = true
+      this.hold(Math.max(params.initialRate, params.minFillRate), now)
+      this.currentCapacity = this.maxCapacity
+    }
+  }
+
+  /** The rate in force, `undefined` while unlimited. */
+  get rate(): number | undefined {
+    return this.enabled ? this.fillRate : undefined
+  }
+
+  /** Takes one token; returns the wait in seconds (the bucket may go negative: a queue). */
+  reserve(now: number): number {
+    if (!this.enabled) return 0
+    this.refill(now)
+    const delay = this.currentCapacity >= 1 ? 0 : (1 - this.currentCapacity) / this.fillRate
+    this.currentCapacity -= 1
+    this.limited = delay > 0
+    return delay
+  }
+
+  /** Gives back a reservation whose caller stopped waiting. */
+  refund(): void {
+    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
+  }
+
+  /** Feeds back one response: throttled or not. */
+  update(now: number, throttled: boolean): void {
+    if (!throttled) {
+      this.times[this.head] = now
+      this.head = (this.head + 1) % HISTORY
+      if (this.count < HISTORY) this.count++
+      if (this.phase === "ramp" && this.rampStart === undefined) {
+        this.rampStart = now
+        this.rampClock = now
+        this.rampElapsed = 0
+      }
+      if (this.enabled) this.setRate(this.planned(now), now)
+      return
+    }
+    if (this.phase === "unlimited") {
+      this.burst = this.trailingRun()
+      this.first = { times: this.recent(), throttle: now }
+      this.enabled = true
+      this.ramp(this.params.rampStartPerBurst * this.burst, now)
+    } else {
+      const bound = this.first === undefined ? this.lowerBound() : this.jointLowerBound(now)
+      if (bound !== undefined) {
+        this.estimate = bound
+        this.hold(Math.min(this.params.margin * bound, this.params.margin * this.fillRate), now)
+      } else {
+        this.ramp(this.params.beta * this.fillRate, now)
+      }
+    }
+    this.count = 0
+  }
+
+  /**
+   * The successes sent back to back just before the first throttle: the run back from the newest
+   * success up to a gap of `burstGap`. A pause that long before it (a slow first request, a quiet
+   * period) let the server's bucket fill, so the run spent the whole burst and little refill.
+   */
+  private trailingRun(): number {
+    let run = 0
+    let next: number | undefined = undefined
+    for (let d = 1; d <= this.count; d++) {
+      const t = this.times[(this.head - d + HISTORY) % HISTORY]!
+      if (next !== undefined && next - t > this.params.burstGap) break
+      run++
+      next = t
+    }
+    return Math.max(1, run)
+  }
+
+  /**
+   * The best lower bound of the server's rate that the successes since the last throttle prove:
+   * `max (D − B̂)/T` over windows from each success to the last one. `undefined` when no window of
+   * at least `minWindow` proves a positive rate.
+   */
+  lowerBound(): number | undefined {
+    const burst = this.burst ?? 1
+    if (this.count === 0) return undefined
+    const last = this.times[(this.head - 1 + HISTORY) % HISTORY]!
+    let best: number | undefined = undefined
+    // Walk back from the newest success: D grows by one per step, T to the window's first success.
+    for (let d = 1; d <= this.count; d++) {
+      const start = this.times[(this.head - d + HISTORY) % HISTORY]!
+      const span = last - start
+      if (span < this.params.minWindow) continue
+      const bound = (d - burst) / span
+      if (bound > 0 && (best === undefined || bound > best)) best = bound
+    }
+    return best
+  }
+
+  /** The successes since the last throttle, oldest first. */
+  private recent(): Array<number> {
+    const out: Array<number> = []
+    for (let d = this.count; d >= 1; d--) out.push(this.times[(this.head - d + HISTORY) % HISTORY]!)
+    return out
+  }
+
+  /**
+   * The least server rate R for which some burst B explains both the first throttled run and the
+   * successes since the last throttle — a lower bound of R that needs no burst estimate:
+   * - every run of D successes over T seconds needs `B ≥ D − R·T` (here: every run ending at the
+   *   newest success of either episode);
+   * - the first run began with the bucket full and its 429 found it empty, so for some start `s`
+   *   of that run `B < D(s) + 1 − R·(t₄₂₉ − s)`.
+   * Raising R loosens the first (long runs weigh `R·T` most) faster than the second (the first run
+   * was short), so the feasible rates are those above one threshold, found by bisection.
+   * `undefined` when nothing above zero is proven (runs too short to tell).
+   */
+  jointLowerBound(now: number): number | undefined {
+    const first = this.first!
+    const current = this.recent().slice(-1024)
+    if (current.length === 0) return undefined
+    const need = (times: ReadonlyArray<number>, rate: number): number => {
+      let most = -Infinity
+      const last = times[times.length - 1]!
+      for (let i = 0; i < times.length; i++) {
+        most = Math.max(most, times.length - i - rate * Math.max(0, last - times[i]! - this.params.jitter))
+      }
+      return most
+    }
+    const cap = (rate: number): number => {
+      let most = -Infinity
+      const ts = first.times
+      for (let i = 0; i < ts.length; i++) {
+        most = Math.max(most, ts.length - i + 1 - rate * Math.max(0, first.throttle - ts[i]! - this.params.jitter))
+      }
+      return most
+    }
+    const feasible = (rate: number) => Math.max(1, need(first.times, rate), need(current, rate)) < cap(rate)
+    // The feasible rates run from a least one up to where the first run's last gap could not have
+    // refilled even one token; scan up geometrically for the least, then bisect.
+    const top = Math.max(this.params.minFillRate, current.length / Math.max(now - current[0]!, 1e-3)) * 4
+    let lo = 0
+    let found: number | undefined = undefined
+    for (let rate = this.params.minFillRate; rate <= top; rate *= 1.02) {
+      if (feasible(rate)) {
+        found = rate
+        break
+      }
+      lo = rate
+    }
+    if (found === undefined) return this.lowerBound()
+    if (lo === 0) return undefined
+    let hi = found
+    for (let i = 0; i < 20; i++) {
+      const mid = (lo + hi) / 2
+      if (feasible(mid)) hi = mid
+      else lo = mid
+    }
+    const windowed = this.lowerBound()
+    return windowed === undefined ? hi : Math.max(hi, windowed)
+  }
+
+  private ramp(from: number, now: number): void {
+    this.phase = "ramp"
+    this.rampFrom = Math.max(from, this.params.minFillRate)
+    this.rampStart = undefined
+    this.setRate(this.rampFrom, now)
+  }
+
+  private hold(rate: number, now: number): void {
+    this.phase = "hold"
+    this.held = Math.max(rate, this.params.minFillRate)
+    this.holdStart = now
+    this.setRate(this.held, now)
+  }
+
+  /** The rate the current phase asks for at `now`. */
+  private planned(now: number): number {
+    if (this.phase === "ramp") {
+      if (this.rampStart === undefined) return this.rampFrom
+      // The ramp's clock runs only while the limiter is what holds the callers back. A caller slowed
+      // by its own latency would otherwise let the rate run far ahead, then, speeding up, cross the
+      // server's rate in a jump and drain its bucket too fast to measure anything.
+      if (this.limited) this.rampElapsed += now - this.rampClock
+      this.rampClock = now
+      return this.rampFrom * Math.exp(this.params.rampGrowth * this.rampElapsed)
+    }
+    const probing = now - this.holdStart - this.params.holdSeconds
+    return probing <= 0 ? this.held : this.held * (1 + Math.pow(probing / this.params.probeSeconds, 3))
+  }
+
+  private setRate(rate: number, now: number): void {
+    this.refill(now)
+    this.fillRate = Math.max(rate, this.params.minFillRate)
+    this.maxCapacity = Math.max(1, Math.min(this.fillRate, this.params.maxBurst))
+    this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
+  }
+
+  private refill(now: number): void {
+    if (this.lastTimestamp !== undefined) {
+      this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + (now - this.lastTimestamp) * this.fillRate)
+    }
+    this.lastTimestamp = now
+  }
+}
