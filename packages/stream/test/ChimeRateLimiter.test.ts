@@ -303,6 +303,20 @@ describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", 
       assert.isAbove(held, 72)
     }))
 
+  it.effect("initialRate above the server's rate: one throttle to learn that, one to measure", () =>
+    Effect.gen(function*() {
+      const { rateAt, throttles } = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive({ initialRate: 100 }),
+        serverRate: () => 50,
+        burst: 5,
+        seconds: 15
+      })
+      assert.strictEqual(throttles.length, 2)
+      const held = rateAt(throttles[1]! + 0.5)!
+      assert.isBelow(held, 50)
+      assert.isAbove(held, 50 * 0.85)
+    }))
+
   it.effect("the hold stays under the server's rate: no throttles for a whole hold", () =>
     Effect.gen(function*() {
       const { throttles } = yield* simulate({

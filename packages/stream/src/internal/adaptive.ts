@@ -323,13 +323,17 @@ export class ModelState {
       if (this.enabled) this.setRate(this.planned(now), now)
       return
     }
-    if (this.phase === "unlimited") {
+    if (this.first === undefined) {
+      // The first throttled run, from the bucket full when the limiter started to empty.
       this.burst = this.trailingRun()
       this.first = { times: this.recent(), throttle: now }
+      const from = this.phase === "unlimited"
+        ? this.params.rampStartPerBurst * this.burst
+        : this.params.beta * this.fillRate // started at `initialRate`, which proved too fast
       this.enabled = true
-      this.ramp(this.params.rampStartPerBurst * this.burst, now)
+      this.ramp(from, now)
     } else {
-      const bound = this.first === undefined ? this.lowerBound() : this.jointLowerBound(now)
+      const bound = this.jointLowerBound(now)
       if (bound !== undefined) {
         this.estimate = bound
         this.hold(Math.min(this.params.margin * bound, this.params.margin * this.fillRate), now)
@@ -359,11 +363,13 @@ export class ModelState {
 
   /**
    * The best lower bound of the server's rate that the successes since the last throttle prove:
-   * `max (D − B̂)/T` over windows from each success to the last one. `undefined` when no window of
+   * `max (D − B)/T` over windows from each success to the last one, B bounded by the first run. `undefined` when no window of
    * at least `minWindow` proves a positive rate.
    */
   lowerBound(): number | undefined {
-    const burst = this.burst ?? 1
+    // Every success of the first run is a safe upper bound of B (a full bucket of B lets B through);
+    // the trailing run, which may be lower, only places the ramp.
+    const burst = Math.max(1, this.first?.times.length ?? this.burst ?? 1)
     if (this.count === 0) return undefined
     const last = this.times[(this.head - 1 + HISTORY) % HISTORY]!
     let best: number | undefined = undefined
