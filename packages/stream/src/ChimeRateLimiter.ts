@@ -146,7 +146,7 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * second. AWS mode cuts to 0.7 × its send rate and climbs back along CUBIC into the same limit,
  * throttling again every few seconds: against 50 req/s with burst 5 and `Retry-After: 1`, 500 pages
  * took 16–19 s with 3–4 throttles; the model settles after two throttles (the first one is what
- * starting unlimited costs; the second measures R) and holds there: 12.3–13.3 s. Two whole-second
+ * starting unlimited costs; the second measures R) and holds there: 12–13 s. Two whole-second
  * waits cost 2 × (R − B) = 90 requests' worth, so no limiter that starts unlimited and must see a
  * 429 to learn R can list them in under 11.7 s (1.17× the 10 s limit) against that server.
  *
