@@ -5,7 +5,7 @@ import { alias, projects } from "./vitest.shared.js"
 export default defineConfig({
   resolve: { alias },
   test: {
-    passWithNoTests: true,
+    reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci-results/conformance.json" }]] : ["default"],
     projects: projects.map((root) => ({
       extends: true,
       test: { name: `${root.split("/").pop()!}:conformance`, root, include: ["test/**/*.conformance.ts"] }
