@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
@@ -215,16 +216,7 @@ export const makeSigner = (options: SigV4Options): Signer => {
     return state
   }
 
-  let lastSecond = NaN
-  let lastLongDate = ""
-  const longDateOf = (millis: number): string => {
-    const second = Math.floor(millis / 1000)
-    if (second !== lastSecond) {
-      lastSecond = second
-      lastLongDate = new Date(second * 1000).toISOString().replace(/[-:]|\.\d{3}/g, "")
-    }
-    return lastLongDate
-  }
+  const longDateOf = makeLongDateCache()
 
   const finish = (
     request: HttpClientRequest.HttpClientRequest,

@@ -50,16 +50,13 @@ interface KeyCache {
 export type SignedHeaders = Readonly<Record<string, string>>
 
 /**
- * A signer for `GET {origin}{path}?{query}` requests, `host` being the signed host (lower case, no
- * default port). `path` must be canonical as described above (the caller checks `isPlainBasePath`
- * for its prefix and encodes its segments strictly); `query` is the part after `?` ("" for none).
+ * A formatter of SigV4's `x-amz-date` (`20150830T123600Z`) that remembers the last second it
+ * formatted: every request of a busy second shares one string.
  */
-export const makeFastGetSigner = (host: string, region: string, service: string) => {
-  let cache: KeyCache | undefined
+export const makeLongDateCache = (): ((millis: number) => string) => {
   let lastSecond = NaN
   let lastLongDate = ""
-
-  const longDateOf = (millis: number): string => {
+  return (millis) => {
     const second = Math.floor(millis / 1000)
     if (second !== lastSecond) {
       lastSecond = second
@@ -67,6 +64,16 @@ export const makeFastGetSigner = (host: string, region: string, service: string)
     }
     return lastLongDate
   }
+}
+
+/**
+ * A signer for `GET {origin}{path}?{query}` requests, `host` being the signed host (lower case, no
+ * default port). `path` must be canonical as described above (the caller checks `isPlainBasePath`
+ * for its prefix and encodes its segments strictly); `query` is the part after `?` ("" for none).
+ */
+export const makeFastGetSigner = (host: string, region: string, service: string) => {
+  let cache: KeyCache | undefined
+  const longDateOf = makeLongDateCache()
 
   const stateFor = (credentials: AwsCredentials, shortDate: string): KeyCache => {
     let c = cache
