@@ -337,7 +337,7 @@ const throttling = async (): Promise<string> => {
     `Medians of ${plan.throttledRuns} runs. ` +
       (serial
         ? "Rows ran one after another, round-robin, against one emulator" +
-          (quick ? ". " : " (alternating, round-robin). ")
+          (quick ? ". " : ". ")
         : "In each round every row ran at the same time, each against its own emulator process with the same " +
           "rate limit (`--parallel-throttling`): the rows shared the CPU, so wall times are pessimistic. ") +
       `A run still listing at ${quick ? "" : "2× the limit, "}${fixed(capMs / 1000, 1)} s, is stopped there: its pages are those done by then, ` +
