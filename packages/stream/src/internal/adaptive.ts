@@ -35,13 +35,47 @@ export const awsParameters: AdaptiveParameters = {
 /** Requests counted before the first measurement window closes are measured over at least this long. */
 const MIN_MEASURE_WINDOW = 0.05
 
-/** The state of one adaptive limiter (the SDKs' `DefaultRateLimiter` fields, in seconds). */
-export class AdaptiveState {
+/**
+ * The token bucket both adaptive limiters pace requests with; they differ only in how they set
+ * its rate. The bucket may go negative: each waiting caller has reserved its own slot, so
+ * concurrent callers are spaced `1 / fillRate` apart instead of all waking together.
+ */
+abstract class PacingBucket {
   enabled = false
-  fillRate: number
-  maxCapacity: number
+  fillRate = 0
+  maxCapacity = 1
   currentCapacity = 0
   lastTimestamp: number | undefined = undefined
+
+  /** The rate in force, `undefined` while unlimited. */
+  get rate(): number | undefined {
+    return this.enabled ? this.fillRate : undefined
+  }
+
+  /** Takes one token and returns how long (seconds) the caller must wait before sending. */
+  reserve(now: number): number {
+    if (!this.enabled) return 0
+    this.refill(now)
+    const delay = this.currentCapacity >= 1 ? 0 : (1 - this.currentCapacity) / this.fillRate
+    this.currentCapacity -= 1
+    return delay
+  }
+
+  /** Gives back a reservation whose caller stopped waiting. */
+  refund(): void {
+    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
+  }
+
+  protected refill(now: number): void {
+    if (this.lastTimestamp !== undefined) {
+      this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + (now - this.lastTimestamp) * this.fillRate)
+    }
+    this.lastTimestamp = now
+  }
+}
+
+/** The state of one adaptive limiter (the SDKs' `DefaultRateLimiter` fields, in seconds). */
+export class AdaptiveState extends PacingBucket {
   lastMaxRate = 0
   lastThrottleTime: number
   timeWindow = 0
@@ -52,6 +86,7 @@ export class AdaptiveState {
   firstRequestTime: number | undefined = undefined
 
   constructor(readonly params: AdaptiveParameters, now: number) {
+    super()
     this.fillRate = params.minFillRate
     this.maxCapacity = params.minCapacity
     this.lastThrottleTime = now
@@ -68,28 +103,6 @@ export class AdaptiveState {
     }
   }
 
-  /** The rate in force, `undefined` while unlimited. */
-  get rate(): number | undefined {
-    return this.enabled ? this.fillRate : undefined
-  }
-
-  /**
-   * Takes one token and returns how long (seconds) the caller must wait before sending. The
-   * bucket may go negative: each waiting caller has reserved its own slot, so concurrent callers
-   * are spaced `1 / fillRate` apart instead of all waking together.
-   */
-  reserve(now: number): number {
-    if (!this.enabled) return 0
-    this.refill(now)
-    const delay = this.currentCapacity >= 1 ? 0 : (1 - this.currentCapacity) / this.fillRate
-    this.currentCapacity -= 1
-    return delay
-  }
-
-  /** Gives back a reservation whose caller stopped waiting. */
-  refund(): void {
-    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
-  }
 
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
@@ -125,15 +138,6 @@ export class AdaptiveState {
     this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
   }
 
-  private refill(now: number): void {
-    if (this.lastTimestamp === undefined) {
-      this.lastTimestamp = now
-      return
-    }
-    const fill = (now - this.lastTimestamp) * this.fillRate
-    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + fill)
-    this.lastTimestamp = now
-  }
 
   /**
    * The send rate, smoothed over half-second buckets (as the SDKs do). The first bucket opens at
@@ -247,12 +251,7 @@ const HISTORY = 4096
  *   server limit is found; the throttle that ends the probe re-estimates. A lowered limit throttles
  *   the hold; the wait refills the bucket and the next throttle measures the new rate.
  */
-export class ModelState {
-  enabled = false
-  fillRate: number
-  maxCapacity: number
-  currentCapacity = 0
-  lastTimestamp: number | undefined = undefined
+export class ModelState extends PacingBucket {
   /** The learned burst `B̂`, once a throttle has shown it. */
   burst: number | undefined = undefined
   phase: "unlimited" | "ramp" | "hold" = "unlimited"
@@ -280,6 +279,7 @@ export class ModelState {
   private head = 0
 
   constructor(readonly params: ModelParameters, now: number) {
+    super()
     this.fillRate = params.minFillRate
     this.maxCapacity = 1
     if (params.initialRate !== undefined) {
@@ -289,24 +289,11 @@ export class ModelState {
     }
   }
 
-  /** The rate in force, `undefined` while unlimited. */
-  get rate(): number | undefined {
-    return this.enabled ? this.fillRate : undefined
-  }
-
-  /** Takes one token; returns the wait in seconds (the bucket may go negative: a queue). */
-  reserve(now: number): number {
-    if (!this.enabled) return 0
-    this.refill(now)
-    const delay = this.currentCapacity >= 1 ? 0 : (1 - this.currentCapacity) / this.fillRate
-    this.currentCapacity -= 1
+  /** Takes one token; remembers whether the limiter, not the caller, set the pace. */
+  override reserve(now: number): number {
+    const delay = super.reserve(now)
     this.limited = delay > 0
     return delay
-  }
-
-  /** Gives back a reservation whose caller stopped waiting. */
-  refund(): void {
-    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
   }
 
   /** Feeds back one response: throttled or not. */
@@ -483,10 +470,4 @@ export class ModelState {
     this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
   }
 
-  private refill(now: number): void {
-    if (this.lastTimestamp !== undefined) {
-      this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + (now - this.lastTimestamp) * this.fillRate)
-    }
-    this.lastTimestamp = now
-  }
 }
