@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import type { ListRoomsResponse } from "../ListRoomsResponse.js"
 import type { Room } from "../Room.js"
-import { isoMillis } from "./isoMillis.js"
+import { parseIsoMillis } from "../Timestamp.js"
 import { utcFromMillis } from "./utc.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -27,7 +27,7 @@ const decodeRoom = (raw: unknown, index: number): Room | string => {
   for (const key of TIME_FIELDS) {
     const value = raw[key]
     if (value === undefined) continue
-    const millis = typeof value === "string" ? isoMillis(value) : undefined
+    const millis = typeof value === "string" ? parseIsoMillis(value) : undefined
     if (millis === undefined) return `Rooms[${index}].${key}: expected an ISO-8601 date-time string`
     room[key] = utcFromMillis(millis)
   }
