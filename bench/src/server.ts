@@ -6,7 +6,8 @@
  * Signatures are not verified (`verifySignatures: false`), so the unsigned floor can be served by
  * the same server as the signing clients; and nothing is recorded (`recordLimit: 0`).
  *
- * Usage: `node bench/dist/server.js --rooms N [--page-size 99] [--rate R --burst B] [--seed S]`
+ * Usage: `node bench/dist/server.js --rooms N [--page-size 99] [--rate R --burst B [--retry-after]] [--seed S]`
+ * (`--retry-after`: the limit's 429s carry `Retry-After`, which Chime's model does not define).
  *
  * @since 0.1.0
  */
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     "page-size": { type: "string", default: "99" },
     rate: { type: "string" },
     burst: { type: "string", default: "1" },
+    "retry-after": { type: "boolean", default: false },
     seed: { type: "string", default: "7" }
   },
   strict: true
@@ -32,7 +34,7 @@ const program = Effect.gen(function*() {
     pageSize: Number(values["page-size"]),
     verifySignatures: false,
     recordLimit: 0,
-    ...(values.rate === undefined ? {} : { rateLimit: { rate: Number(values.rate), burst: Number(values.burst) } })
+    ...(values.rate === undefined ? {} : { rateLimit: { rate: Number(values.rate), burst: Number(values.burst), retryAfter: values["retry-after"] } })
   })
   process.stdout.write(
     JSON.stringify({

@@ -1,7 +1,8 @@
 /**
- * `node bench/dist/throttle-trace.js [--mode model|aws]`: one listing of 500 pages (10 rooms each)
- * against an in-process emulator limited to 50 requests/s (burst 5), printing when each throttle
- * came and the limiter's rate, then the total time. The quick way to watch the adaptive limiter.
+ * `node bench/dist/throttle-trace.js [--mode model|aws] [--retry-after]`: one listing of 500 pages
+ * (10 rooms each) against an in-process emulator limited to 50 requests/s (burst 5), printing when
+ * each throttle came and the limiter's rate, then the total time. The quick way to watch the
+ * adaptive limiter. With `--retry-after` the emulator's 429s carry `Retry-After` (whole seconds).
  *
  * @since 0.1.0
  */
@@ -11,13 +12,16 @@ import { Dataset, Emulator } from "@chime-rooms/testing"
 import { Console, Effect, Layer, Stream } from "effect"
 import { parseArgs } from "node:util"
 
-const { values } = parseArgs({ options: { mode: { type: "string", default: "model" } }, strict: true })
+const { values } = parseArgs({
+  options: { mode: { type: "string", default: "model" }, "retry-after": { type: "boolean", default: false } },
+  strict: true
+})
 const mode = values.mode === "aws" ? "aws" : "model"
 
 const program = Effect.gen(function*() {
   const emulator = yield* Emulator.make({
     dataset: Dataset.generate({ seed: 1, roomsPerAccount: 5000 }),
-    rateLimit: { rate: 50, burst: 5 },
+    rateLimit: { rate: 50, burst: 5, retryAfter: values["retry-after"] },
     recordLimit: 0
   })
   const chime = HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(

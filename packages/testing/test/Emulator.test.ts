@@ -379,7 +379,7 @@ describe("Emulator", () => {
   })
 
   describe("rate limit", () => {
-    it.scoped("answers 429 ThrottledClientException with Retry-After past the burst", () =>
+    it.scoped("answers 429 ThrottledClientException past the burst, without Retry-After as Chime's model", () =>
       Effect.gen(function*() {
         // One token every 10 s: however slow this machine, the third request finds the bucket empty.
         const emulator = yield* Emulator.make({ dataset, rateLimit: { rate: 0.1, burst: 2 } })
@@ -392,10 +392,23 @@ describe("Emulator", () => {
           "Throttled"
         )
         expect(body.Message).toBe("Rate exceeded")
-        expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1)
-        expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(10)
+        expect(limited.headers["retry-after"]).toBeUndefined()
         expect(emulator.calls()).toBe(2)
         expect(emulator.received()[2]!.outcome).toEqual({ status: 429, errorType: "ThrottledClientException", faults: [] })
+      }))
+
+    it.scoped("with retryAfter: the 429 says how long until the next token, in whole seconds, at least 1", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset, rateLimit: { rate: 0.1, burst: 1, retryAfter: true } })
+        expect(response(yield* Effect.promise(() => send(emulator))).status).toBe(200)
+        const { response: limited } = expectServiceError(
+          yield* Effect.promise(() => send(emulator)),
+          429,
+          "ThrottledClientException",
+          "Throttled"
+        )
+        expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1)
+        expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(10)
       }))
 
     it("token bucket: starts full, refills at the rate, says how long until the next token", () => {

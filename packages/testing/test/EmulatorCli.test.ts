@@ -145,6 +145,8 @@ describe("parseArgs", () => {
     expect(Either.getOrThrow(parsed)).toMatchObject({ port: 0, accounts: 1, rooms: 1000, pageSize: 10, seed: 1, faults: [] })
     expect(rateLimitOf(Either.getOrThrow(parsed))).toBeUndefined()
     expect(rateLimitOf(Either.getOrThrow(parseArgs(["--rate", "10", "--burst", "20"])))).toEqual({ rate: 10, burst: 20 })
+    expect(rateLimitOf(Either.getOrThrow(parseArgs(["--rate", "10", "--rate-retry-after"])))).toEqual({ rate: 10, burst: 10, retryAfter: true })
+    expect(parseArgs(["--rate-retry-after"])).toEqual(Either.left("--rate-retry-after needs --rate"))
     expect(Either.getOrThrow(parseArgs(["--", "--help"])).help).toBe(true)
   })
 

@@ -16,6 +16,8 @@ export interface CliOptions {
   readonly seed: number
   readonly rate: number | undefined
   readonly burst: number | undefined
+  /** Whether the rate limit's 429s carry `Retry-After` (Chime's model has none). */
+  readonly rateRetryAfter: boolean
   readonly faults: ReadonlyArray<string>
   /** Milliseconds; negative puts the emulator's clock behind. */
   readonly clockOffsetMillis: number
@@ -39,6 +41,8 @@ Options:
   --seed N           data and fault seed (default 1)
   --rate R           rate limit: R requests per second (429 ThrottledClientException past it)
   --burst B          rate limit burst (default: R rounded up, at least 1)
+  --rate-retry-after the rate limit's 429s carry Retry-After (whole seconds, at least 1);
+                     without it they carry none, as Chime's model defines them
   --fault SPEC       inject faults; repeatable. SPEC is FAULT[@WHEN][:OPTIONS], e.g.
                      429@5,6:retry-after=2   503@rate=0.05   reset@every=10   slow=200ms@3
   --clock-offset S   shift the emulator's clock by S seconds (may be negative)
@@ -57,6 +61,7 @@ const defaults: CliOptions = {
   seed: 1,
   rate: undefined,
   burst: undefined,
+  rateRetryAfter: false,
   faults: [],
   clockOffsetMillis: 0,
   maxSkew: Duration.minutes(5),
@@ -101,6 +106,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<CliOptions
     if (arg === "--") continue
     if (arg === "--help" || arg === "-h") {
       options.help = true
+      continue
+    }
+    if (arg === "--rate-retry-after") {
+      options.rateRetryAfter = true
       continue
     }
     const eq = arg.indexOf("=")
@@ -160,6 +169,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<CliOptions
     if (Either.isLeft(parsed)) return Either.left(parsed.left)
   }
   if (options.burst !== undefined && options.rate === undefined) return Either.left("--burst needs --rate")
+  if (options.rateRetryAfter && options.rate === undefined) return Either.left("--rate-retry-after needs --rate")
   return Either.right(options)
 }
 
@@ -167,7 +177,11 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<CliOptions
 export const rateLimitOf = (options: CliOptions) =>
   options.rate === undefined
     ? undefined
-    : { rate: options.rate, burst: options.burst ?? Math.max(1, Math.ceil(options.rate)) }
+    : {
+      rate: options.rate,
+      burst: options.burst ?? Math.max(1, Math.ceil(options.rate)),
+      ...(options.rateRetryAfter ? { retryAfter: true } : {})
+    }
 
 /** The first line on stdout: everything a client needs to connect (the generated credentials included, on purpose). */
 export const announcement = (info: {

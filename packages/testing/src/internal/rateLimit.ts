@@ -7,6 +7,12 @@
 export interface RateLimitOptions {
   readonly rate: number
   readonly burst: number
+  /**
+   * Whether a 429 of the limit carries `Retry-After` (whole seconds, at least 1). Default `false`:
+   * Chime's model gives `ThrottledClientException` no such header, so a client must pace itself;
+   * `true` plays a front end that sends one (the stream then never retries sooner).
+   */
+  readonly retryAfter?: boolean | undefined
 }
 
 /** The outcome of one `take`: a permit, or how long until the next token. */

@@ -356,7 +356,11 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
         return send(
           res,
           entry,
-          serviceErrorReply("ThrottledClientException", "Rate exceeded", Duration.millis(Math.max(1000, take.retryAfterMillis))),
+          serviceErrorReply(
+            "ThrottledClientException",
+            "Rate exceeded",
+            state.bucket.options.retryAfter === true ? Duration.millis(Math.max(1000, take.retryAfterMillis)) : undefined
+          ),
           undefined
         )
       }
