@@ -6,8 +6,8 @@
  */
 import { ChimeRooms, validateRequest } from "@chime-rooms/core"
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientError, HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
 import { Clock, Config, Duration, Effect, Layer, Ref } from "effect"
 import type { ConfigError } from "effect"
 import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
@@ -18,7 +18,7 @@ import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
 import { isPlainBasePath, makeFastGetSigner } from "./internal/fastSign.js"
 import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
-import { AttemptTimeoutError, dispatcherOf, send, splitPlainUrl } from "./internal/undici.js"
+import { AttemptTimeoutError, decodeUtf8, dispatcherOf, fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./internal/undici.js"
 import { decodeError, decodeSuccess } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
@@ -158,43 +158,60 @@ export const makeWithConfig = (
     }
 
     const { basePath, dispatcher, origin, sign } = fast
-    /** One signed exchange, its timer ending at `deadline` (epoch millis; `Infinity` for none). */
+    /**
+     * One signed exchange, its timer ending at `deadline` (epoch millis; `Infinity` for none). A 2xx
+     * is decoded right in undici's completion callback, so a page costs one effect; anything else
+     * gets a platform request and response over the same exchange and goes the general way
+     * (`decode`, transport errors, and a refused clock learnt and retried once, as `withSigV4` does).
+     */
     const exchange = (
       path: string,
       query: string,
       creds: AwsCredentials,
       signAt: number,
+      deadline: number,
+      relearn: boolean
+    ): Effect.Effect<ListRoomsOutput, ChimeError> =>
+      Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+        const target = query === "" ? path : path + "?" + query
+        const headers = sign(path, query, creds, signAt)
+        const remaining = deadline === Infinity ? undefined : Math.max(0, deadline - Date.now())
+        const sent = fetchWhole(dispatcher, origin, target, headers, remaining, (sent, head, body, error) => {
+          if (body !== undefined && head!.status >= 200 && head!.status < 300) {
+            const out = decodeSuccess(head!.status, rawHeader(head!.rawHeaders, "x-amzn-requestid"), decodeUtf8(body))
+            return resume("$metadata" in out ? Effect.succeed(out) : Effect.fail(out))
+          }
+          const request = HttpClientRequest.get(origin + target, { headers })
+          if (head === undefined) {
+            return resume(Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error }))))
+          }
+          const response = new UndiciResponse(request, sent, head)
+          resume(relearn ? refused(response, path, query, creds, deadline) : decode(response))
+        })
+        return Effect.sync(() => sent.abort())
+      })
+    /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
+    const refused = (
+      response: HttpClientResponse.HttpClientResponse,
+      path: string,
+      query: string,
+      creds: AwsCredentials,
       deadline: number
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-      const target = query === "" ? path : path + "?" + query
-      const request = HttpClientRequest.get(origin + target, { headers: sign(path, query, creds, signAt) })
-      const remaining = deadline === Infinity ? undefined : Math.max(0, deadline - Date.now())
-      return send(dispatcher, request, origin, target, null, undefined, remaining)
-    }
+    ): Effect.Effect<ListRoomsOutput, ChimeError> =>
+      Effect.flatMap(skewFromResponse(response, Date.now()), (learned) =>
+        learned === undefined
+          ? decode(response)
+          : Effect.zipRight(
+            Ref.set(clockOffset, learned),
+            Effect.suspend(() => exchange(path, query, creds, Date.now() + learned, deadline, false))
+          ))
     const attempt = (path: string, query: string, url: string): Effect.Effect<ListRoomsOutput, ChimeError> =>
       Effect.suspend(() => {
         const now = Date.now()
         const creds = fast.current(now)
         if (creds === undefined) return general(url)
         const deadline = now + fastTimeoutMillis
-        return Effect.flatMap(Ref.get(clockOffset), (offset) =>
-          exchange(path, query, creds, now + offset, deadline).pipe(
-            Effect.flatMap((response) => {
-              if (response.status !== 401 && response.status !== 403) return decode(response)
-              // As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more.
-              return Effect.flatMap(skewFromResponse(response, Date.now()), (learned) =>
-                learned === undefined
-                  ? decode(response)
-                  : Effect.zipRight(
-                    Ref.set(clockOffset, learned),
-                    Effect.flatMap(
-                      Effect.suspend(() => exchange(path, query, creds, Date.now() + learned, deadline)),
-                      decode
-                    )
-                  ))
-            }),
-            Effect.mapError(toChimeError)
-          ))
+        return Effect.flatMap(Ref.get(clockOffset), (offset) => exchange(path, query, creds, now + offset, deadline, true))
       })
 
     const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {

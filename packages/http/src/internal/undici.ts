@@ -36,8 +36,15 @@ const scopedRequests = globalValue(
  */
 const abandoned = new FinalizationRegistry<Exchange>((exchange) => exchange.abort())
 
+/** The head of a response as undici hands it over: status and the raw header list. */
+export interface Head {
+  readonly status: number
+  readonly statusText: string
+  readonly rawHeaders: ReadonlyArray<Buffer>
+}
+
 /** Receives the head or the failure of an exchange, once. */
-export type HeadCallback = (response: UndiciResponse | undefined, error: unknown) => void
+export type HeadCallback = (head: Head | undefined, error: unknown) => void
 
 /**
  * The cause of a request that was still incomplete (head or body) when its time ran out; see
@@ -74,7 +81,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private registered = false
   private waiter: (() => void) | undefined = undefined
 
-  constructor(readonly request: HttpClientRequest.HttpClientRequest, onHead: HeadCallback) {
+  constructor(onHead: HeadCallback) {
     this.onHead = onHead
   }
 
@@ -125,7 +132,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.resumeSocket = resume
     const onHead = this.onHead
     this.onHead = undefined
-    if (onHead !== undefined) onHead(new UndiciResponse(this.request, this, statusCode, statusText, rawHeaders), undefined)
+    if (onHead !== undefined) onHead({ status: statusCode, statusText, rawHeaders }, undefined)
     return true
   }
 
@@ -191,6 +198,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.paused && (wholeBody || this.size < HIGH_WATER_MARK)) this.resume()
   }
 
+  /** The whole body once `done`, as one buffer (kept, so later readers get the same one). */
+  body(): Buffer {
+    if (this.chunks.length !== 1) {
+      this.chunks = [concat(this.chunks, this.size)]
+    }
+    return this.chunks[0]!
+  }
+
   /** Takes what is buffered (a stream reader), resuming the socket if it was paused. */
   take(): Array<Buffer> {
     const chunks = this.chunks
@@ -225,7 +240,7 @@ const concat = (chunks: ReadonlyArray<Buffer>, size: number): Buffer =>
   chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
 
 /** As undici's `body.text()`: UTF-8, a leading byte order mark dropped. */
-const decodeUtf8 = (body: Buffer): string => {
+export const decodeUtf8 = (body: Buffer): string => {
   const start = body.length > 2 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0
   return body.toString("utf8", start)
 }
@@ -257,14 +272,15 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
   private body: Buffer | undefined = undefined
   private cachedText: string | undefined = undefined
 
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly exchange: Exchange,
-    readonly status: number,
-    readonly statusText: string,
-    private readonly rawHeaders: ReadonlyArray<Buffer>
-  ) {
+  readonly status: number
+  readonly statusText: string
+  private readonly rawHeaders: ReadonlyArray<Buffer>
+
+  constructor(readonly request: HttpClientRequest.HttpClientRequest, private readonly exchange: Exchange, head: Head) {
     super()
+    this.status = head.status
+    this.statusText = head.statusText
+    this.rawHeaders = head.rawHeaders
     exchange.responseRef = this
   }
 
@@ -296,7 +312,7 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     const exchange = this.exchange
     const settle = (): Effect.Effect<Buffer, HttpClientError.ResponseError> | undefined => {
       if (exchange.done) {
-        const body = this.body = concat(exchange.chunks, exchange.size)
+        const body = this.body = exchange.body()
         exchange.chunks = []
         return Effect.succeed(body)
       }
@@ -413,36 +429,104 @@ export const send = (
   timeoutMillis?: number | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-    const exchange = new Exchange(request, (response, error) => {
+    const exchange: Exchange = new Exchange((head, error) => {
       resume(
-        response !== undefined
-          ? Effect.succeed(response)
+        head !== undefined
+          ? Effect.succeed(new UndiciResponse(request, exchange, head))
           : Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error }))
       )
     })
     const scoped = scopedRequests.get(request)
     if (scoped !== undefined) abortOn(scoped.signal, exchange)
     if (signal !== undefined) abortOn(signal, exchange)
-    if (timeoutMillis !== undefined) exchange.startTimer(timeoutMillis)
-    try {
-      dispatcher.dispatch({
-        origin,
-        path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers,
-        body,
-        // Timeouts are the caller's (`timeoutMillis`, or Effect's), so undici's cannot fire first
-        // with a different error.
-        headersTimeout: 0,
-        bodyTimeout: 0
-      }, exchange)
-    } catch (cause) {
-      // Settles through the head callback: a RequestError with this cause.
-      exchange.onError(cause as Error)
+    if (!dispatch(dispatcher, exchange, origin, path, request.method as Dispatcher.HttpMethod, request.headers, body, timeoutMillis)) {
       return
     }
     return Effect.sync(() => exchange.abort())
   })
+
+/**
+ * Starts `exchange` on `dispatcher`, its timer first; `false` when undici refused it outright (the
+ * exchange has then settled with that error through its head callback).
+ */
+const dispatch = (
+  dispatcher: Dispatcher,
+  exchange: Exchange,
+  origin: string,
+  path: string,
+  method: Dispatcher.HttpMethod,
+  headers: Record<string, string>,
+  body: Exclude<Dispatcher.DispatchOptions["body"], undefined>,
+  timeoutMillis: number | undefined
+): boolean => {
+  if (timeoutMillis !== undefined) exchange.startTimer(timeoutMillis)
+  try {
+    dispatcher.dispatch({
+      origin,
+      path,
+      method,
+      headers,
+      body,
+      // Timeouts are the caller's (`timeoutMillis`, or Effect's), so undici's cannot fire first
+      // with a different error.
+      headersTimeout: 0,
+      bodyTimeout: 0
+    }, exchange)
+  } catch (cause) {
+    exchange.onError(cause as Error)
+    return false
+  }
+  return true
+}
+
+/**
+ * How a {@link fetchWhole} ended: the head with the whole body (`body`), the head then a failure
+ * while reading the body, or a failure before any head (`head` undefined).
+ */
+export type WholeCallback = (exchange: Exchange, head: Head | undefined, body: Buffer | undefined, error: unknown) => void
+
+/**
+ * A bodiless request whose response is read whole before anyone hears of it: `done` is called once,
+ * from undici's callbacks, with everything. No effect, response object or header map on the way;
+ * the caller builds those only for the uncommon outcomes. Returns the exchange (to abort it, or to
+ * hand its buffered body to an {@link UndiciResponse}).
+ */
+export const fetchWhole = (
+  dispatcher: Dispatcher,
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMillis: number | undefined,
+  done: WholeCallback
+): Exchange => {
+  const exchange: Exchange = new Exchange((head, error) => {
+    if (head === undefined) return done(exchange, undefined, undefined, error)
+    exchange.attach(true)
+    const check = (): void => {
+      if (exchange.done) done(exchange, head, exchange.body(), undefined)
+      else if (exchange.error !== undefined) done(exchange, head, undefined, exchange.error)
+      else exchange.wait(check)
+    }
+    check()
+  })
+  dispatch(dispatcher, exchange, origin, path, "GET", headers, null, timeoutMillis)
+  return exchange
+}
+
+/**
+ * The values of one response header (`name` in lower case) from undici's raw list, joined with
+ * `", "` when repeated as `Headers` would; only names of the right length are decoded.
+ */
+export const rawHeader = (rawHeaders: ReadonlyArray<Buffer>, name: string): string | undefined => {
+  let value: string | undefined = undefined
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!
+    if (raw.length !== name.length || raw.toString("latin1").toLowerCase() !== name) continue
+    const v = rawHeaders[i + 1]!.toString("latin1")
+    value = value === undefined ? v : value + ", " + v
+  }
+  return value
+}
 
 /** Marks a client of `UndiciHttpClient.make` (not a derived one) with its dispatcher. */
 export const DispatcherTypeId: unique symbol = Symbol.for("@chime-rooms/http/UndiciHttpClient/dispatcher")
