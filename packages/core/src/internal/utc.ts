@@ -28,11 +28,13 @@ const FastUtcProto: object = Object.create(Object.getPrototypeOf(template), {
   }
 })
 
-const fast = (epochMillis: number): DateTime.Utc => {
-  const self = Object.create(FastUtcProto) as { epochMillis: number }
-  self.epochMillis = epochMillis
-  return self as unknown as DateTime.Utc
-}
+/** A constructor rather than `Object.create`: V8 gives its objects one fixed shape, allocated in line. */
+const FastUtc = function(this: { epochMillis: number }, epochMillis: number) {
+  this.epochMillis = epochMillis
+} as unknown as new(epochMillis: number) => DateTime.Utc
+FastUtc.prototype = FastUtcProto
+
+const fast = (epochMillis: number): DateTime.Utc => new FastUtc(epochMillis)
 
 const behaves = (): boolean => {
   try {
