@@ -6,8 +6,10 @@
  */
 import { ChimeRooms, validateRequest } from "@chime-rooms/core"
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Config, Duration, Effect, Layer, Ref } from "effect"
 import type { ConfigError } from "effect"
 import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
@@ -205,14 +207,14 @@ export const makeWithConfig = (
             Ref.set(clockOffset, learned),
             Effect.suspend(() => exchange(path, query, creds, Date.now() + learned, deadline, false))
           ))
-    const attempt = (path: string, query: string, url: string): Effect.Effect<ListRoomsOutput, ChimeError> =>
-      Effect.suspend(() => {
-        const now = Date.now()
-        const creds = fast.current(now)
-        if (creds === undefined) return general(url)
-        const deadline = now + fastTimeoutMillis
-        return Effect.flatMap(Ref.get(clockOffset), (offset) => exchange(path, query, creds, now + offset, deadline, true))
-      })
+    /** An attempt on the live clock; called when the attempt runs (inside `clockWith`), so no `suspend`. */
+    const attempt = (path: string, query: string, url: string): Effect.Effect<ListRoomsOutput, ChimeError> => {
+      const now = Date.now()
+      const creds = fast.current(now)
+      if (creds === undefined) return general(url)
+      const deadline = now + fastTimeoutMillis
+      return Effect.flatMap(Ref.get(clockOffset), (offset) => exchange(path, query, creds, now + offset, deadline, true))
+    }
 
     const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {
       const valid = validateRequest(input)

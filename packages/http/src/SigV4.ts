@@ -16,8 +16,9 @@
  */
 import { makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Hash } from "@smithy/hash-node"
 import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4"
 import { createHash, createHmac } from "node:crypto"

@@ -11,8 +11,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientError } from "@effect/platform"
-import type { HttpBody, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Layer, Stream } from "effect"
 import type { Scope } from "effect"
 import { Readable } from "node:stream"

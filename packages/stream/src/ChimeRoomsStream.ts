@@ -7,9 +7,9 @@
  */
 import type { ChimeError, ChimeRooms, ListRoomsRequest, Room } from "@chime-rooms/core"
 import { PaginationLoopError, withResumeToken } from "@chime-rooms/core"
-import { Channel, Chunk, Effect, Exit, Metric, Queue, Stream } from "effect"
+import { Channel, Chunk, Effect, Exit, Queue, Stream } from "effect"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { type Env, env, fetchPage, span } from "./internal/resilient.js"
+import { count, type Env, env, type Fetched, fetchPage, span } from "./internal/resilient.js"
 import { pagesTotal, roomsTotal } from "./internal/metrics.js"
 import * as Resilience from "./Resilience.js"
 import type { RetryBudget } from "./RetryBudget.js"
@@ -81,43 +81,47 @@ const makePull = (
   let finished = false
   let loop: PaginationLoopError | undefined
   const done = Effect.succeed(undefined)
+  /** Books a page in: loop check, next token, stats; one effect for the two metrics. */
+  const onPage = ({ attempts, output }: Fetched): Effect.Effect<RoomsPage> => {
+    pageNumber++
+    const next = output.NextToken
+    const requestId = output.$metadata.requestId
+    if (next === undefined) finished = true
+    else if (seen.has(next)) {
+      loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
+    } else {
+      seen.add(next)
+      token = next
+    }
+    const rooms = output.Rooms
+    e.metrics?.recordPage(rooms.length)
+    const page: RoomsPage = {
+      rooms,
+      pageNumber,
+      attempts,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(next === undefined ? {} : { nextToken: next })
+    }
+    return Effect.withFiberRuntime((fiber) => {
+      count(fiber, pagesTotal, 1)
+      count(fiber, roomsTotal, rooms.length)
+      return Effect.succeed(page)
+    })
+  }
   return Effect.suspend(() => {
     if (loop !== undefined) return Effect.fail(loop)
     if (finished || (maxPages !== undefined && pageNumber >= maxPages)) return done
     const requested = token
-    return span(
+    const fetched = span(
       e,
       "ChimeRoomsStream.page",
       { "chime.account": request.AccountId, "chime.page": pageNumber + 1 },
       fetchPage(e, requestFor(request, requested))
-    ).pipe(
-      Effect.mapError((error): ChimeError => withResumeToken(error, requested)),
-      Effect.flatMap(({ attempts, output }) => {
-        pageNumber++
-        const next = output.NextToken
-        const requestId = output.$metadata.requestId
-        if (next === undefined) finished = true
-        else if (seen.has(next)) {
-          loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
-        } else {
-          seen.add(next)
-          token = next
-        }
-        const rooms = output.Rooms
-        e.metrics?.recordPage(rooms.length)
-        const page: RoomsPage = {
-          rooms,
-          pageNumber,
-          attempts,
-          ...(requestId === undefined ? {} : { requestId }),
-          ...(next === undefined ? {} : { nextToken: next })
-        }
-        return Metric.increment(pagesTotal).pipe(
-          Effect.zipRight(Metric.incrementBy(roomsTotal, rooms.length)),
-          Effect.as(page)
-        )
-      })
     )
+    return Effect.matchEffect(fetched, {
+      onFailure: (error) => Effect.fail(withResumeToken(error, requested)),
+      onSuccess: onPage
+    })
   })
 }
 

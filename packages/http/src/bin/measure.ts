@@ -12,7 +12,8 @@
  * @since 0.1.0
  */
 import { ChimeRooms } from "@chime-rooms/core"
-import { FetchHttpClient, HttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { fork } from "node:child_process"

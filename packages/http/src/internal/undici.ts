@@ -8,8 +8,13 @@
  * more CPU (and far more garbage surviving young collections, since registry targets are kept alive
  * by scavenges) than signing and decoding the page.
  */
-import { Cookies, Headers, HttpClientError, HttpClientResponse, HttpIncomingMessage, UrlParams } from "@effect/platform"
-import type { HttpClientRequest } from "@effect/platform"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Chunk, Effect, Inspectable, Option, Stream } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import { errors } from "undici"

@@ -5,7 +5,7 @@
  */
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { ChimeRooms, isThrottlingError, retryAfterOf } from "@chime-rooms/core"
-import { Clock, Duration, Effect, Metric, Option, ScheduleDecision, ScheduleIntervals, type Tracer } from "effect"
+import { Clock, Duration, Effect, type Fiber, FiberRef, Metric, Option, ScheduleDecision, ScheduleIntervals, type Tracer } from "effect"
 import type { ChimeMetricsService } from "../ChimeMetrics.js"
 import { ChimeMetrics } from "../ChimeMetrics.js"
 import { ChimeRateLimiter, type ChimeRateLimiterService } from "../ChimeRateLimiter.js"
@@ -99,13 +99,20 @@ export interface Fetched {
 
 const requestIdOf = (error: ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
 
+/** `metric` + `by` under the fiber's metric labels, as `Metric.incrementBy` records it, without its effect. */
+export const count = (fiber: Fiber.RuntimeFiber<unknown, unknown>, metric: Metric.Metric.Counter<number>, by: number): void =>
+  metric.unsafeUpdate(by, fiber.getFiberRef(FiberRef.currentMetricLabels))
+
 const attempt = (env: Env, request: ListRoomsRequest, n: number): Effect.Effect<ListRoomsOutput, ChimeError> => {
-  const send = env.limiter.acquire.pipe(
-    Effect.zipRight(Effect.suspend(() => {
+  // Counted and sent in one step: a page's path is a handful of effects, and each costs most while
+  // the JIT is still cold, which is most of a short listing.
+  const send = Effect.zipRight(
+    env.limiter.acquire,
+    Effect.withFiberRuntime<ListRoomsOutput, ChimeError>((fiber) => {
       env.metrics?.recordRequest()
-      return Metric.increment(requestsTotal)
-    })),
-    Effect.zipRight(env.service.listRooms(request))
+      count(fiber, requestsTotal, 1)
+      return env.service.listRooms(request)
+    })
   )
   if (!env.spans) return send
   return send.pipe(
@@ -134,10 +141,7 @@ export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fe
   const loop = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
     Effect.matchEffect(attempt(env, request, n), {
       onSuccess: (output) =>
-        env.limiter.onSuccess.pipe(
-          Effect.zipRight(env.budget.release(lastCost)),
-          Effect.as({ output, attempts: n })
-        ),
+        Effect.zipRight(env.limiter.onSuccess, Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))),
       onFailure: (error) => {
         const throttled = isThrottlingError(error)
         const feedback = throttled
