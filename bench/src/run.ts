@@ -134,6 +134,8 @@ interface Row {
   /** Whether a failed run means the harness (or our code) is broken, rather than being a result. */
   readonly mustComplete: boolean
   readonly kind: "floor" | "ours" | "ours-fetch" | "sdk"
+  /** Throttling rows: run against the emulator whose 429s carry `Retry-After` (a reported variant). */
+  readonly retryAfter?: boolean
 }
 
 interface RowResult {
@@ -223,9 +225,10 @@ const ourRows = (extra: ReadonlyArray<string> = []): Array<Row> => [
   { label: "chime-rooms · FetchHttpClient", script: "ours-fetch.js", args: extra, mustComplete: true, kind: "ours-fetch" }
 ]
 
-const serverArgs = (rooms: number, limit?: { rate: number; burst: number }): Array<string> => [
+const serverArgs = (rooms: number, limit?: { rate: number; burst: number; retryAfter?: boolean }): Array<string> => [
   "--rooms", String(rooms), "--page-size", String(PAGE_SIZE),
-  ...(limit === undefined ? [] : ["--rate", String(limit.rate), "--burst", String(limit.burst)])
+  ...(limit === undefined ? [] : ["--rate", String(limit.rate), "--burst", String(limit.burst)]),
+  ...(limit?.retryAfter === true ? ["--retry-after"] : [])
 ]
 
 const throughput = async (): Promise<string> => {
@@ -297,7 +300,8 @@ const throttling = async (): Promise<string> => {
     { label: `chime-rooms · fixed limiter ${RATE}/s`, script: "ours-undici.js", args: ["--mode", "fixed", "--rate", String(RATE), ...cap], mustComplete: true, kind: "ours" },
     { label: "@aws-sdk/client-chime · standard retry", script: "sdk.js", args: ["--mode", "standard", ...cap], mustComplete: false, kind: "sdk" },
     { label: "@aws-sdk/client-chime · adaptive retry", script: "sdk.js", args: ["--mode", "adaptive", ...cap], mustComplete: false, kind: "sdk" },
-    { label: `floor · paced at ${RATE}/s, Retry-After on 429`, script: "floor.js", args: ["--mode", "paced", "--rate", String(RATE), ...cap], mustComplete: false, kind: "floor" }
+    { label: `floor · paced at ${RATE}/s`, script: "floor.js", args: ["--mode", "paced", "--rate", String(RATE), ...cap], mustComplete: false, kind: "floor" },
+    { label: "chime-rooms · adaptive limiter, 429s with Retry-After (≥ 1 s)", script: "ours-undici.js", args: ["--mode", "adaptive", ...cap], mustComplete: true, kind: "ours", retryAfter: true }
   ]
   // Default: one emulator, rows one after another. `--parallel-throttling` runs each round's rows
   // at once, each against its own emulator process with the same limit: much faster, but measured
@@ -307,8 +311,21 @@ const throttling = async (): Promise<string> => {
   const byRow = new Map<Row, Server>()
   let results: Array<RowResult>
   try {
-    for (const row of serial ? rows.slice(0, 1) : rows) started.push(await startServer(serverArgs(rooms, { rate: RATE, burst: BURST })))
-    rows.forEach((row, i) => byRow.set(row, started[serial ? 0 : i]!))
+    // The 429s of Chime's model carry no Retry-After; one reported row runs against an emulator
+    // that sends one, which a caller must then wait out.
+    if (serial) {
+      const plain = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST }))
+      started.push(plain)
+      const hinted = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST, retryAfter: true }))
+      started.push(hinted)
+      for (const row of rows) byRow.set(row, row.retryAfter === true ? hinted : plain)
+    } else {
+      for (const row of rows) {
+        const server = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST, retryAfter: row.retryAfter === true }))
+        started.push(server)
+        byRow.set(row, server)
+      }
+    }
     results = await runRows((row) => byRow.get(row)!, rows, plan.throttledRuns, { concurrent: !serial })
   } finally {
     for (const server of started) server.stop()
@@ -320,12 +337,12 @@ const throttling = async (): Promise<string> => {
     const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
     const share = med(r, (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0 ? x.throttled / x.requests : undefined))
     const ratio = wallS / limitS
-    const held = r.row.kind === "ours"
+    const held = r.row.kind === "ours" && r.row.retryAfter !== true
     const gt = lowerBound ? "> " : ""
     return [
       r.row.label, runsCell(r), int(med(r, (x) => x.pages)), gt + fixed(wallS, 2), int(med(r, (x) => x.requests)),
       fixed(share * 100, 1) + " %", gt + times(ratio),
-      held ? "≤ 1.15× and < 5 % throttled" : r.row.kind === "sdk" ? "reference" : "—",
+      held ? "≤ 1.15× and < 5 % throttled" : r.row.kind === "sdk" ? "reference" : r.row.retryAfter === true ? "reported" : "—",
       held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
     ]
   })
@@ -336,14 +353,17 @@ const throttling = async (): Promise<string> => {
     "",
     `Medians of ${plan.throttledRuns} runs. ` +
       (serial
-        ? "Rows ran one after another, round-robin, against one emulator" +
-          (quick ? ". " : ". ")
+        ? "Rows ran one after another, round-robin, against one emulator (the last row against a second one). "
         : "In each round every row ran at the same time, each against its own emulator process with the same " +
           "rate limit (`--parallel-throttling`): the rows shared the CPU, so wall times are pessimistic. ") +
       `A run still listing at ${quick ? "" : "2× the limit, "}${fixed(capMs / 1000, 1)} s, is stopped there: its pages are those done by then, ` +
       "and a median that lands on a stopped run is shown as \"> \" (a lower bound). " +
       `Requests and 429s are counted by each client on its own side ` +
-      "(ours from the layer's `ChimeMetrics` snapshot, the SDK through a `deserialize`-step middleware, the floor in its loop)."
+      "(ours from the layer's `ChimeMetrics` snapshot, the SDK through a `deserialize`-step middleware, the floor in its loop). " +
+      "The emulator answers 429 `ThrottledClientException` without `Retry-After`, as Chime's model defines it, so each client " +
+      "paces itself (the floor at the rate it is told; it would sleep a `Retry-After` if one came). The last row lists " +
+      "against an emulator whose 429s say `Retry-After` in whole seconds, at least 1, which the stream never undercuts: " +
+      "each throttle then costs a second of waiting (see `packages/stream/README.md`)."
   ].join("\n")
 }
 
@@ -453,7 +473,7 @@ const notes = [
     "wall and CPU time of the listing (module loading excluded, client construction included), peak RSS " +
     "(`process.resourceUsage().maxRSS`), requests and 429s where it can see them.",
   "- The emulator (`@chime-rooms/testing`) runs in a separate process on 127.0.0.1, one instance per section, " +
-    "shared by every row of the section. It runs with signature verification off so that the floor can call it " +
+    "shared by every row of the section (the throttling section's Retry-After row has its own). It runs with signature verification off so that the floor can call it " +
     "unsigned; our library and the SDK still sign every request, which is the client cost being measured.",
   `- Total time: ${fixed((performance.now() - started) / 1000, 0)} s.`,
   ...(problems.length === 0 ? [] : ["", "**Problems:**", ...problems.map((p) => `- ${p}`)])
