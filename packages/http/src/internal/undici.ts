@@ -17,7 +17,6 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Chunk, Effect, Inspectable, Option, Stream } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import { errors } from "undici"
 import type { Dispatcher } from "undici"
 
 /** Bytes of an unread body kept before the socket is paused until someone reads. */
@@ -50,6 +49,19 @@ export interface Head {
 
 /** Receives the head or the failure of an exchange, once. */
 export type HeadCallback = (head: Head | undefined, error: unknown) => void
+
+/**
+ * Why an exchange was aborted by its caller (interruption, a scope or signal), as undici words it
+ * (`UND_ERR_ABORTED`). Our own class rather than undici's: this module imports nothing of undici
+ * at run time, so a program that never builds an undici client does not bundle undici.
+ */
+export class RequestAbortedError extends Error {
+  readonly code = "UND_ERR_ABORTED"
+  constructor() {
+    super("Request aborted")
+    this.name = "AbortError"
+  }
+}
 
 /**
  * The cause of a request that was still incomplete (head or body) when its time ran out; see
@@ -100,7 +112,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Aborts the request (a no-op once it completed). */
   abort(): void {
-    this.fail(new errors.RequestAbortedError())
+    this.fail(new RequestAbortedError())
   }
 
   /**
