@@ -71,13 +71,13 @@ export interface AdaptiveOptions {
    * below the proven upper bound may have cost `probeAfterCosts` throttles' worth. Default 20.
    */
   readonly holdSeconds?: number
-  /** Model mode: how many throttles' worth the hold may cost before a probe (see `holdSeconds`). Default 2. */
+  /** Model mode: how many throttles' worth the hold may cost before a probe (see `holdSeconds`); half as many when the caller retries within 0.5 s. Default 2. */
   readonly probeAfterCosts?: number
-  /** Model mode: the probe's cubic growth doubles its starting rate after this many seconds. Default 10. */
+  /** Model mode: the probe's cubic growth doubles its starting rate after this many seconds. Default 4. */
   readonly probeSeconds?: number
   /**
    * Model mode: growth of the ramp after the first throttle, per second of pacing (`e^rampGrowth`).
-   * Default 1.5; twice that (and from twice as high) when the caller retried within 0.5 s of the
+   * Default 1.5; twice that when the caller retried within 0.5 s of the
    * throttle, so that throttles are cheap and a loose estimate is soon narrowed by a probe.
    */
   readonly rampGrowth?: number
@@ -148,11 +148,11 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * satisfies all of them with form an interval `[lo, hi)`, narrow after a long run that drained the
  * server's bucket slowly. The limiter starts unlimited; the successes sent back to back before
  * the first 429 set where a ramp starts (`4·B̂` req/s, growing `e^1.5`-fold per second of pacing;
- * twice as high and fast when the caller retried within 0.5 s, i.e. the 429 carried no long
+ * twice as fast when the caller retried within 0.5 s, i.e. the 429 carried no long
  * Retry-After). The next 429 gives `[lo, hi)`: the limiter holds `margin × lo` (under R: the
  * server's bucket stays full, nothing is throttled) until holding below `hi` may have cost
- * `probeAfterCosts` (2) throttles' worth, as priced by the waits seen after throttles (at most
- * `holdSeconds`, 20). Then it probes from halfway to `hi`, growing along a slow cubic: if R is
+ * `probeAfterCosts` (2; 1 when throttles are cheap) throttles' worth, as priced by the waits seen
+ * after throttles (at most `holdSeconds`, 20). Then it probes from halfway to `hi`, growing along a slow cubic: if R is
  * above, nothing is lost; if below, the bucket drains slowly and the 429 that ends the probe
  * narrows the interval. A 429 during a hold means the server changed: the history before it is
  * dropped and the limiter ramps again from half its rate (see `internal/adaptive.ts`).

@@ -185,13 +185,14 @@ export interface ModelParameters {
   readonly probeSeconds: number
   /**
    * The hold ends (and a probe starts) once holding below the upper estimate may have cost this
-   * many throttles' worth of requests; a throttle's worth is what the caller was seen to wait after one.
+   * many throttles' worth of requests; a throttle's worth is what the caller was seen to wait after
+   * one. Half as many when throttles are cheap (see `cheapWait`).
    */
   readonly probeAfterCosts: number
   /**
    * A wait after a throttle shorter than this (seconds) makes throttles cheap (a jittered backoff,
-   * not a whole-second Retry-After): the ramp then starts twice as high and grows twice as fast,
-   * since a loose estimate at its end costs only a cheap probe later.
+   * not a whole-second Retry-After): the ramp then grows twice as fast and the hold before a probe
+   * is half as long, since a loose estimate costs only a cheap probe to narrow.
    */
   readonly cheapWait: number
   /** The cut when a throttle proves no lower bound of the server's rate. */
@@ -279,7 +280,8 @@ export interface Bounds {
  * - On each throttle that proves a lower bound: hold `margin × lo`. Under R the server's bucket
  *   stays full and nothing is throttled; below `hi` the hold may be losing up to `hi − lo`. (With no
  *   `hi` yet, the ramp goes on from `lo`.)
- * - The hold lasts until that possible loss reaches `probeAfterCosts` throttles' worth (a throttle
+ * - The hold lasts until that possible loss reaches `probeAfterCosts` throttles' worth (half that
+ *   when throttles are cheap; a throttle
  *   costs what the caller idles after it, seen on each retry: a 500 ms jittered backoff is cheap, a
  *   whole-second Retry-After is not), at most `holdSeconds`. Then probe from halfway to `hi`,
  *   growing along a slow cubic: if R is above, nothing is lost and the probe crosses it slowly
@@ -641,7 +643,12 @@ export class ModelState extends PacingBucket {
     if (this.waits.length === 0 || !(gap > 0) || gap === Infinity) return this.params.holdSeconds
     const wait = this.waits.reduce((a, b) => a + b, 0) / this.waits.length
     const cost = 1 + Math.max(0, this.held * wait - this.burstFloor)
-    return Math.min(this.params.holdSeconds, (this.params.probeAfterCosts * cost) / gap)
+    // Cheap throttles (a short backoff) are worth risking at the optimistic gap; an expensive one
+    // (a whole-second Retry-After) only at the expected gap, halfway to the upper estimate. A
+    // burst of 1 drains in one request, so its probes narrow little: no haste there either.
+    const cheap = wait < this.params.cheapWait && this.burstFloor >= 2
+    const costs = cheap ? this.params.probeAfterCosts / 2 : this.params.probeAfterCosts
+    return Math.min(this.params.holdSeconds, (costs * cost) / gap)
   }
 
   /** The rate the current phase asks for at `now`. */
