@@ -302,9 +302,8 @@ export class ModelState extends PacingBucket {
   rampClock = 0
   /** Whether the last reservation had to wait: the limiter, not the caller, set the pace. */
   limited = false
-  /** Whether the ramp runs fast (throttles are cheap), and whether it follows the unlimited start. */
+  /** Whether the ramp runs fast (throttles are cheap). */
   fast = false
-  firstRamp = false
   /** Hold: the rate held, since when, and when the probe starts. */
   held = 0
   holdStart = 0
@@ -405,13 +404,11 @@ export class ModelState extends PacingBucket {
       return
     }
     this.upper = bounds?.hi ?? Infinity
-    const first = this.phase === "unlimited"
-    const from = first
+    const from = this.phase === "unlimited"
       ? this.params.rampStartPerBurst * (this.burst ?? 1)
       : this.params.beta * this.fillRate // started at `initialRate`, or a throttle that proved nothing
     this.enabled = true
     this.ramp(from, now)
-    this.firstRamp = first
   }
 
   private record(now: number, success: boolean): void {
