@@ -64,13 +64,22 @@ export interface AdaptiveOptions {
   readonly mode?: "model" | "aws"
   /** Start at this rate (requests/s) instead of unlimited. */
   readonly initialRate?: number
-  /** Model mode: hold this fraction of the estimated server rate (itself a lower bound). Default 0.98. */
+  /** Model mode: hold this fraction of the proven lower bound of the server's rate. Default 1. */
   readonly margin?: number
-  /** Model mode: seconds to hold the estimate before probing above it. Default 20. */
+  /**
+   * Model mode: the longest hold (seconds) before probing above it. The hold ends sooner once holding
+   * below the proven upper bound may have cost `probeAfterCosts` throttles' worth. Default 20.
+   */
   readonly holdSeconds?: number
-  /** Model mode: the probe above the held rate doubles it after this many seconds (cubic). Default 10. */
+  /** Model mode: how many throttles' worth the hold may cost before a probe (see `holdSeconds`); half as many when the caller retries within 0.5 s. Default 2. */
+  readonly probeAfterCosts?: number
+  /** Model mode: the probe's cubic growth doubles its starting rate after this many seconds. Default 4. */
   readonly probeSeconds?: number
-  /** Model mode: growth of the ramp after the first throttle, per second of pacing (`e^rampGrowth`). Default 1.5. */
+  /**
+   * Model mode: growth of the ramp after the first throttle, per second of pacing (`e^rampGrowth`).
+   * Default 1.5; twice that when the caller retried within 0.5 s of the
+   * throttle, so that throttles are cheap and a loose estimate is soon narrowed by a probe.
+   */
   readonly rampGrowth?: number
   /** AWS mode: multiplicative decrease on a throttle (default 0.7). Model mode: the cut when a throttle gives no estimate (default 0.5). */
   readonly beta?: number
@@ -81,10 +90,12 @@ export interface AdaptiveOptions {
   /** The rate never falls below this (requests/s). Default 0.5. */
   readonly minFillRate?: number
   /**
-   * Most requests let through at once after a pause. Default 1: smooth pacing. The SDKs let a
-   * whole second's worth through (`rate` requests at once), which a server with a small burst
+   * Most requests let through at once after a pause. AWS mode default 1: smooth pacing. The SDKs
+   * let a whole second's worth through (`rate` requests at once), which a server with a small burst
    * allowance answers with a run of throttles: simulated against 50 req/s with burst 5, the SDK
    * capacity saw 31 throttles in 1,500 pages at ~26 pages/s, a burst of 1 saw 9 at ~44 pages/s.
+   * Model mode default: 1 while ramping or probing; while holding below the server's rate, one less
+   * than the burst the server is proven to allow, so a caller that fell behind catches up.
    */
   readonly maxBurst?: number
 }
@@ -129,26 +140,27 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * The adaptive limiter on Effect's `Clock`. It starts unlimited (or at `initialRate`), lowers its
  * rate when throttled and raises it again, so it follows a server whose limit changes.
  *
- * `mode: "model"` (the default) treats the server as a token bucket (rate R, burst B), the shape
- * of most API rate limits (AWS's included), and learns both. The successes sent back to back
- * before the first 429 bound B; then the rate ramps up from `4·B` req/s, growing `e^1.5`-fold per
- * second of pacing, until the next 429. Any D successes in T seconds prove `R ≥ (D − B)/T`, tight
- * for the window that began with the server's bucket full and ended with it empty, which is what a
- * throttle after a slow ramp (or after a Retry-After wait, which refills the bucket) marks; the
- * first run, which went from a full bucket to an empty one in a short time, bounds B from above,
- * so the least R consistent with both runs is the estimate. The limiter then holds `margin` (0.98)
- * × that lower bound: under R, so the server's bucket never drains and no further throttle comes.
- * After `holdSeconds` (20) it probes upward along a slow cubic; the throttle that ends a probe, or
- * that a lowered server limit causes, re-estimates R the same way (see `internal/adaptive.ts`).
+ * `mode: "model"` (the default) treats the server as a token bucket (rate R, a whole burst B, full
+ * when the limiter starts), the shape of most API rate limits (AWS's included), and learns both.
+ * Every success proves the server's bucket held a token, every throttle that it held none; each
+ * is a linear constraint on (R, B) over a window of the history (after a throttle the bucket was
+ * empty, so what was served since proves `R > served / elapsed` whatever B is). The rates some B
+ * satisfies all of them with form an interval `[lo, hi)`, narrow after a long run that drained the
+ * server's bucket slowly. The limiter starts unlimited; the successes sent back to back before
+ * the first 429 set where a ramp starts (`4·B̂` req/s, growing `e^1.5`-fold per second of pacing;
+ * twice as fast when the caller retried within 0.5 s, i.e. the 429 carried no long
+ * Retry-After). The next 429 gives `[lo, hi)`: the limiter holds `margin × lo` (under R: the
+ * server's bucket stays full, nothing is throttled) until holding below `hi` may have cost
+ * `probeAfterCosts` (2; 1 when throttles are cheap) throttles' worth, as priced by the waits seen
+ * after throttles (at most `holdSeconds`, 20). Then it probes from halfway to `hi`, growing along a slow cubic: if R is
+ * above, nothing is lost; if below, the bucket drains slowly and the 429 that ends the probe
+ * narrows the interval. A 429 during a hold means the server changed: the history before it is
+ * dropped and the limiter ramps again from half its rate (see `internal/adaptive.ts`).
  *
- * Why not AWS adaptive mode: each 429 makes the caller wait its Retry-After (a whole second from
- * many servers) and a sequential listing sends nothing meanwhile, so every throttle costs about a
- * second. AWS mode cuts to 0.7 × its send rate and climbs back along CUBIC into the same limit,
- * throttling again every few seconds: against 50 req/s with burst 5 and `Retry-After: 1`, 500 pages
- * took 16–19 s with 3–4 throttles; the model settles after two throttles (the first one is what
- * starting unlimited costs; the second measures R) and holds there: 12–13 s. Two whole-second
- * waits cost 2 × (R − B) = 90 requests' worth, so no limiter that starts unlimited and must see a
- * 429 to learn R can list them in under 11.7 s (1.17× the 10 s limit) against that server.
+ * Why not AWS adaptive mode: each 429 makes the caller wait (a whole-second Retry-After from many
+ * servers, the retry policy's jittered backoff otherwise) and a sequential listing sends nothing
+ * meanwhile. AWS mode cuts to 0.7 × its send rate and climbs back along CUBIC into the same limit,
+ * throttling again every few seconds; the model settles within a few throttles and holds there.
  *
  * `mode: "aws"` is the AWS SDKs' limiter: on each throttle the rate becomes `beta ×` the measured
  * send rate; between throttles it grows along `C·(t − K)³ + Wmax` (CUBIC, `K = ∛(Wmax·(1−beta)/C)`),
@@ -184,6 +196,7 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
           ...modelParameters,
           margin: options?.margin ?? modelParameters.margin,
           holdSeconds: options?.holdSeconds ?? modelParameters.holdSeconds,
+          probeAfterCosts: options?.probeAfterCosts ?? modelParameters.probeAfterCosts,
           probeSeconds: options?.probeSeconds ?? modelParameters.probeSeconds,
           rampGrowth: options?.rampGrowth ?? modelParameters.rampGrowth,
           beta: options?.beta ?? modelParameters.beta,

@@ -173,88 +173,127 @@ export class AdaptiveState extends PacingBucket {
 
 /** Tuning knobs of the server-model limiter ({@link ModelState}). */
 export interface ModelParameters {
-  /** The rate held is `margin ×` the estimated server rate. */
+  /** The rate held is `margin ×` the proven lower bound of the server's rate. */
   readonly margin: number
   /** After the first throttle the rate climbs as `e^(rampGrowth·t)` until the next one. */
   readonly rampGrowth: number
   /** Where that climb starts, in requests per second per request of the learned burst. */
   readonly rampStartPerBurst: number
-  /** Seconds the estimated rate is held before probing above it. */
+  /** The longest hold (seconds) below the estimate before probing above it. */
   readonly holdSeconds: number
-  /** After the hold the rate grows as `held · (1 + (t / probeSeconds)³)`: doubled after `probeSeconds`. */
+  /** The probe grows as `· (1 + (t / probeSeconds)³)` from where it starts: doubled after `probeSeconds`. */
   readonly probeSeconds: number
-  /** The cut when a throttle carries no usable estimate (it came too soon after the last refill). */
+  /**
+   * The hold ends (and a probe starts) once holding below the upper estimate may have cost this
+   * many throttles' worth of requests; a throttle's worth is what the caller was seen to wait after
+   * one. Half as many when throttles are cheap (see `cheapWait`).
+   */
+  readonly probeAfterCosts: number
+  /**
+   * A wait after a throttle shorter than this (seconds) makes throttles cheap (a jittered backoff,
+   * not a whole-second Retry-After): the ramp then grows twice as fast and the hold before a probe
+   * is half as long, since a loose estimate costs only a cheap probe to narrow.
+   */
+  readonly cheapWait: number
+  /** The cut when a throttle proves no lower bound of the server's rate. */
   readonly beta: number
-  /** Windows shorter than this (seconds) are not used for an estimate: their error is up to 1/length. */
-  readonly minWindow: number
   /**
    * Seconds by which a response's time may stray from when the server counted the request (event
-   * loop, GC): every interval is read this much shorter than measured, which only lowers estimates.
+   * loop, GC): each window is read this much longer or shorter, whichever keeps the true server inside.
    */
   readonly jitter: number
+  /** The same allowance for responses before the first throttle, whose times a cold start blurs. */
+  readonly coldJitter: number
   /** Before the first throttle, a gap this long (seconds) ends the run counted as the burst. */
   readonly burstGap: number
   readonly minFillRate: number
   readonly initialRate: number | undefined
-  readonly maxBurst: number
+  /**
+   * Most requests the pacing lets through at once. `undefined` (the default): 1 while ramping or
+   * probing; while holding, one less than the least burst the server is proven to allow, so a caller
+   * that fell behind (a slow response, a pause) catches up without draining the server's bucket.
+   */
+  readonly maxBurst: number | undefined
 }
 
 /** The defaults of the server-model limiter. */
 export const modelParameters: ModelParameters = {
-  margin: 0.98,
+  margin: 1,
   rampGrowth: 1.5,
   rampStartPerBurst: 4,
   holdSeconds: 20,
-  probeSeconds: 10,
+  probeSeconds: 4,
+  probeAfterCosts: 2,
+  cheapWait: 0.5,
   beta: 0.5,
-  minWindow: 0.25,
   burstGap: 0.1,
   jitter: 0.005,
+  coldJitter: 0.005,
   minFillRate: 0.5,
   initialRate: undefined,
-  maxBurst: 1
+  maxBurst: undefined
 }
 
-/** How many recent successes the estimator looks back over. */
-const HISTORY = 4096
+/** How many recent responses the estimator looks back over. */
+const HISTORY = 512
+/** Throttles (and the successes just before them) whose constraints the estimate uses. */
+const THROTTLES_USED = 8
+/** Feasible rates less than this factor apart are read as one interval (see `solve`). */
+const BRIDGE = 1.1
+/** The largest burst the estimator considers. */
+const MAX_BURST = 10_000
+/** Waits after a throttle remembered for its cost. */
+const WAITS = 8
+
+/** What the history shows of the server's bucket: `R ≥ lo` and `B ≥ burst` (proven), `R < hi` (likely). */
+export interface Bounds {
+  /** A lower bound of R; `undefined` when nothing above the least rate is proven. */
+  readonly lo: number | undefined
+  /** Where R most likely ends (see `solve`); `Infinity` when nothing places it. */
+  readonly hi: number
+  /** The least burst B consistent with the history. */
+  readonly burst: number
+}
 
 /**
- * A limiter that models the server as a token bucket (rate R, burst B) and learns both from
- * throttles, so that it holds just below R instead of oscillating around it.
+ * A limiter that models the server as a token bucket (rate R, a whole burst B, full when the
+ * limiter starts) and learns both from what it sees, so that it runs at R instead of oscillating
+ * around it.
  *
- * The one fact it relies on: a token bucket lets at most `B + R·T` requests through in any window
- * of T seconds. So every run of D successes over T seconds proves `R ≥ (D − B)/T`, whatever the
- * bucket held, and the bound is tight (within `1/T`) for a window that starts with the bucket full
- * and ends with it empty — which a throttle marks. The estimate is the best such bound over the
- * successes since the last throttle (the wait a throttle imposes lets the server refill, so
- * windows never straddle one), with B itself bounded by the first throttled run: that run went from
- * a full bucket to an empty one, so `B < D(s) + 1 − R·(t₄₂₉ − s)` for some start s of it. The
- * least R for which some B satisfies every such constraint is the estimate (`jointLowerBound`).
- *
- * Why: each 429 costs the caller a Retry-After wait, a whole second from many servers, which a
- * sequential listing spends idle; AWS adaptive mode (`AdaptiveState`) climbs back into the limit
- * every few seconds and pays that second each time. Holding just under a measured R pays it twice
- * (the throttle that ends the unlimited start, the one that ends the ramp) and then not again
- * until the server's limit changes or a probe looks for more.
+ * The model: the server's level just before the k-th request is at most `Lᵢ + R·(tₖ − tᵢ) − S[i, k)`
+ * for every earlier request i (S counts the successes among requests i..k−1, Lᵢ the level then),
+ * and equals the least of these with `Lᵢ = B` (the bucket was last full at i). So a success proves
+ * `B + R·(tₖ − tᵢ + jitter) − S[i, k) ≥ 1` for every i, and, after a throttle i (`Lᵢ < 1`),
+ * `R·(tₖ − tᵢ + jitter) > S[i, k)` whatever B is; a throttle proves `B + R·(tₖ − tᵢ − jitter) −
+ * S[i, k) < 1` for some i, or (after a throttle i) `R·(tₖ − tᵢ − jitter) − S[i, k) < 1`. For each
+ * whole B the rates that satisfy all of them form an interval (`solve`); the least rate of any is a
+ * proven lower bound `lo` of R, and the intervals that follow it closely end at `hi`, where R most
+ * likely ends. A long run that drains the server's bucket slowly makes them narrow (about
+ * 1 / the run's length). A history that no (R, B) explains (the server's limit changed, or its
+ * bucket was not full when we started) is cut back to what followed the previous throttle.
  *
  * - Unlimited until the first throttle. The successes sent back to back just before it are the
- *   burst estimate `B̂` (at least B when the bucket was full as the run began: a full bucket of an
- *   integer B always lets B through; too high only makes the estimates lower). It sets where the
- *   ramp starts, and stands in for B when there is no first run to bound it (`initialRate`).
- * - Then a ramp: from `rampStartPerBurst · B̂` requests/s, growing by `e^(rampGrowth)` per second
- *   in which the limiter set the pace, until the next throttle. Crossing R slowly makes the bucket
- *   drain over a few tenths of a second, a window long enough for a good estimate.
- * - On each later throttle: hold `margin ×` the estimate (a lower bound of R, so the hold does not
- *   drain the server's bucket). A throttle too soon after the last one to measure anything cuts
- *   the rate by `beta` and ramps again.
- * - After `holdSeconds` without a throttle, probe upward along a cubic, slowly at first, so a raised
- *   server limit is found; the throttle that ends the probe re-estimates. A lowered limit throttles
- *   the hold; the wait refills the bucket and the next throttle measures the new rate.
+ *   burst estimate `B̂`, which sets where the ramp starts.
+ * - Then a ramp: from `rampStartPerBurst · B̂` requests/s, growing by `e^(rampGrowth)` per second in
+ *   which the limiter set the pace (twice as fast when the caller's retry came within `cheapWait`),
+ *   until the next throttle.
+ * - On each throttle that proves a lower bound: hold `margin × lo`. Under R the server's bucket
+ *   stays full and nothing is throttled; below `hi` the hold may be losing up to `hi − lo`. (With no
+ *   `hi` yet, the ramp goes on from `lo`.)
+ * - The hold lasts until that possible loss reaches `probeAfterCosts` throttles' worth (half that
+ *   when throttles are cheap; a throttle
+ *   costs what the caller idles after it, seen on each retry: a 500 ms jittered backoff is cheap, a
+ *   whole-second Retry-After is not), at most `holdSeconds`. Then probe from halfway to `hi`,
+ *   growing along a slow cubic: if R is above, nothing is lost and the probe crosses it slowly
+ *   later; if below, the bucket drains at under half the gap per second, so the throttle that ends
+ *   the probe narrows the interval again. A raised limit is found the same way.
+ * - A throttle during a hold means the server changed: the history before it is dropped and the
+ *   ramp starts again from `beta ×` the rate. A throttle that proves nothing does the same.
  */
 export class ModelState extends PacingBucket {
   /** The learned burst `B̂`, once a throttle has shown it. */
   burst: number | undefined = undefined
-  phase: "unlimited" | "ramp" | "hold" = "unlimited"
+  phase: "unlimited" | "ramp" | "hold" | "probe" = "unlimited"
   /** Ramp: its starting rate, and when it started (the first response after the throttle). */
   rampFrom = 0
   rampStart: number | undefined = undefined
@@ -263,20 +302,42 @@ export class ModelState extends PacingBucket {
   rampClock = 0
   /** Whether the last reservation had to wait: the limiter, not the caller, set the pace. */
   limited = false
-  /** Hold: the rate held and since when. */
+  /** Whether the ramp runs fast (throttles are cheap). */
+  fast = false
+  /** Hold: the rate held, since when, and when the probe starts. */
   held = 0
   holdStart = 0
-  /** The last estimate of the server's rate (for observation and tests). */
+  probeAt = 0
+  /** The last lower bound of the server's rate (for observation and tests). */
   estimate: number | undefined = undefined
-  /**
-   * The first throttled run (from a full bucket to an empty one): its success times and the time
-   * of its 429. It caps the burst: the server's bucket cannot have held more than this run used.
-   */
-  first: { readonly times: ReadonlyArray<number>; readonly throttle: number } | undefined = undefined
-  /** Response times of the successes since the last throttle (a ring). */
+  /** The last upper estimate of the server's rate (`Infinity`: none). */
+  upper = Infinity
+  /** The least burst the server is proven to allow. */
+  burstFloor = 1
+  /** Response times, oldest first from `count` back, and whether each succeeded (a ring). */
   private readonly times = new Float64Array(HISTORY)
+  private readonly ok = new Uint8Array(HISTORY)
+  /** Responses before the first throttle: a cold start (connections, cold code) blurs their times. */
+  private readonly cold = new Uint8Array(HISTORY)
   private count = 0
   private head = 0
+  /**
+   * Whether the history starts near the first request, when the server's bucket is taken to be full;
+   * `deficit` is how many successes before the history's start that full bucket may have paid for.
+   * The first response is left out: its time strays most (connection set-up, cold code on both sides).
+   */
+  private startFull = true
+  /**
+   * Whether old responses fell out of the history (which then starts at an unknown level), and the
+   * burst range the history proved before that; B is the server's constant, so it still binds.
+   */
+  private overflowed = false
+  private carried: { readonly lo: number; readonly hi: number } | undefined = undefined
+  private deficit = 0
+  private seen = false
+  /** The time of a throttle whose retry has not been sent yet, and the waits seen after throttles. */
+  private throttledAt: number | undefined = undefined
+  private readonly waits: Array<number> = []
 
   constructor(readonly params: ModelParameters, now: number) {
     super()
@@ -284,13 +345,23 @@ export class ModelState extends PacingBucket {
     this.maxCapacity = 1
     if (params.initialRate !== undefined) {
       this.enabled = true
-      this.hold(Math.max(params.initialRate, params.minFillRate), now)
+      this.hold(Math.max(params.initialRate, params.minFillRate), now, Infinity)
       this.currentCapacity = this.maxCapacity
     }
   }
 
   /** Takes one token; remembers whether the limiter, not the caller, set the pace. */
   override reserve(now: number): number {
+    if (this.throttledAt !== undefined) {
+      // The caller's first send after a throttle: how long a throttle keeps it idle.
+      const wait = Math.max(0, now - this.throttledAt)
+      this.waits.push(wait)
+      if (this.waits.length > WAITS) this.waits.shift()
+      this.throttledAt = undefined
+      if (this.phase === "ramp" && this.rampStart === undefined && wait < this.params.cheapWait) {
+        this.fast = true
+      }
+    }
     const delay = super.reserve(now)
     this.limited = delay > 0
     return delay
@@ -298,10 +369,8 @@ export class ModelState extends PacingBucket {
 
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
+    this.record(now, !throttled)
     if (!throttled) {
-      this.times[this.head] = now
-      this.head = (this.head + 1) % HISTORY
-      if (this.count < HISTORY) this.count++
       if (this.phase === "ramp" && this.rampStart === undefined) {
         this.rampStart = now
         this.rampClock = now
@@ -310,25 +379,56 @@ export class ModelState extends PacingBucket {
       if (this.enabled) this.setRate(this.planned(now), now)
       return
     }
-    if (this.first === undefined) {
-      // The first throttled run, from the bucket full when the limiter started to empty.
-      this.burst = this.trailingRun()
-      this.first = { times: this.recent(), throttle: now }
-      const from = this.phase === "unlimited"
-        ? this.params.rampStartPerBurst * this.burst
-        : this.params.beta * this.fillRate // started at `initialRate`, which proved too fast
+    this.throttledAt = now
+    if (this.phase === "unlimited") this.burst = this.trailingRun()
+    if (this.phase === "hold") {
+      // Throttled below a rate the history proved safe: the server's limit has changed (or was
+      // shared). What came before no longer describes it; start again from this throttle.
+      this.count = 1
+      this.startFull = false
+      this.overflowed = false
+      this.carried = undefined
+      this.burstFloor = 1
+    }
+    const bounds = this.bounds()
+    // The server's bucket is (nearly) empty: the pacing must not let a saved-up burst follow.
+    this.currentCapacity = Math.min(this.currentCapacity, 0)
+    if (bounds?.lo !== undefined) {
+      this.estimate = bounds.lo
+      this.upper = bounds.hi
+      this.burstFloor = bounds.burst
       this.enabled = true
-      this.ramp(from, now)
-    } else {
-      const bound = this.jointLowerBound(now)
-      if (bound !== undefined) {
-        this.estimate = bound
-        this.hold(Math.min(this.params.margin * bound, this.params.margin * this.fillRate), now)
-      } else {
-        this.ramp(this.params.beta * this.fillRate, now)
+      // Without an upper bound the throttle is not yet placed: climb on from the lower one.
+      if (bounds.hi === Infinity) this.ramp(this.params.margin * bounds.lo, now)
+      else this.hold(this.params.margin * bounds.lo, now, bounds.hi)
+      return
+    }
+    this.upper = bounds?.hi ?? Infinity
+    const from = this.phase === "unlimited"
+      ? this.params.rampStartPerBurst * (this.burst ?? 1)
+      : this.params.beta * this.fillRate // started at `initialRate`, or a throttle that proved nothing
+    this.enabled = true
+    this.ramp(from, now)
+  }
+
+  private record(now: number, success: boolean): void {
+    if (!this.seen) {
+      this.seen = true
+      if (success) {
+        this.deficit = 1
+        return
       }
     }
-    this.count = 0
+    this.times[this.head] = now
+    this.ok[this.head] = success ? 1 : 0
+    this.cold[this.head] = this.phase === "unlimited" ? 1 : 0
+    this.head = (this.head + 1) % HISTORY
+    if (this.count < HISTORY) this.count++
+    else {
+      // The oldest response fell out: the history no longer starts full, nor at a throttle.
+      this.startFull = false
+      this.overflowed = true
+    }
   }
 
   /**
@@ -340,7 +440,9 @@ export class ModelState extends PacingBucket {
     let run = 0
     let next: number | undefined = undefined
     for (let d = 1; d <= this.count; d++) {
-      const t = this.times[(this.head - d + HISTORY) % HISTORY]!
+      const i = (this.head - d + HISTORY) % HISTORY
+      if (this.ok[i] === 0) continue
+      const t = this.times[i]!
       if (next !== undefined && next - t > this.params.burstGap) break
       run++
       next = t
@@ -349,103 +451,201 @@ export class ModelState extends PacingBucket {
   }
 
   /**
-   * The best lower bound of the server's rate that the successes since the last throttle prove:
-   * `max (D − B)/T` over windows from each success to the last one, B bounded by the first run. `undefined` when no window of
-   * at least `minWindow` proves a positive rate.
+   * The rates R (and least burst) for which some B explains the history; when none does, the
+   * history is cut back to what followed the previous throttle, then to nothing (`undefined`).
    */
-  lowerBound(): number | undefined {
-    // Every success of the first run is a safe upper bound of B (a full bucket of B lets B through);
-    // the trailing run, which may be lower, only places the ramp.
-    const burst = Math.max(1, this.first?.times.length ?? this.burst ?? 1)
-    if (this.count === 0) return undefined
-    const last = this.times[(this.head - 1 + HISTORY) % HISTORY]!
-    let best: number | undefined = undefined
-    // Walk back from the newest success: D grows by one per step, T to the window's first success.
-    for (let d = 1; d <= this.count; d++) {
-      const start = this.times[(this.head - d + HISTORY) % HISTORY]!
-      const span = last - start
-      if (span < this.params.minWindow) continue
-      const bound = (d - burst) / span
-      if (bound > 0 && (best === undefined || bound > best)) best = bound
+  bounds(): Bounds | undefined {
+    for (;;) {
+      const found = this.solve()
+      if (found !== "infeasible") return found
+      // No token bucket explains it all (the server's limit changed?): keep only what followed
+      // the previous throttle, which left the bucket empty; then only the newest throttle.
+      let keep = 1
+      for (let d = 2; d < this.count; d++) {
+        if (this.ok[(this.head - d + HISTORY) % HISTORY] === 0) {
+          keep = d
+          break
+        }
+      }
+      if (keep === this.count) return undefined
+      this.count = keep
+      this.startFull = false
+      this.overflowed = false
+      this.carried = undefined
     }
-    return best
   }
 
-  /** The successes since the last throttle, oldest first. */
-  private recent(): Array<number> {
-    const out: Array<number> = []
-    for (let d = this.count; d >= 1; d--) out.push(this.times[(this.head - d + HISTORY) % HISTORY]!)
-    return out
-  }
-
-  /**
-   * The least server rate R for which some burst B explains both the first throttled run and the
-   * successes since the last throttle — a lower bound of R that needs no burst estimate:
-   * - every run of D successes over T seconds needs `B ≥ D − R·T` (here: every run ending at the
-   *   newest success of either episode);
-   * - the first run began with the bucket full and its 429 found it empty, so for some start `s`
-   *   of that run `B < D(s) + 1 − R·(t₄₂₉ − s)`.
-   * Raising R loosens the first (long runs weigh `R·T` most) faster than the second (the first run
-   * was short), so the feasible rates are those above one threshold, found by bisection.
-   * `undefined` when nothing above zero is proven (runs too short to tell).
-   */
-  jointLowerBound(now: number): number | undefined {
-    const first = this.first!
-    const current = this.recent().slice(-1024)
-    if (current.length === 0) return undefined
-    const need = (times: ReadonlyArray<number>, rate: number): number => {
-      let most = -Infinity
-      const last = times[times.length - 1]!
-      for (let i = 0; i < times.length; i++) {
-        most = Math.max(most, times.length - i - rate * Math.max(0, last - times[i]! - this.params.jitter))
+  private solve(): Bounds | undefined | "infeasible" {
+    const n = this.count
+    if (n === 0) return undefined
+    const t = new Float64Array(n)
+    const cold = new Uint8Array(n)
+    const prefix = new Int32Array(n + 1) // successes among the first m responses
+    for (let m = 0; m < n; m++) {
+      const i = (this.head - n + m + HISTORY) % HISTORY
+      t[m] = this.times[i]!
+      cold[m] = this.cold[i]!
+      prefix[m + 1] = prefix[m]! + this.ok[i]!
+    }
+    const throttles: Array<number> = []
+    const ends: Array<number> = [] // successes whose constraints can bind: the last before each throttle
+    let lastSuccess = -1
+    for (let m = 0; m < n; m++) {
+      if (prefix[m + 1]! > prefix[m]!) lastSuccess = m
+      else {
+        throttles.push(m)
+        if (lastSuccess >= 0 && ends[ends.length - 1] !== lastSuccess) ends.push(lastSuccess)
+      }
+    }
+    if (lastSuccess >= 0 && ends[ends.length - 1] !== lastSuccess) ends.push(lastSuccess)
+    const usedThrottles = throttles.slice(-THROTTLES_USED)
+    const usedEnds = ends.slice(-(THROTTLES_USED + 1))
+    const jitter = this.params.jitter
+    // Windows touching the cold start may allow more (`coldJitter`).
+    const j = (i: number, k: number) => (cold[i]! === 1 || cold[k]! === 1 ? Math.max(jitter, this.params.coldJitter) : jitter)
+    const ok = (m: number) => prefix[m + 1]! > prefix[m]!
+    // Success k: the level just before it, at most `Lᵢ + R·(tₖ − tᵢ) − S[i, k)` for every i < k, is
+    // at least 1. With Lᵢ ≤ B: B ≥ S[i, k] − R·(tₖ − tᵢ + j). After a throttle i, Lᵢ < 1, so
+    // `R·(tₖ − tᵢ + j) > S[i, k)` whatever B is: what was served since the bucket was empty.
+    const carried = this.overflowed ? this.carried : undefined
+    const need = (rate: number): number => {
+      let most = carried === undefined ? 1 : Math.max(1, carried.lo)
+      for (const k of usedEnds) {
+        for (let i = 0; i < k; i++) {
+          const v = prefix[k + 1]! - prefix[i]! - rate * (t[k]! - t[i]! + j(i, k))
+          if (ok(i)) {
+            if (v > most) most = v
+          } else if (v >= 1) return Infinity
+        }
       }
       return most
     }
+    // Throttle k: for some i < k that level is below 1. With Lᵢ = B (full at i):
+    // B < S[i, k) + 1 − R·(tₖ − tᵢ − j). With Lᵢ ≥ 0 (i a throttle, or the start of a history that
+    // may not have begun full): `R·(tₖ − tᵢ − j) − S[i, k) < 1` explains it whatever B is.
     const cap = (rate: number): number => {
-      let most = -Infinity
-      const ts = first.times
-      for (let i = 0; i < ts.length; i++) {
-        most = Math.max(most, ts.length - i + 1 - rate * Math.max(0, first.throttle - ts[i]! - this.params.jitter))
+      let least = carried === undefined ? Infinity : carried.hi
+      for (const k of usedThrottles) {
+        if (!this.startFull && rate * Math.max(0, t[k]! - t[0]! - j(0, k)) - (prefix[k]! - prefix[0]!) < 1) continue
+        // Full at the history's start, but for the `deficit` successes before it.
+        let most = this.startFull
+          ? this.deficit + prefix[k]! - prefix[0]! + 1 - rate * Math.max(0, t[k]! - t[0]! - j(0, k))
+          : -Infinity
+        let free = false
+        for (let i = 0; i < k; i++) {
+          const v = prefix[k]! - prefix[i]! + 1 - rate * Math.max(0, t[k]! - t[i]! - j(i, k))
+          if (ok(i)) {
+            if (v > most) most = v
+          } else if (v > 0) {
+            free = true
+            break
+          }
+        }
+        if (!free && most < least) least = most
       }
-      return most
+      return least
     }
-    const feasible = (rate: number) => Math.max(1, need(first.times, rate), need(current, rate)) < cap(rate)
-    // The feasible rates run from a least one up to where the first run's last gap could not have
-    // refilled even one token; scan up geometrically for the least, then bisect.
-    const top = Math.max(this.params.minFillRate, current.length / Math.max(now - current[0]!, 1e-3)) * 4
-    let lo = 0
-    let found: number | undefined = undefined
-    for (let rate = this.params.minFillRate; rate <= top; rate *= 1.02) {
-      if (feasible(rate)) {
-        found = rate
-        break
+    // B is a whole number of requests, as every token bucket we know counts it. For each B the
+    // rates it explains are `[the least R whose successes need no more than B, the least R whose
+    // throttles B no longer explains)`: both constraints only loosen as R grows, so each end is
+    // found by bisection (a scan over R would step over the narrow interval of the true B).
+    const min = this.params.minFillRate
+    const span = Math.max(t[n - 1]! - t[0]!, 1e-3)
+    const top = Math.max(min * 4, (4 * prefix[n]!) / span, 4 * this.fillRate)
+    const firstAbove = (pass: (rate: number) => boolean, from: number, to: number): number => {
+      // The least rate in [from, to] for which `pass` holds (it holds for every rate above).
+      if (pass(from)) return from
+      if (!pass(to)) return to >= top ? Infinity : to
+      let bad = from
+      let good = to
+      for (let i = 0; i < 40 && good / bad > 1 + 1e-7; i++) {
+        const mid = Math.sqrt(bad * good)
+        if (pass(mid)) good = mid
+        else bad = mid
       }
-      lo = rate
+      return good
     }
-    if (found === undefined) return this.lowerBound()
-    if (lo === 0) return undefined
-    let hi = found
-    for (let i = 0; i < 20; i++) {
-      const mid = (lo + hi) / 2
-      if (feasible(mid)) hi = mid
-      else lo = mid
+    const byBurst = new Map<number, { from: number; to: number; burst: number }>()
+    // Walk R up in 1% steps. Between two steps r₁ < r₂ a burst B can be explained only if
+    // need(r₂) ≤ B < cap(r₁); each such B's interval is then placed exactly by bisection.
+    const step = 1.01
+    // Only the B that become enough for the successes within the step are new there (a larger B
+    // was already enough below, and its interval ends lower than the least such B's).
+    let prevRate = min
+    let prevCap = cap(min)
+    let prevNeed = Math.max(1, Math.ceil(need(min) - 1e-9))
+    for (let rate = min * step; prevRate < top && prevCap > 1; rate *= step) {
+      const needHere = Math.max(1, Math.ceil(need(rate) - 1e-9))
+      const upTo = Math.min(prevNeed, MAX_BURST)
+      for (let burst = needHere; burst <= upTo && burst < prevCap; burst++) {
+        if (byBurst.has(burst)) continue
+        const from = need(prevRate) <= burst ? prevRate : firstAbove((r) => r >= rate || need(r) <= burst, prevRate, rate)
+        const to = firstAbove((r) => cap(r) <= burst, from, top)
+        if (from < to) byBurst.set(burst, { from, to, burst })
+      }
+      prevRate = rate
+      prevCap = cap(rate)
+      prevNeed = needHere
     }
-    const windowed = this.lowerBound()
-    return windowed === undefined ? hi : Math.max(hi, windowed)
+    const intervals = [...byBurst.values()]
+    const most = cap(min)
+    if (intervals.length === 0) return most === Infinity ? undefined : "infeasible"
+    intervals.sort((x, y) => x.from - y.from)
+    // The least rate any B explains is a lower bound of R. For the upper end, the intervals that
+    // follow it less than BRIDGE apart are read as one: rates far above are explained mostly by
+    // reading every throttle as two requests squeezed together by jitter (B = 1, R huge). So `hi`
+    // is where the probe starts looking, not a proof: the probe's growth is not bounded by it.
+    const first = intervals[0]!
+    let hi = first.to
+    let burst = first.burst
+    for (const next of intervals) {
+      if (next.from > hi * BRIDGE) break
+      if (next.to > hi) hi = next.to
+      if (next.burst < burst) burst = next.burst
+    }
+    const lo = first.from <= min ? undefined : first.from
+    // The burst range over every interval (B is proven to lie in it, unlike R in [lo, hi)).
+    let widest = 0
+    for (const x of intervals) {
+      if (x.burst > widest) widest = x.burst
+      if (x.burst < burst) burst = x.burst
+    }
+    this.carried = { lo: burst, hi: widest + 1 }
+    return { lo, hi, burst: hi === Infinity ? 1 : burst }
   }
 
   private ramp(from: number, now: number): void {
     this.phase = "ramp"
+    this.fast = false
     this.rampFrom = Math.max(from, this.params.minFillRate)
     this.rampStart = undefined
     this.setRate(this.rampFrom, now)
   }
 
-  private hold(rate: number, now: number): void {
+  private hold(rate: number, now: number, upper: number): void {
     this.phase = "hold"
     this.held = Math.max(rate, this.params.minFillRate)
     this.holdStart = now
+    this.probeAt = now + this.holdFor(upper)
     this.setRate(this.held, now)
+  }
+
+  /**
+   * How long to hold before probing: until holding below the upper bound may have lost
+   * `probeAfterCosts` throttles' worth of requests. A throttle costs the requests the server could
+   * have served while the caller idled after it, less the burst that idling saved up.
+   */
+  private holdFor(upper: number): number {
+    const gap = upper - this.held
+    if (this.waits.length === 0 || !(gap > 0) || gap === Infinity) return this.params.holdSeconds
+    const wait = this.waits.reduce((a, b) => a + b, 0) / this.waits.length
+    const cost = 1 + Math.max(0, this.held * wait - this.burstFloor)
+    // Cheap throttles (a short backoff) are worth risking at the optimistic gap; an expensive one
+    // (a whole-second Retry-After) only at the expected gap, halfway to the upper estimate. A
+    // burst of 1 drains in one request, so its probes narrow little: no haste there either.
+    const cheap = wait < this.params.cheapWait && this.burstFloor >= 2
+    const costs = cheap ? this.params.probeAfterCosts / 2 : this.params.probeAfterCosts
+    return Math.min(this.params.holdSeconds, (costs * cost) / gap)
   }
 
   /** The rate the current phase asks for at `now`. */
@@ -457,17 +657,24 @@ export class ModelState extends PacingBucket {
       // server's rate in a jump and drain its bucket too fast to measure anything.
       if (this.limited) this.rampElapsed += now - this.rampClock
       this.rampClock = now
-      return this.rampFrom * Math.exp(this.params.rampGrowth * this.rampElapsed)
+      const growth = this.fast ? 2 * this.params.rampGrowth : this.params.rampGrowth
+      return this.rampFrom * Math.exp(growth * this.rampElapsed)
     }
-    const probing = now - this.holdStart - this.params.holdSeconds
-    return probing <= 0 ? this.held : this.held * (1 + Math.pow(probing / this.params.probeSeconds, 3))
+    if (now < this.probeAt) return this.held
+    this.phase = "probe"
+    // From halfway to the upper bound: if R is above that, the bucket stays full and the slow
+    // growth crosses R later, draining it slowly; if below, it drains at under half the gap.
+    const from = this.upper === Infinity ? this.held : Math.max(this.held, (this.held + this.upper) / 2)
+    return from * (1 + Math.pow((now - this.probeAt) / this.params.probeSeconds, 3))
   }
 
   private setRate(rate: number, now: number): void {
     this.refill(now)
     this.fillRate = Math.max(rate, this.params.minFillRate)
-    this.maxCapacity = Math.max(1, Math.min(this.fillRate, this.params.maxBurst))
+    const learned = this.phase === "hold" ? Math.max(1, Math.floor(this.burstFloor) - 1) : 1
+    this.maxCapacity = this.params.maxBurst === undefined
+      ? learned
+      : Math.max(1, Math.min(this.fillRate, this.params.maxBurst))
     this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
   }
-
 }
