@@ -102,6 +102,13 @@ export interface AdaptiveOptions {
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
 
+/**
+ * `f` of the fiber's clock time, read in the step that needs it: `acquire` and the feedback run on
+ * every request, and `Clock.currentTimeMillis` mapped and flat-mapped would be three effects more.
+ */
+const atNow = <A>(f: (millis: number) => Effect.Effect<A>): Effect.Effect<A> =>
+  Effect.clockWith((clock) => f(clock.unsafeCurrentTimeMillis()))
+
 /** Waits out a reservation; an interrupted wait gives its token back. */
 const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
   millis > 0 ? Effect.onInterrupt(Effect.sleep(Duration.millis(millis)), () => Effect.sync(refund)) : Effect.void
@@ -129,7 +136,7 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
     const rate = options.rate > 0 ? options.rate : 1
     const bucket = new TokenBucket(rate, Math.max(1, options.burst ?? 1))
     return {
-      acquire: Effect.flatMap(Clock.currentTimeMillis, (now) => waitFor(bucket.reserve(now), () => bucket.refund())),
+      acquire: atNow((now) => waitFor(bucket.reserve(now), () => bucket.refund())),
       onThrottle: Effect.void,
       onSuccess: Effect.void,
       currentRate: Effect.succeed(rate)
@@ -207,17 +214,15 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         now
       )
     const feedback = (throttled: boolean) =>
-      Effect.flatMap(nowSeconds, (t) => {
+      atNow((millis) => {
         const before = state.rate
-        state.update(t, throttled)
+        state.update(millis / 1000, throttled)
         const after = state.rate
         return after === before ? Effect.void : Metric.set(rateLimitGauge, after ?? 0)
       })
     return {
-      acquire: Effect.suspend(() =>
-        state.enabled
-          ? Effect.flatMap(nowSeconds, (t) => waitFor(state.reserve(t) * 1000, () => state.refund()))
-          : Effect.void
+      acquire: atNow((millis) =>
+        state.enabled ? waitFor(state.reserve(millis / 1000) * 1000, () => state.refund()) : Effect.void
       ),
       onThrottle: feedback(true),
       onSuccess: feedback(false),
