@@ -17,11 +17,10 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import { spawn } from "node:child_process"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { Agent, Client } from "undici"
+import { pagePaths, type RawPage } from "./clients/common.js"
+import { startServer } from "./emulatorChild.js"
 import { fixed, median } from "./stats.js"
 
 const { values } = parseArgs({
@@ -34,28 +33,14 @@ const { values } = parseArgs({
   strict: true
 })
 
-interface Page {
-  readonly NextToken?: string | null
-  readonly Rooms?: ReadonlyArray<unknown>
-}
-
-const distDir = dirname(fileURLToPath(import.meta.url))
-const server = spawn(process.execPath, [join(distDir, "server.js"), "--rooms", values.rooms], { stdio: ["pipe", "pipe", "inherit"] })
-const info = await new Promise<{ endpoint: string; account: string }>((resolve) => {
-  let buffer = ""
-  server.stdout.on("data", (d: Buffer) => {
-    buffer += d.toString("utf8")
-    if (buffer.includes("\n")) resolve(JSON.parse(buffer.slice(0, buffer.indexOf("\n"))) as { endpoint: string; account: string })
-  })
-})
-const { endpoint, account } = info
+const server = await startServer(["--rooms", values.rooms])
+const { endpoint, account } = server
 const origin = new URL(endpoint).origin
-const base = `/accounts/${encodeURIComponent(account)}/rooms?max-results=99`
-const pathFor = (token: string | undefined) => (token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`)
+const pathFor = pagePaths(endpoint, account, 99)
 const secret = { accessKeyId: "AKIDBENCH", secretAccessKey: Redacted.make("bench-secret") }
 
 /** Pages through `get` and counts rooms. */
-const pagesOf = <E>(get: (token: string | undefined) => Effect.Effect<Page, E>): Effect.Effect<number, E> =>
+const pagesOf = <E>(get: (token: string | undefined) => Effect.Effect<RawPage, E>): Effect.Effect<number, E> =>
   Effect.gen(function*() {
     let token: string | undefined
     let rooms = 0
@@ -88,8 +73,8 @@ const eagerClient = (agent: Agent): HttpClient.HttpClient.With<never> =>
 const viaClient = <E>(client: HttpClient.HttpClient.With<E>, decode: boolean, timeout: boolean) =>
   pagesOf((token) => {
     const page = Effect.flatMap(client.execute(HttpClientRequest.get(endpoint + pathFor(token))), (r) =>
-      Effect.map(r.text, (text): Page => {
-        if (!decode) return JSON.parse(text) as Page
+      Effect.map(r.text, (text): RawPage => {
+        if (!decode) return JSON.parse(text) as RawPage
         const out = RestJson1.decodeSuccess(200, undefined, text)
         if (!("$metadata" in out)) throw new Error("decode failed")
         return { Rooms: out.Rooms, ...(out.NextToken === undefined ? {} : { NextToken: out.NextToken }) }
@@ -118,7 +103,7 @@ const steps: ReadonlyArray<readonly [string, () => Promise<number>]> = [
     let rooms = 0
     do {
       const { body } = await client.request({ method: "GET", path: pathFor(token) })
-      const page = JSON.parse(await body.text()) as Page
+      const page = JSON.parse(await body.text()) as RawPage
       rooms += page.Rooms?.length ?? 0
       token = page.NextToken ?? undefined
     } while (token !== undefined && token !== "")
@@ -130,7 +115,7 @@ const steps: ReadonlyArray<readonly [string, () => Promise<number>]> = [
     return Effect.runPromise(pagesOf((token) =>
       Effect.promise(async () => {
         const { body } = await agent.request({ origin, method: "GET", path: pathFor(token) })
-        return JSON.parse(await body.text()) as Page
+        return JSON.parse(await body.text()) as RawPage
       }))).finally(() => agent.close())
   }],
   ["makeWith: an HttpClient on HttpClient.makeWith, body read in the dispatch promise", () => {
@@ -192,6 +177,5 @@ if (values.memory !== undefined) {
     process.stdout.write(`${name.padEnd(66)} ${fixed(ms, 0).padStart(6)} ms CPU  ${fixed(ms / floor, 2)}× floor\n`)
   }
 }
-server.stdin.end()
-server.kill()
+server.stop()
 process.exit(0)

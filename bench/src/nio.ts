@@ -13,11 +13,10 @@ import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer, Redacted, RuntimeFlags, RuntimeFlagsPatch, Stream, Supervisor } from "effect"
-import { spawn } from "node:child_process"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { Client, Dispatcher } from "undici"
+import { pagePaths, type RawPage } from "./clients/common.js"
+import { startServer } from "./emulatorChild.js"
 import { fixed, median } from "./stats.js"
 
 const { values } = parseArgs({
@@ -25,23 +24,10 @@ const { values } = parseArgs({
   strict: true
 })
 
-interface Page {
-  readonly NextToken?: string | null
-  readonly Rooms?: ReadonlyArray<unknown>
-}
-
-const distDir = dirname(fileURLToPath(import.meta.url))
-const server = spawn(process.execPath, [join(distDir, "server.js"), "--rooms", values.rooms], { stdio: ["pipe", "pipe", "inherit"] })
-const { endpoint, account } = await new Promise<{ endpoint: string; account: string }>((resolve) => {
-  let buffer = ""
-  server.stdout.on("data", (d: Buffer) => {
-    buffer += d.toString("utf8")
-    if (buffer.includes("\n")) resolve(JSON.parse(buffer.slice(0, buffer.indexOf("\n"))) as { endpoint: string; account: string })
-  })
-})
+const server = await startServer(["--rooms", values.rooms])
+const { endpoint, account } = server
 const origin = new URL(endpoint).origin
-const base = `/accounts/${encodeURIComponent(account)}/rooms?max-results=99`
-const pathFor = (token: string | undefined) => (token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`)
+const pathFor = pagePaths(endpoint, account, 99)
 
 // Capture every page once, keyed by the token that asks for it.
 const pages = new Map<string, { readonly body: Buffer; readonly requestId: string }>()
@@ -52,12 +38,11 @@ const pages = new Map<string, { readonly body: Buffer; readonly requestId: strin
     const { body, headers } = await client.request({ method: "GET", path: pathFor(token) })
     const bytes = Buffer.from(await body.arrayBuffer())
     pages.set(token ?? "", { body: bytes, requestId: String(headers["x-amzn-requestid"]) })
-    token = (JSON.parse(bytes.toString("utf8")) as Page).NextToken ?? undefined
+    token = (JSON.parse(bytes.toString("utf8")) as RawPage).NextToken ?? undefined
   } while (token !== undefined && token !== "")
   await client.close()
 }
-server.stdin.end()
-server.kill()
+server.stop()
 
 /** Answers each request with its captured page on the next turn of the event loop. */
 class Replay extends Dispatcher {
@@ -90,7 +75,7 @@ const steps: ReadonlyArray<readonly [string, () => Effect.Effect<number, unknown
       let rooms = 0
       do {
         const { body } = await replay.request({ origin, method: "GET", path: pathFor(token) })
-        const page = JSON.parse(await body.text()) as Page
+        const page = JSON.parse(await body.text()) as RawPage
         rooms += page.Rooms?.length ?? 0
         token = page.NextToken ?? undefined
       } while (token !== undefined && token !== "")

@@ -10,14 +10,14 @@
  *
  * @since 0.1.0
  */
-import { execFileSync, spawn, type ChildProcessByStdio } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join } from "node:path"
-import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Report } from "./clients/common.js"
+import { type Server, startServer } from "./emulatorChild.js"
 import { measureSizes, type SizeResult } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
 
@@ -56,48 +56,6 @@ const BURST = 5
 const CLIENT_TIMEOUT_MS = quick ? 30_000 : 120_000
 
 // --- child processes -----------------------------------------------------------------------
-
-/** Where the emulator child listens and what to list. */
-interface Server {
-  readonly endpoint: string
-  readonly account: string
-  readonly accessKey: string
-  readonly secret: string
-  readonly stop: () => void
-}
-
-/** Starts `server.js` (the emulator, in its own process so its CPU is not the client's). */
-const startServer = (args: ReadonlyArray<string>): Promise<Server> =>
-  new Promise((resolve, reject) => {
-    const child: ChildProcessByStdio<Writable, Readable, null> = spawn(
-      process.execPath,
-      [join(distDir, "server.js"), ...args],
-      { stdio: ["pipe", "pipe", "inherit"] }
-    )
-    let buffer = ""
-    const onData = (data: Buffer) => {
-      buffer += data.toString("utf8")
-      const nl = buffer.indexOf("\n")
-      if (nl === -1) return
-      child.stdout.off("data", onData)
-      try {
-        const info = JSON.parse(buffer.slice(0, nl)) as Omit<Server, "stop">
-        resolve({
-          ...info,
-          stop: () => {
-            child.stdin.end()
-            child.kill()
-          }
-        })
-      } catch (e) {
-        child.kill()
-        reject(new Error(`server.js printed something that is not JSON: ${String(e)}`))
-      }
-    }
-    child.stdout.on("data", onData)
-    child.on("exit", (code) => reject(new Error(`server.js exited early with code ${String(code)}`)))
-    child.on("error", reject)
-  })
 
 /** One client run: its report, or why there is none. */
 type Outcome = { readonly report: Report } | { readonly failure: string }

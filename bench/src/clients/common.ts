@@ -171,3 +171,15 @@ const describe = (e: unknown): string => {
   }
   return "Error"
 }
+
+/** A page as `JSON.parse` gives it, for the loops that validate nothing. */
+export interface RawPage {
+  readonly NextToken?: string | null
+  readonly Rooms?: ReadonlyArray<unknown>
+}
+
+/** The `ListRooms` path (with query) of each page of `account` under `endpoint`, `pageSize` a page. */
+export const pagePaths = (endpoint: string, account: string, pageSize: number) => {
+  const base = `${new URL(endpoint).pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(account)}/rooms?max-results=${pageSize}`
+  return (token: string | undefined): string => (token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`)
+}

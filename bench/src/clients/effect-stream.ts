@@ -8,24 +8,16 @@
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import { Client } from "undici"
-import { firstPage, runClient } from "./common.js"
-
-interface Page {
-  readonly NextToken?: string | null
-  readonly Rooms?: ReadonlyArray<unknown>
-}
+import { firstPage, pagePaths, type RawPage, runClient } from "./common.js"
 
 await runClient(async (args, counts) => {
   const url = new URL(args.endpoint)
   const client = new Client(url.origin, { pipelining: 1 })
-  const base = `${url.pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(args.account)}/rooms?max-results=${args.pageSize}`
+  const pathFor = pagePaths(args.endpoint, args.account, args.pageSize)
   const get = (token: string | undefined) =>
     Effect.promise(async () => {
-      const { body } = await client.request({
-        method: "GET",
-        path: token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`
-      })
-      return JSON.parse(await body.text()) as Page
+      const { body } = await client.request({ method: "GET", path: pathFor(token) })
+      return JSON.parse(await body.text()) as RawPage
     })
   const rooms = Stream.paginateChunkEffect(undefined as string | undefined, (token) =>
     Effect.map(get(token), (page) => {

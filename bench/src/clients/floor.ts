@@ -9,17 +9,12 @@
  */
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "undici"
-import { firstPage, runClient } from "./common.js"
-
-interface Page {
-  readonly NextToken?: string | null
-  readonly Rooms?: ReadonlyArray<unknown>
-}
+import { firstPage, pagePaths, type RawPage, runClient } from "./common.js"
 
 await runClient(async (args, counts) => {
   const url = new URL(args.endpoint)
   const client = new Client(url.origin, { pipelining: 1 })
-  const base = `${url.pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(args.account)}/rooms?max-results=${args.pageSize}`
+  const pathFor = pagePaths(args.endpoint, args.account, args.pageSize)
   const paced = args.mode === "paced"
   const retry = paced || args.mode === "retry"
   const interval = 1000 / args.rate
@@ -29,7 +24,7 @@ await runClient(async (args, counts) => {
   let token: string | undefined
   try {
     for (;;) {
-      const path = token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`
+      const path = pathFor(token)
       if (paced) {
         const now = performance.now()
         if (slot > now) await sleep(slot - now)
@@ -48,7 +43,7 @@ await runClient(async (args, counts) => {
         await body.dump()
         throw Object.assign(new Error("unexpected status"), { name: "HttpStatus", status: statusCode })
       }
-      const page = JSON.parse(await body.text()) as Page
+      const page = JSON.parse(await body.text()) as RawPage
       firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
