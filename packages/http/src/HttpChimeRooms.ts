@@ -190,7 +190,7 @@ export const makeWithConfig = (
           const response = new UndiciResponse(request, sent, head)
           resume(relearn ? refused(response, path, query, creds, deadline) : decode(response))
         })
-        return Effect.sync(() => sent.abort())
+        return sent.canceler()
       })
     /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
     const refused = (

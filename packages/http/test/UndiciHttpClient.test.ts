@@ -4,7 +4,9 @@ import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { splitPlainUrl } from "../src/internal/undici.js"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
+import { Exchange, splitPlainUrl } from "../src/internal/undici.js"
 
 interface Seen {
   readonly method: string
@@ -240,6 +242,35 @@ describe("UndiciHttpClient", () => {
       expect(server.seen[0]!.url).toBe("/s?q=1")
       expect(Option.isNone(response.remoteAddress)).toBe(true)
     }))
+})
+
+describe("Exchange.canceler", () => {
+  it("aborts the exchange while it is in flight", () => {
+    const heads: Array<unknown> = []
+    const exchange = new Exchange((head, error) => heads.push(head ?? error))
+    Effect.runSync(exchange.canceler())
+    expect(heads).toHaveLength(1)
+    expect((heads[0] as Error).name).toBe("AbortError")
+  })
+
+  it("lets go of the exchange (and its body) once it has settled", async () => {
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    const settled = (): { readonly ref: WeakRef<Exchange>; readonly cancel: Effect.Effect<void> } => {
+      const exchange = new Exchange(() => {})
+      const cancel = exchange.canceler()
+      exchange.onHeaders(200, [], () => {}, "OK")
+      exchange.onData(Buffer.alloc(64 * 1024))
+      exchange.onComplete()
+      return { ref: new WeakRef(exchange), cancel }
+    }
+    const { cancel, ref } = settled()
+    // A WeakRef's target is kept until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    gc()
+    expect(ref.deref()).toBeUndefined()
+    Effect.runSync(cancel) // still safe to run: a no-op
+  })
 })
 
 describe("splitPlainUrl", () => {
