@@ -379,10 +379,11 @@ const memory = async (): Promise<string> => {
     `Medians of ${plan.memoryRuns} alternating runs. ` +
       "Each count is listed from the same account by `Stream.take`, so only the number of rooms differs; " +
       "\"heap after GC\" is what is still reachable at the end (clients run with `--expose-gc`). " +
-      "A short listing ends before V8 has grown its young generation to full size (two 16 MB semi-spaces, " +
-      "grown as objects survive young collections); a longer one grows it once and then stays flat, which " +
-      "the middle row shows. The floor's peak takes the same kind of step (see it with `clients/floor.js --limit N` " +
-      "against `server.js`)."
+      "What would make the peak grow with the count is whatever survives young collections: V8 grows its young " +
+      "generation (up to two 16 MB semi-spaces) as bytes survive, and promotes what survives twice. Until " +
+      "b71ae90, each page's `Effect.async` canceler held its undici exchange, and with it the response body, " +
+      "past the page (a finished canceler survives young collections until the next full one): the peak " +
+      "rose by 35 MB between these rows. See it per scavenge with `node --trace-gc-nvp` (`new_space_survived`)."
   ].join("\n")
 }
 

@@ -119,10 +119,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * An effect that aborts this exchange, for the canceler of the `Effect.async` that waits on it.
-   * It reaches the exchange only until the exchange settles. Effect can keep a finished async
-   * effect's canceler reachable until the next full collection (its interrupt frames are promoted
-   * with the fiber's), and an exchange holds its response body: a canceler that held the exchange
-   * itself kept every page's body alive that long, about +35 MB of peak RSS over a long listing.
+   * It reaches the exchange only until the exchange settles. The canceler of a finished async
+   * effect survives young collections (older objects of the fiber, already promoted and dead or not,
+   * still point at it; a young collection takes the old generation as live), so what it holds is
+   * promoted and kept until the next full collection. An exchange holds its response body: a
+   * canceler that held the exchange itself kept every page's body that long, which over a long
+   * listing grew the young generation to full size and peak RSS by about 35 MB.
    */
   canceler(): Effect.Effect<void> {
     const handle = new InFlight(this.done || this.error !== undefined ? undefined : this)
