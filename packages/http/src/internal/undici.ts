@@ -127,6 +127,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * listing grew the young generation to full size and peak RSS by about 35 MB.
    */
   canceler(): Effect.Effect<void> {
+    // The previous one (the head's, once a body read starts) belongs to an effect that is over.
+    if (this.handle !== undefined) this.handle.exchange = undefined
     const handle = new InFlight(this.done || this.error !== undefined ? undefined : this)
     this.handle = handle
     return Effect.sync(() => handle.exchange?.abort())
@@ -372,10 +374,7 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
           else resume(settled)
         }
         exchange.wait(check)
-        return Effect.sync(() => {
-          exchange.wait(noop)
-          exchange.abort()
-        })
+        return exchange.canceler()
       })
     })
   }
