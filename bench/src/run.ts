@@ -99,6 +99,8 @@ interface Row {
 interface RowResult {
   readonly row: Row
   readonly reports: ReadonlyArray<Report>
+  /** The round of each report (same index): rows are compared round by round. */
+  readonly rounds: ReadonlyArray<number>
   readonly failures: ReadonlyArray<string>
 }
 
@@ -113,8 +115,11 @@ const runRows = async (
 ): Promise<Array<RowResult>> => {
   const present = rows.filter(available)
   for (const row of rows) if (!available(row)) log(`  (skipping ${row.label}: clients/${row.script} not built)`)
-  const results = present.map((row) => ({ row, reports: [] as Array<Report>, failures: [] as Array<string> }))
-  const once = async (result: RowResult & { reports: Array<Report>; failures: Array<string> }, run: number) => {
+  const results = present.map((row) => ({ row, reports: [] as Array<Report>, rounds: [] as Array<number>, failures: [] as Array<string> }))
+  const once = async (
+    result: RowResult & { reports: Array<Report>; rounds: Array<number>; failures: Array<string> },
+    run: number
+  ) => {
     const { row } = result
     const server = servers(row)
     const args = [
@@ -134,6 +139,7 @@ const runRows = async (
       log(`  run ${run + 1} ${row.label}: FAILED (${outcome.report.error ?? "?"}) after ${outcome.report.pages} pages`)
     } else {
       result.reports.push(outcome.report)
+      result.rounds.push(run)
       log(`  run ${run + 1} ${row.label}: ${int(outcome.report.wallMs)} ms wall, ${int(outcome.report.cpuMs)} ms CPU, ` +
         `${mb(outcome.report.maxRssBytes)} MB, ${outcome.report.rooms} rooms${outcome.report.stopped === true ? " (stopped at its deadline)" : ""}`)
     }
@@ -148,6 +154,18 @@ const runRows = async (
 
 const med = (r: RowResult, f: (x: Report) => number | undefined): number =>
   median(r.reports.map(f).filter((x): x is number => x !== undefined))
+
+/**
+ * `r`'s wall time over `base`'s in each round both completed: the lowest and the highest. Every
+ * row runs once per round, so a slow minute on the machine weighs on both sides of a ratio.
+ */
+const roundRatios = (r: RowResult, base: RowResult): { readonly min: number; readonly max: number } | undefined => {
+  const ratios = r.reports.flatMap((report, i) => {
+    const j = base.rounds.indexOf(r.rounds[i]!)
+    return j === -1 ? [] : [report.wallMs / base.reports[j]!.wallMs]
+  })
+  return ratios.length < 2 ? undefined : { min: Math.min(...ratios), max: Math.max(...ratios) }
+}
 
 const log = (line: string) => process.stderr.write(line + "\n")
 
@@ -216,6 +234,12 @@ const throughput = async (): Promise<string> => {
   const warm = (r: RowResult) => r.row.kind === "floor-warm" || r.row.kind === "ours-warm"
   const baseWall = (r: RowResult) => warm(r) ? (warmFloor === undefined ? Number.NaN : med(warmFloor, (x) => x.wallMs)) : floorWall
   const baseCpu = (r: RowResult) => warm(r) ? (warmFloor === undefined ? Number.NaN : med(warmFloor, (x) => x.cpuMs)) : floorCpu
+  /** The median ratio, and the range of the per-round ratios. */
+  const wallCell = (r: RowResult, ratio: number): string => {
+    const base = warm(r) ? warmFloor : floor
+    const range = base === undefined || base === r ? undefined : roundRatios(r, base)
+    return range === undefined ? times(ratio) : `${times(ratio)} (${fixed(range.min, 2)}–${times(range.max)})`
+  }
   const ours = results.filter((r) => r.row.kind === "ours" && r.reports.length > 0)
   const fastest = ours.reduce<RowResult | undefined>(
     (best, r) => (best === undefined || med(r, (x) => x.wallMs) < med(best, (x) => x.wallMs) ? r : best),
@@ -238,7 +262,7 @@ const throughput = async (): Promise<string> => {
     } else target = "— (not the fastest config)"
     return [
       r.row.label, runsCell(r), int(med(r, (x) => x.pages)), int(med(r, (x) => x.firstPageMs)), int(wall), int(med(r, (x) => x.cpuMs)),
-      warm(r) ? "—" : int(med(r, (x) => x.processCpuMs - x.cpuMs)), mb(med(r, (x) => x.maxRssBytes)), times(ratio),
+      warm(r) ? "—" : int(med(r, (x) => x.processCpuMs - x.cpuMs)), mb(med(r, (x) => x.maxRssBytes)), wallCell(r, ratio),
       times(med(r, (x) => x.cpuMs) / baseCpu(r)), target, verdict
     ]
   })
@@ -247,7 +271,9 @@ const throughput = async (): Promise<string> => {
     "",
     table(["client", "runs", "pages", "first page ms", "wall ms", "client CPU ms", "load CPU ms", "peak RSS MB", "wall × floor", "CPU × floor", "target", ""], body),
     "",
-    `Medians of ${plan.throughputRuns} alternating runs; one emulator process for every row. Wall and client CPU ` +
+    `Medians of ${plan.throughputRuns} alternating runs; one emulator process for every row. Beside the wall ratio, ` +
+      "in brackets: the lowest and highest of the per-round ratios (each round runs every row once, so a slow " +
+      "minute on the machine weighs on both sides). Wall and client CPU " +
       "cover the listing (building the client included); \"load CPU\" is the process's CPU before it, mostly module loading. " +
       "Every row but the last two lists once in a fresh process, so the JIT compiles the code paths while the listing " +
       "runs; the target is held there. The warm rows list twice in one process and report the second listing, set " +
