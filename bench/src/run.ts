@@ -227,16 +227,15 @@ const throughput = async (): Promise<string> => {
   }
   checkComplete(results, rooms)
   const floor = results.find((r) => r.row.kind === "floor")
-  const floorWall = floor === undefined ? Number.NaN : med(floor, (x) => x.wallMs)
-  const floorCpu = floor === undefined ? Number.NaN : med(floor, (x) => x.cpuMs)
   // Warm rows are set against the warm floor.
   const warmFloor = results.find((r) => r.row.kind === "floor-warm")
   const warm = (r: RowResult) => r.row.kind === "floor-warm" || r.row.kind === "ours-warm"
-  const baseWall = (r: RowResult) => warm(r) ? (warmFloor === undefined ? Number.NaN : med(warmFloor, (x) => x.wallMs)) : floorWall
-  const baseCpu = (r: RowResult) => warm(r) ? (warmFloor === undefined ? Number.NaN : med(warmFloor, (x) => x.cpuMs)) : floorCpu
+  const baseOf = (r: RowResult) => warm(r) ? warmFloor : floor
+  const baseWall = (r: RowResult) => { const base = baseOf(r); return base === undefined ? Number.NaN : med(base, (x) => x.wallMs) }
+  const baseCpu = (r: RowResult) => { const base = baseOf(r); return base === undefined ? Number.NaN : med(base, (x) => x.cpuMs) }
   /** The median ratio, and the range of the per-round ratios. */
   const wallCell = (r: RowResult, ratio: number): string => {
-    const base = warm(r) ? warmFloor : floor
+    const base = baseOf(r)
     const range = base === undefined || base === r ? undefined : roundRatios(r, base)
     return range === undefined ? times(ratio) : `${times(ratio)} (${fixed(range.min, 2)}–${times(range.max)})`
   }

@@ -97,6 +97,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private paused = false
   private registered = false
   private waiter: (() => void) | undefined = undefined
+  /** What this exchange's latest canceler aborts through (see {@link canceler}). */
+  private handle: InFlight | undefined = undefined
 
   constructor(onHead: HeadCallback) {
     this.onHead = onHead
@@ -114,8 +116,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   abort(): void {
     this.fail(new RequestAbortedError())
   }
-
-  private handle: InFlight | undefined = undefined
 
   /**
    * An effect that aborts this exchange, for the canceler of the `Effect.async` that waits on it.
