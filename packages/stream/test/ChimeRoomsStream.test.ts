@@ -1,5 +1,5 @@
 import type { ChimeError } from "@chime-rooms/core"
-import { NotFoundException, PaginationLoopError, ServiceUnavailableException, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeRooms, NotFoundException, PaginationLoopError, ServiceUnavailableException, ThrottledClientException } from "@chime-rooms/core"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Random, Stream, TestClock } from "effect"
@@ -117,6 +117,54 @@ describe("ChimeRoomsStream", () => {
       yield* TestClock.adjust("1 hour")
       const rooms = yield* Fiber.join(fiber)
       assert.deepStrictEqual(Chunk.toReadonlyArray(rooms), fake.all)
+    }))
+
+  it.effect("prefetch: the next request goes out before a consumer that never suspends works on its page", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 50, pageSize: 10, latency: "100 millis" })
+      const seen: Array<string> = []
+      const fiber = yield* ChimeRoomsStream.pages(request, { prefetch: 1 }).pipe(
+        // Synchronous work on each page: the consumer gives the thread up only at its next pull.
+        Stream.runForEach((page) => Effect.sync(() => seen.push(`page ${page.pageNumber}: ${fake.calls.length} requests`))),
+        Effect.provide(env(fake)),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(seen, [
+        "page 1: 2 requests",
+        "page 2: 3 requests",
+        "page 3: 4 requests",
+        "page 4: 5 requests",
+        "page 5: 5 requests"
+      ])
+    }))
+
+  it.effect("prefetch: the event loop turns once after the next request starts, before the consumer works", () =>
+    Effect.gen(function*() {
+      // A transport may write a request only on a later turn of the event loop (undici writes on
+      // a reused keep-alive socket from a `setImmediate`): the fake marks a call "written" that way.
+      const fake = makeFake({ rooms: 50, pageSize: 10, latency: "100 millis" })
+      let written = 0
+      const transport = Layer.succeed(ChimeRooms, {
+        listRooms: (input) =>
+          Effect.zipRight(Effect.sync(() => setImmediate(() => written++)), fake.service.listRooms(input))
+      })
+      const seen: Array<string> = []
+      const fiber = yield* ChimeRoomsStream.pages(request, { prefetch: 1 }).pipe(
+        Stream.runForEach((page) => Effect.sync(() => seen.push(`page ${page.pageNumber}: ${written} written`))),
+        Effect.provide(Layer.mergeAll(transport, Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(seen, [
+        "page 1: 2 written",
+        "page 2: 3 written",
+        "page 3: 4 written",
+        "page 4: 5 written",
+        "page 5: 5 written"
+      ])
     }))
 
   it.effect("prefetch surfaces a failure after the pages before it", () =>
