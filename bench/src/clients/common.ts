@@ -31,6 +31,10 @@ export interface ClientArgs {
    * process, JIT compilation included). 2 measures a warm process: the code paths are compiled.
    */
   readonly repeat: number
+  /** Pages our stream requests ahead of the consumer (`prefetch`; other clients ignore it). */
+  readonly prefetch: number
+  /** Synchronous work, in milliseconds, the consumer does on each page (0 = none): see {@link work}. */
+  readonly workMs: number
 }
 
 /** Parses `process.argv` into {@link ClientArgs}. */
@@ -46,12 +50,14 @@ export const parseClientArgs = (): ClientArgs => {
       mode: { type: "string", default: "" },
       rate: { type: "string", default: "50" },
       "deadline-ms": { type: "string", default: "0" },
-      repeat: { type: "string", default: "1" }
+      repeat: { type: "string", default: "1" },
+      prefetch: { type: "string", default: "0" },
+      "work-ms": { type: "string", default: "0" }
     },
     strict: true
   })
   if (values.endpoint === undefined || values.account === undefined) {
-    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N]")
+    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N --prefetch N --work-ms N]")
   }
   return {
     endpoint: values.endpoint,
@@ -63,7 +69,21 @@ export const parseClientArgs = (): ClientArgs => {
     mode: values.mode,
     rate: Number(values.rate),
     deadlineMs: Number(values["deadline-ms"]),
-    repeat: Math.max(1, Number(values.repeat))
+    repeat: Math.max(1, Number(values.repeat)),
+    prefetch: Number(values.prefetch),
+    workMs: Number(values["work-ms"])
+  }
+}
+
+/**
+ * Keeps the thread busy for `ms` milliseconds without yielding: a consumer whose work on each page
+ * is CPU-bound, which only prefetch that really overlaps can hide.
+ */
+export const work = (ms: number): void => {
+  if (ms <= 0) return
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    // busy
   }
 }
 

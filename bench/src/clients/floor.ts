@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "undici"
-import { firstPage, pagePaths, type RawPage, runClient } from "./common.js"
+import { firstPage, pagePaths, type RawPage, runClient, work } from "./common.js"
 
 await runClient(async (args, counts) => {
   const url = new URL(args.endpoint)
@@ -47,6 +47,7 @@ await runClient(async (args, counts) => {
       firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
+      work(args.workMs)
       token = page.NextToken ?? undefined
       if (token === undefined || token === "" || (args.limit > 0 && counts.rooms >= args.limit)) break
     }

@@ -2,7 +2,8 @@
  * This library's client, shared by the three transport entries (`ours-undici`, `ours-platform`,
  * `ours-fetch`): `ChimeRoomsStream.rooms` over `HttpChimeRooms` with static credentials and the
  * default `Resilience` layer (adaptive limiter), or with `--mode fixed` a fixed limiter of
- * `--rate` requests/s. Requests and throttles come from the layer's `ChimeMetrics`.
+ * `--rate` requests/s; `--prefetch N` sets the stream's `prefetch`. Requests and throttles come
+ * from the layer's `ChimeMetrics`.
  *
  * @since 0.1.0
  */
@@ -10,7 +11,7 @@ import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import type { HttpClient } from "@effect/platform"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import { firstPage, runClient } from "./common.js"
+import { firstPage, runClient, work } from "./common.js"
 
 /** Lists with `httpClient` as the transport and prints the report. */
 export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise<void> =>
@@ -22,7 +23,7 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
     const resilience = Resilience.layer(
       args.mode === "fixed" ? { rateLimiter: ChimeRateLimiter.layerFixed({ rate: args.rate }) } : {}
     )
-    const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize })
+    const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize }, { prefetch: args.prefetch })
     const record = Effect.map(ChimeMetrics.snapshot, (stats) => {
       counts.pages = stats.pages
       counts.requests = stats.requests
@@ -34,6 +35,7 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
         (chunk) => {
           firstPage(counts)
           counts.rooms += chunk.length
+          work(args.workMs)
           // Under a deadline the counts must be current when it strikes; otherwise read them once.
           return args.deadlineMs > 0 ? record : Effect.void
         }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { ChimeClient, paginateListRooms } from "@aws-sdk/client-chime"
-import { firstPage, runClient } from "./common.js"
+import { firstPage, runClient, work } from "./common.js"
 
 // The SDK warns about Node 20 on stderr; the warning says nothing about this measurement.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
@@ -41,6 +41,7 @@ await runClient(async (args, counts) => {
       firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0
+      work(args.workMs)
       if (args.limit > 0 && counts.rooms >= args.limit) break
     }
   } finally {
