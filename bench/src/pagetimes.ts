@@ -14,12 +14,12 @@
  *
  * @since 0.1.0
  */
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
+import { runClient } from "./clientChild.js"
 import type { Report } from "./clients/common.js"
 import { startServer } from "./emulatorChild.js"
 import type { Exchange } from "./pagetimesPreload.js"
@@ -46,7 +46,6 @@ interface Split {
   readonly start: number
   readonly first100: number
   readonly rest: number
-  readonly restPages: number
   readonly pageMedian: number
   readonly pageP90: number
   readonly client: number
@@ -71,7 +70,6 @@ const split = (report: Report, all: ReadonlyArray<Exchange>): Split => {
     start: report.firstPageMs ?? Number.NaN,
     first100: sum(intervals.slice(0, WARM_AFTER)),
     rest: sum(rest),
-    restPages: rest.length,
     pageMedian: median(rest),
     pageP90: quantile(rest, 0.9),
     client: median(after.map((e, i) => e.dispatched - exchanges[WARM_AFTER + i]!.head!)),
@@ -80,24 +78,16 @@ const split = (report: Report, all: ReadonlyArray<Exchange>): Split => {
   }
 }
 
-const runOnce = (script: string, args: ReadonlyArray<string>, out: string): Promise<Split> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", preload, join(distDir, "clients", `${script}.js`), ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, PAGETIMES_OUT: out }
-    })
-    let stdout = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")))
-    child.on("close", () => {
-      try {
-        const report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Report
-        if (!report.ok) throw new Error(report.error ?? "failed")
-        resolve(split(report, JSON.parse(readFileSync(out, "utf8")) as Array<Exchange>))
-      } catch (e) {
-        reject(new Error(`${script}: ${String(e)}`))
-      }
-    })
+const runOnce = async (script: string, args: ReadonlyArray<string>, out: string): Promise<Split> => {
+  const outcome = await runClient(`${script}.js`, args, {
+    nodeFlags: ["--import", preload],
+    env: { PAGETIMES_OUT: out },
+    timeoutMs: 120_000
   })
+  if ("failure" in outcome) throw new Error(`${script}: ${outcome.failure}`)
+  if (!outcome.report.ok) throw new Error(`${script}: ${outcome.report.error ?? "failed"}`)
+  return split(outcome.report, JSON.parse(readFileSync(out, "utf8")) as Array<Exchange>)
+}
 
 const server = await startServer(["--rooms", values.rooms, "--page-size", "99"])
 const tmp = mkdtempSync(join(tmpdir(), "pagetimes-"))

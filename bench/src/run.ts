@@ -10,13 +10,14 @@
  *
  * @since 0.1.0
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Report } from "./clients/common.js"
+import { runClient } from "./clientChild.js"
 import { type Server, startServer } from "./emulatorChild.js"
 import { measureSizes, type SizeResult } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
@@ -56,31 +57,6 @@ const BURST = 5
 const CLIENT_TIMEOUT_MS = quick ? 30_000 : 120_000
 
 // --- child processes -----------------------------------------------------------------------
-
-/** One client run: its report, or why there is none. */
-type Outcome = { readonly report: Report } | { readonly failure: string }
-
-const runClient = (script: string, args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string>): Promise<Outcome> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags, join(distDir, "clients", script), ...args], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLIENT_TIMEOUT_MS)
-    child.on("close", (code, signal) => {
-      clearTimeout(timer)
-      const line = stdout.trim().split("\n").pop() ?? ""
-      try {
-        resolve({ report: JSON.parse(line) as Report })
-      } catch {
-        const why = signal === "SIGKILL" ? `killed after ${CLIENT_TIMEOUT_MS / 1000} s` : `exit ${String(code)}`
-        resolve({ failure: `${why}: ${stderr.trim().split("\n").slice(-3).join(" / ").slice(0, 300)}` })
-      }
-    })
-  })
 
 // --- rows ----------------------------------------------------------------------------------
 
@@ -130,7 +106,7 @@ const runRows = async (
     const prof = cli.prof !== undefined && row.label.includes(cli.prof)
       ? ["--cpu-prof", "--cpu-prof-dir", join(tmpDir, "prof")]
       : []
-    const outcome = await runClient(row.script, args, [...(options.nodeFlags ?? []), ...prof])
+    const outcome = await runClient(row.script, args, { nodeFlags: [...(options.nodeFlags ?? []), ...prof], timeoutMs: CLIENT_TIMEOUT_MS })
     if ("failure" in outcome) {
       result.failures.push(outcome.failure)
       log(`  run ${run + 1} ${row.label}: FAILED (${outcome.failure})`)
