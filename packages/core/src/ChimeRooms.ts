@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { Clock, Exit } from "effect"
 import { Context, Effect } from "effect"
 import type { ChimeError } from "./Errors.js"
 import type { ListRoomsRequest } from "./ListRoomsRequest.js"
@@ -20,6 +21,19 @@ export interface ChimeRoomsService {
    * `InvalidRequestError` before anything is sent) and never throw.
    */
   readonly listRooms: (request: ListRoomsRequest) => Effect.Effect<ListRoomsOutput, ChimeError>
+  /**
+   * Optional: the same call started outside any fiber, for a caller that wants the next page on
+   * the wire straight from the callback that delivered this one (the stream does, to keep the
+   * Effect runtime off the path between a response and the next request). `done` is called once,
+   * possibly before this returns; the result aborts the call, after which `done` is not called.
+   * `undefined` means "not now" (say, `clock` is not the one this implementation runs on): the
+   * caller uses `listRooms` instead.
+   */
+  readonly startListRooms?: (
+    request: ListRoomsRequest,
+    clock: Clock.Clock,
+    done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void
+  ) => (() => void) | undefined
 }
 
 /**

@@ -10,7 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Config, Duration, Effect, Layer, Ref } from "effect"
+import { Clock, Config, Duration, Effect, Either, Exit, Layer, Ref } from "effect"
 import type { ConfigError } from "effect"
 import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
 import type { ChimeConfig, ChimeConfigInput } from "./ChimeConfig.js"
@@ -21,6 +21,7 @@ import { isPlainBasePath, makeFastGetSigner } from "./internal/fastSign.js"
 import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
 import { AttemptTimeoutError, decodeUtf8, dispatcherOf, fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./internal/undici.js"
+import type { Exchange, Head } from "./internal/undici.js"
 import { decodeError, decodeSuccess } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
@@ -64,6 +65,26 @@ const decodeResponse = (
  * @since 0.1.0
  */
 export { defaultTimeout } from "./ChimeConfig.js"
+
+/** One signed attempt of the fast path: the request's path and query, and how to send it. */
+interface Call {
+  readonly path: string
+  readonly query: string
+  /** Path and query as sent. */
+  readonly target: string
+  readonly creds: AwsCredentials
+  /** Epoch millis at which the attempt times out; `Infinity` for never. */
+  readonly deadline: number
+  /** Whether a refused clock may still be learnt and the request sent once more. */
+  readonly relearn: boolean
+}
+
+interface Prepared {
+  readonly url: string
+  readonly call: Call | undefined
+}
+
+const noop = (): void => {}
 
 /**
  * What the fast path needs: our own undici client (unwrapped), credentials readable without an
@@ -111,7 +132,9 @@ const fastPathOf = (
  * specialised signer (checked against smithy's in the tests), sent on the client's dispatcher
  * with the attempt's deadline as the exchange's own timer, and a refused clock is learnt and
  * retried within the same deadline, as the middleware does. Measured, the general path's fork
- * and middleware cost as much CPU per page as parsing it.
+ * and middleware cost as much CPU per page as parsing it. The fast path also offers
+ * `startListRooms`: the same exchange started and answered without a fiber, which the stream
+ * uses to send the next page from the callback that delivered this one.
  *
  * @since 0.1.0
  */
@@ -160,73 +183,121 @@ export const makeWithConfig = (
     }
 
     const { basePath, dispatcher, origin, sign } = fast
+    // The learned offset as a plain number, so a call started outside any fiber can read it. Every
+    // write in this layer goes through `learn`, and `general` (whose `withSigV4` may learn too)
+    // copies the `Ref` back when it ends.
+    let offset = 0
+    const learn = (learned: number) =>
+      Effect.sync(() => {
+        offset = learned
+      }).pipe(Effect.zipRight(Ref.set(clockOffset, learned)))
+    const generalSynced = (url: string) =>
+      Effect.ensuring(general(url), Effect.map(Ref.get(clockOffset), (learned) => (offset = learned)))
+
     /**
-     * One signed exchange, its timer ending at `deadline` (epoch millis; `Infinity` for none). A 2xx
-     * is decoded right in undici's completion callback, so a page costs one effect; anything else
-     * gets a platform request and response over the same exchange and goes the general way
-     * (`decode`, transport errors, and a refused clock learnt and retried once, as `withSigV4` does).
+     * The outcome of an exchange that was not a 2xx with its body: a platform request and response
+     * over the same exchange, going the general way (`decode`, transport errors, and a refused
+     * clock learnt and retried once, as `withSigV4` does).
      */
-    const exchange = (
-      path: string,
-      query: string,
-      creds: AwsCredentials,
+    const uncommon = (
+      sent: Exchange,
+      head: Head | undefined,
+      error: unknown,
+      call: Call,
+      headers: Record<string, string>
+    ): Effect.Effect<ListRoomsOutput, ChimeError> => {
+      const request = HttpClientRequest.get(origin + call.target, { headers })
+      if (head === undefined) {
+        return Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
+      }
+      const response = new UndiciResponse(request, sent, head)
+      return call.relearn ? refused(response, call) : decode(response)
+    }
+    /**
+     * One signed exchange, its timer ending at `call.deadline`; one of the two callbacks hears its
+     * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded` as an `Exit`, so
+     * a page costs no effect at all; the rest is left to {@link uncommon}, handed to `other`.
+     */
+    const send = (
+      call: Call,
       signAt: number,
-      deadline: number,
-      relearn: boolean
-    ): Effect.Effect<ListRoomsOutput, ChimeError> =>
-      Effect.async<ListRoomsOutput, ChimeError>((resume) => {
-        const target = query === "" ? path : path + "?" + query
-        const headers = sign(path, query, creds, signAt)
-        const remaining = deadline === Infinity ? undefined : Math.max(0, deadline - Date.now())
-        const sent = fetchWhole(dispatcher, origin, target, headers, remaining, (sent, head, body, error) => {
-          if (body !== undefined && head!.status >= 200 && head!.status < 300) {
-            const out = decodeSuccess(head!.status, rawHeader(head!.rawHeaders, "x-amzn-requestid"), decodeUtf8(body))
-            return resume("$metadata" in out ? Effect.succeed(out) : Effect.fail(out))
-          }
-          const request = HttpClientRequest.get(origin + target, { headers })
-          if (head === undefined) {
-            return resume(Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error }))))
-          }
-          const response = new UndiciResponse(request, sent, head)
-          resume(relearn ? refused(response, path, query, creds, deadline) : decode(response))
-        })
-        return sent.canceler()
+      decoded: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
+      other: (outcome: Effect.Effect<ListRoomsOutput, ChimeError>) => void
+    ): Exchange => {
+      const headers = sign(call.path, call.query, call.creds, signAt)
+      const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - Date.now())
+      return fetchWhole(dispatcher, origin, call.target, headers, remaining, (sent, head, body, error) => {
+        if (body !== undefined && head!.status >= 200 && head!.status < 300) {
+          const out = decodeSuccess(head!.status, rawHeader(head!.rawHeaders, "x-amzn-requestid"), decodeUtf8(body))
+          return decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+        }
+        other(uncommon(sent, head, error, call, headers))
       })
+    }
+    const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsOutput, ChimeError> =>
+      Effect.async<ListRoomsOutput, ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
     /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
-    const refused = (
-      response: HttpClientResponse.HttpClientResponse,
-      path: string,
-      query: string,
-      creds: AwsCredentials,
-      deadline: number
-    ): Effect.Effect<ListRoomsOutput, ChimeError> =>
+    const refused = (response: HttpClientResponse.HttpClientResponse, call: Call): Effect.Effect<ListRoomsOutput, ChimeError> =>
       Effect.flatMap(skewFromResponse(response, Date.now()), (learned) =>
         learned === undefined
           ? decode(response)
-          : Effect.zipRight(
-            Ref.set(clockOffset, learned),
-            Effect.suspend(() => exchange(path, query, creds, Date.now() + learned, deadline, false))
-          ))
-    /** An attempt on the live clock; called when the attempt runs (inside `clockWith`), so no `suspend`. */
-    const attempt = (path: string, query: string, url: string): Effect.Effect<ListRoomsOutput, ChimeError> => {
-      const now = Date.now()
-      const creds = fast.current(now)
-      if (creds === undefined) return general(url)
-      const deadline = now + fastTimeoutMillis
-      return Effect.flatMap(Ref.get(clockOffset), (offset) => exchange(path, query, creds, now + offset, deadline, true))
-    }
+          : Effect.zipRight(learn(learned), Effect.suspend(() => exchange({ ...call, relearn: false }, Date.now() + learned))))
 
-    const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {
+    /**
+     * The URL of a valid request and, when the credentials are at hand, its call (otherwise the
+     * general path fetches them first); or why it cannot be sent.
+     */
+    const prepare = (input: ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError> => {
       const valid = validateRequest(input)
-      if (valid._tag === "Left") return Effect.fail(valid.left)
+      if (valid._tag === "Left") return Either.left(valid.left)
       const parts = encodeListRoomsParts(valid.right)
-      if (parts._tag === "Left") return Effect.fail(parts.left)
+      if (parts._tag === "Left") return Either.left(parts.left)
       const path = basePath + parts.right.path
       const query = parts.right.query
-      const url = origin + (query === "" ? path : path + "?" + query)
-      return Effect.clockWith((clock) => clock === liveClock ? attempt(path, query, url) : general(url))
+      const target = query === "" ? path : path + "?" + query
+      const creds = fast.current(now)
+      const call = creds === undefined
+        ? undefined
+        : { path, query, target, creds, deadline: now + fastTimeoutMillis, relearn: true }
+      return Either.right({ url: origin + target, call })
     }
-    return ChimeRooms.of({ listRooms })
+
+    const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> =>
+      Effect.clockWith((clock) => {
+        const live = clock === liveClock
+        const now = Date.now()
+        const prepared = prepare(input, now)
+        if (prepared._tag === "Left") return Effect.fail(prepared.left)
+        const { call, url } = prepared.right
+        return live && call !== undefined ? exchange(call, now + offset) : generalSynced(url)
+      })
+
+    const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (input, clock, done) => {
+      if (clock !== liveClock) return undefined
+      const now = Date.now()
+      const prepared = prepare(input, now)
+      if (prepared._tag === "Left") {
+        done(Exit.fail(prepared.left))
+        return noop
+      }
+      const call = prepared.right.call
+      if (call === undefined) return undefined
+      let aborted = false
+      let cancel: (() => void) | undefined
+      const report = (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => {
+        if (!aborted) done(exit)
+      }
+      const sent = send(call, now + offset, report, (outcome) => {
+        const interrupt = Effect.runCallback(outcome, { onExit: report })
+        cancel = () => interrupt()
+      })
+      return () => {
+        aborted = true
+        if (cancel === undefined) sent.abort()
+        else cancel()
+      }
+    }
+    return ChimeRooms.of({ listRooms, startListRooms })
   })
 
 /**

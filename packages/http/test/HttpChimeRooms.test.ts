@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ChimeRooms } from "@chime-rooms/core"
-import type { ChimeError, ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
+import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import type { EmulatorCredentials, EmulatorOptions, EmulatorService } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
+import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
 import { createServer } from "node:net"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
@@ -369,5 +369,72 @@ describe("HttpChimeRooms against the emulator", () => {
       const exit = yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc", MaxResults: 100 }).pipe(Effect.provide(live(emulator))))
       expect(failureOf(exit)).toMatchObject({ _tag: "InvalidRequestError", field: "MaxResults" })
       expect(emulator.received()).toHaveLength(0)
+    }))
+})
+
+describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
+  /** The service of `layer`, built in the test's scope (the undici agent lives as long as it). */
+  const serviceOf = (layer: Layer.Layer<ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms))
+
+  /** `startListRooms` as an effect; a decline is a defect here. */
+  const started = (service: ChimeRoomsService, request: ListRoomsRequest) =>
+    Effect.flatMap(Effect.clock, (clock) =>
+      Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+        const abort = service.startListRooms!(request, clock, resume)
+        if (abort === undefined) return resume(Effect.dieMessage("declined"))
+        return Effect.sync(abort)
+      }))
+
+  it.scopedLive("gives the page listRooms gives, learns a refused clock once, and fails with typed errors", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ clockOffset: Duration.minutes(10) })
+      const service = yield* serviceOf(live(emulator))
+      const account = emulator.accounts[0]!
+      const page = yield* started(service, { AccountId: account, MaxResults: 40 })
+      const again = yield* service.listRooms({ AccountId: account, MaxResults: 40 })
+      expect(page.Rooms).toEqual(again.Rooms)
+      expect(page.NextToken).toBe(again.NextToken)
+      // The skewed clock was refused once, learnt, and applied to the calls after it.
+      expect(emulator.received().map((r) => r.outcome?.status)).toEqual([403, 200, 200])
+
+      emulator.setFaults(FaultScript.make({ rules: [{ calls: [1], fault: Fault.serviceError("NotFoundException") }] }))
+      emulator.clearReceived()
+      const error = failureOf(yield* Effect.exit(started(service, { AccountId: account })))
+      expect(error._tag).toBe("NotFoundException")
+      expect(error).toMatchObject({ status: 404, requestId: emulator.received()[0]!.requestId })
+      expectNoSecrets(error, emulator.credentials)
+
+      // An invalid request fails before anything is sent, possibly before `startListRooms` returns.
+      emulator.clearReceived()
+      const invalid = failureOf(yield* Effect.exit(started(service, { AccountId: account, MaxResults: 500 })))
+      expect(invalid._tag).toBe("InvalidRequestError")
+      expect(emulator.received()).toHaveLength(0)
+    }))
+
+  it.scopedLive("declines on another clock, and an abort drops the call without reporting it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        faults: FaultScript.make({ rules: [{ calls: [1], fault: Fault.delay("10 seconds") }] })
+      })
+      const service = yield* serviceOf(live(emulator))
+      const account = emulator.accounts[0]!
+      let reported = 0
+      expect(service.startListRooms!({ AccountId: account }, Clock.make(), () => reported++)).toBeUndefined()
+      const abort = service.startListRooms!({ AccountId: account }, yield* Effect.clock, () => reported++)
+      expect(abort).toBeDefined()
+      yield* Effect.sleep("50 millis")
+      abort!()
+      yield* Effect.sleep("100 millis")
+      expect(reported).toBe(0)
+      expect(emulator.received()).toHaveLength(1)
+    }))
+
+  it.scopedLive("only UndiciHttpClient's own client offers it: any other client goes through listRooms", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({})
+      for (const [name, client] of clients) {
+        const service = yield* serviceOf(live(emulator, client))
+        expect(service.startListRooms === undefined, name).toBe(name !== "UndiciHttpClient")
+      }
     }))
 })
