@@ -26,6 +26,26 @@ export interface ChimeRateLimiterService {
   readonly onSuccess: Effect.Effect<void>
   /** Permits per second now in force; `undefined` while unlimited. */
   readonly currentRate: Effect.Effect<number | undefined>
+  /**
+   * Optional: the same limiter without effects, for a caller outside any fiber that reads the
+   * time itself (the streams use it to send the next request from the callback that delivered the
+   * page before). A limiter without it is only used through the effects above.
+   */
+  readonly unsafe?: ChimeRateLimiterUnsafe
+}
+
+/**
+ * A limiter's synchronous form; times are epoch milliseconds of the `Clock` in use.
+ *
+ * @since 0.1.0
+ */
+export interface ChimeRateLimiterUnsafe {
+  /** Books a permit at `now`; returns how long to wait before using it (0: at once). */
+  readonly reserve: (now: number) => number
+  /** Gives back a booked permit that will not be used. */
+  readonly refund: () => void
+  /** Feedback at `now`; returns the new rate when it changed (`0` for unlimited), else `undefined`. */
+  readonly feedback: (now: number, throttled: boolean) => number | undefined
 }
 
 /**
@@ -113,6 +133,22 @@ const atNow = <A>(f: (millis: number) => Effect.Effect<A>): Effect.Effect<A> =>
 const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
   millis > 0 ? Effect.onInterrupt(Effect.sleep(Duration.millis(millis)), () => Effect.sync(refund)) : Effect.void
 
+/** The effects of a limiter from its synchronous form. */
+const fromUnsafe = (unsafe: ChimeRateLimiterUnsafe, currentRate: Effect.Effect<number | undefined>): ChimeRateLimiterService => {
+  const feedback = (throttled: boolean) =>
+    atNow((now) => {
+      const changed = unsafe.feedback(now, throttled)
+      return changed === undefined ? Effect.void : Metric.set(rateLimitGauge, changed)
+    })
+  return {
+    acquire: atNow((now) => waitFor(unsafe.reserve(now), unsafe.refund)),
+    onThrottle: feedback(true),
+    onSuccess: feedback(false),
+    currentRate,
+    unsafe
+  }
+}
+
 /**
  * A limiter that never waits and ignores feedback.
  *
@@ -122,7 +158,8 @@ export const unlimited: ChimeRateLimiterService = {
   acquire: Effect.void,
   onThrottle: Effect.void,
   onSuccess: Effect.void,
-  currentRate: Effect.succeed(undefined)
+  currentRate: Effect.succeed(undefined),
+  unsafe: { reserve: () => 0, refund: () => {}, feedback: () => undefined }
 }
 
 /**
@@ -135,12 +172,11 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
   Effect.sync(() => {
     const rate = options.rate > 0 ? options.rate : 1
     const bucket = new TokenBucket(rate, Math.max(1, options.burst ?? 1))
-    return {
-      acquire: atNow((now) => waitFor(bucket.reserve(now), () => bucket.refund())),
-      onThrottle: Effect.void,
-      onSuccess: Effect.void,
-      currentRate: Effect.succeed(rate)
-    }
+    return fromUnsafe({
+      reserve: (now) => bucket.reserve(now),
+      refund: () => bucket.refund(),
+      feedback: () => undefined
+    }, Effect.succeed(rate))
   }).pipe(Effect.tap(() => Metric.set(rateLimitGauge, options.rate)))
 
 /**
@@ -213,21 +249,16 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         },
         now
       )
-    const feedback = (throttled: boolean) =>
-      atNow((millis) => {
+    return fromUnsafe({
+      reserve: (now) => (state.enabled ? state.reserve(now / 1000) * 1000 : 0),
+      refund: () => state.refund(),
+      feedback: (now, throttled) => {
         const before = state.rate
-        state.update(millis / 1000, throttled)
+        state.update(now / 1000, throttled)
         const after = state.rate
-        return after === before ? Effect.void : Metric.set(rateLimitGauge, after ?? 0)
-      })
-    return {
-      acquire: atNow((millis) =>
-        state.enabled ? waitFor(state.reserve(millis / 1000) * 1000, () => state.refund()) : Effect.void
-      ),
-      onThrottle: feedback(true),
-      onSuccess: feedback(false),
-      currentRate: Effect.sync(() => state.rate)
-    }
+        return after === before ? undefined : after ?? 0
+      }
+    }, Effect.sync(() => state.rate))
   })
 
 /**

@@ -6,11 +6,10 @@
  * @since 0.1.0
  */
 import type { ChimeError, ChimeRooms, ListRoomsRequest, Room } from "@chime-rooms/core"
-import { PaginationLoopError, withResumeToken } from "@chime-rooms/core"
-import { Channel, Chunk, Effect, Exit, Queue, Stream } from "effect"
+import { Channel, Chunk, Effect, FiberRef, Stream } from "effect"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { count, type Env, env, type Fetched, fetchPage, span } from "./internal/resilient.js"
-import { pagesTotal, roomsTotal } from "./internal/metrics.js"
+import { makePump, type PumpedPage } from "./internal/pump.js"
+import { env } from "./internal/resilient.js"
 import * as Resilience from "./Resilience.js"
 import type { RetryBudget } from "./RetryBudget.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
@@ -42,7 +41,9 @@ export interface StreamOptions {
    * Pages requested ahead of the consumer. Default 0: strict backpressure, a page is requested
    * only when the consumer pulls. With N, at most N pages are requested beyond those consumed, and
    * the next request is on the wire while the consumer works on a page (even work that never
-   * suspends), which pays when each page's processing takes a while.
+   * suspends), which pays when each page's processing takes a while. With 2 or more over
+   * `HttpChimeRooms` and `UndiciHttpClient`, the next request leaves from the callback that
+   * delivers a page, before the consumer hears of it: the fastest way to list (see `bench/`).
    */
   readonly prefetch?: number
   /** Stop (successfully) after this many pages. */
@@ -59,83 +60,15 @@ export interface StreamOptions {
  */
 export type StreamRequirements = ChimeRooms | ChimeRateLimiter | RetryBudget
 
-const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
-  if (token !== undefined) return { ...request, NextToken: token }
-  if (request.NextToken === undefined) return request
-  const { NextToken: _, ...rest } = request
-  return rest
-}
-
-/**
- * One pull per page (`undefined` once the listing is over); the state lives in the closure, fresh
- * for every run of the stream. No `Option` per pull: the channel below tells the end by `undefined`.
- */
-const makePull = (
-  e: Env,
-  request: ListRoomsRequest,
-  maxPages: number | undefined
-): Effect.Effect<RoomsPage | undefined, ChimeError> => {
-  const start = request.NextToken === "" ? undefined : request.NextToken
-  const seen = new Set<string>()
-  if (start !== undefined) seen.add(start)
-  let token = start
-  let pageNumber = 0
-  let finished = false
-  let loop: PaginationLoopError | undefined
-  const done = Effect.succeed(undefined)
-  /** Books a page in: loop check, next token, stats; one effect for the two metrics. */
-  const onPage = ({ attempts, output }: Fetched): Effect.Effect<RoomsPage> => {
-    pageNumber++
-    const next = output.NextToken
-    const requestId = output.$metadata.requestId
-    if (next === undefined) finished = true
-    else if (seen.has(next)) {
-      loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
-    } else {
-      seen.add(next)
-      token = next
-    }
-    const rooms = output.Rooms
-    e.metrics?.recordPage(rooms.length)
-    const page: RoomsPage = {
-      rooms,
-      pageNumber,
-      attempts,
-      ...(requestId === undefined ? {} : { requestId }),
-      ...(next === undefined ? {} : { nextToken: next })
-    }
-    return Effect.withFiberRuntime((fiber) => {
-      count(fiber, pagesTotal, 1)
-      count(fiber, roomsTotal, rooms.length)
-      return Effect.succeed(page)
-    })
-  }
-  return Effect.suspend(() => {
-    if (loop !== undefined) return Effect.fail(loop)
-    if (finished || (maxPages !== undefined && pageNumber >= maxPages)) return done
-    const requested = token
-    const fetched = span(
-      e,
-      "ChimeRoomsStream.page",
-      { "chime.account": request.AccountId, "chime.page": pageNumber + 1 },
-      fetchPage(e, requestFor(request, requested))
-    )
-    return Effect.matchEffect(fetched, {
-      onFailure: (error) => Effect.fail(withResumeToken(error, requested)),
-      onSuccess: onPage
-    })
-  })
-}
-
 /**
  * A channel that pulls a page each time downstream reads and writes `chunk(page)`. Hand-written
  * rather than `Stream.repeatEffectOption` + `mapConcatChunk`, which wrap every page in an `Option`,
  * a tuple, a one-element chunk and a mapped chunk; dropping those cut the stream's CPU over the
  * plain `listRooms` loop roughly in half (bench/decompose).
  */
-const channelOf = <A>(
-  pull: Effect.Effect<RoomsPage | undefined, ChimeError>,
-  chunk: (page: RoomsPage) => Chunk.Chunk<A>
+const channelOf = <P, A>(
+  pull: Effect.Effect<P | undefined, ChimeError>,
+  chunk: (page: P) => Chunk.Chunk<A>
 ): Stream.Stream<A, ChimeError> => {
   const loop: Channel.Channel<Chunk.Chunk<A>, unknown, ChimeError, unknown, unknown, unknown> = Channel.flatMap(
     Channel.fromEffect(pull),
@@ -144,91 +77,35 @@ const channelOf = <A>(
   return Stream.fromChannel(loop)
 }
 
-/** Resumes on the next turn of the event loop, after the I/O callbacks and immediates already queued. */
-const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
-  if (typeof setImmediate !== "function") {
-    const timer = setTimeout(() => resume(Effect.void), 0)
-    return Effect.sync(() => clearTimeout(timer))
-  }
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
-
-/**
- * Runs `pull` in a background fiber at most `n` pages ahead of the consumer: the producer takes a
- * permit before each request, and the consumer gives one back when it takes a page.
- *
- * The hand-over is what makes the next request overlap the consumer's work on this page, even
- * when that work never suspends (CPU-bound work on each chunk), which would otherwise keep the
- * thread until the next pull:
- * - giving the permit back wakes the waiting producer in one scheduler hop (a `Semaphore` takes
- *   two, and the producer would then run only after the consumer);
- * - `yieldNow` lets it run up to its request;
- * - one turn of the event loop lets the transport write it: undici writes a request on a reused
- *   keep-alive socket from a `setImmediate`.
- * Measured (`bench/README.md`, "Prefetch"): 100 pages from an emulator that answers in ~25 ms,
- * 10 ms of synchronous work per page: 2.6 s with `prefetch: 1`, 3.5 s without, and 3.5 s with
- * `prefetch: 1` before this hand-over (a `Semaphore`, no yield).
- */
-const prefetched = <A>(
-  pull: Effect.Effect<RoomsPage | undefined, ChimeError>,
-  n: number,
-  chunk: (page: RoomsPage) => Chunk.Chunk<A>
-): Stream.Stream<A, ChimeError> =>
-  Stream.unwrapScoped(
-    Effect.gen(function*() {
-      const queue = yield* Queue.unbounded<Exit.Exit<RoomsPage | undefined, ChimeError>>()
-      let permits = n
-      let waiting: (() => void) | undefined
-      const take = Effect.async<void>((resume) => {
-        if (permits > 0) {
-          permits--
-          return resume(Effect.void)
-        }
-        waiting = () => {
-          permits--
-          resume(Effect.void)
-        }
-        return Effect.sync(() => {
-          waiting = undefined
-        })
-      })
-      const giveBack = Effect.sync(() => {
-        permits++
-        const wake = waiting
-        waiting = undefined
-        wake?.()
-      })
-      const producer: Effect.Effect<void> = take.pipe(
-        Effect.zipRight(Effect.exit(pull)),
-        Effect.flatMap((exit) =>
-          Effect.zipRight(
-            Queue.offer(queue, exit),
-            Exit.isSuccess(exit) && exit.value !== undefined ? producer : Effect.void
-          )
-        )
-      )
-      yield* Effect.forkScoped(producer)
-      const handOver = Effect.zipRight(giveBack, Effect.zipRight(Effect.yieldNow(), nextTurn))
-      return channelOf(Queue.take(queue).pipe(Effect.flatMap((exit) => Effect.zipRight(handOver, exit))), chunk)
-    })
-  )
-
-/** The stream of `chunk(page)` for every page, with or without prefetch. */
+/** The stream of `chunk(page)` for every page (see `internal/pump.ts` for how pages are fetched). */
 const streamOf = <A>(
   request: ListRoomsRequest,
   options: StreamOptions | undefined,
   chunk: (page: RoomsPage) => Chunk.Chunk<A>
 ): Stream.Stream<A, ChimeError, StreamRequirements> =>
-  Stream.unwrap(
-    Effect.map(env(options?.retry), (e) => {
-      const prefetch = options?.prefetch ?? 0
-      return Stream.suspend(() => {
-        const pull = makePull(e, request, options?.maxPages)
-        return prefetch > 0 ? prefetched(pull, prefetch, chunk) : channelOf(pull, chunk)
-      })
+  Stream.unwrapScoped(
+    Effect.gen(function*() {
+      const e = yield* env(options?.retry)
+      const runtime = yield* Effect.runtime<never>()
+      const clock = yield* Effect.clock
+      const labels = yield* FiberRef.get(FiberRef.currentMetricLabels)
+      const pump = makePump(e, request, options?.maxPages, options?.prefetch ?? 0, runtime, clock, labels)
+      yield* Effect.addFinalizer(() => pump.stop)
+      return channelOf(pump.pull, (pumped) => chunk(roomsPage(pumped)))
     })
   )
+
+const roomsPage = ({ attempts, output, pageNumber }: PumpedPage): RoomsPage => {
+  const requestId = output.$metadata.requestId
+  const next = output.NextToken
+  return {
+    rooms: output.Rooms,
+    pageNumber,
+    attempts,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(next === undefined ? {} : { nextToken: next })
+  }
+}
 
 const pageChunk = (page: RoomsPage): Chunk.Chunk<RoomsPage> => Chunk.of(page)
 const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room> => Chunk.unsafeFromArray(page.rooms)

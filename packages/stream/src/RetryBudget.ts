@@ -25,6 +25,11 @@ export interface RetryBudgetService {
   readonly acquire: (error: ChimeError) => Effect.Effect<number | undefined>
   /** A call succeeded: refund `lastRetryCost` (what its last retry took), or the no-retry increment. */
   readonly release: (lastRetryCost: number | undefined) => Effect.Effect<void>
+  /**
+   * Optional: `release` without an effect, for a caller outside any fiber (the streams, when a
+   * page arrives in a transport callback). A budget without it is only used through the effects.
+   */
+  readonly unsafeRelease?: (lastRetryCost: number | undefined) => void
   /** Tokens in the bucket now. */
   readonly available: Effect.Effect<number>
 }
@@ -71,6 +76,9 @@ export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
   const noRetryIncrement = options?.noRetryIncrement ?? defaults.noRetryIncrement
   // Synchronous updates on a plain number: each runs to completion, so no lock is needed.
   let tokens = capacity
+  const release = (lastRetryCost: number | undefined): void => {
+    tokens = Math.min(capacity, tokens + (lastRetryCost ?? noRetryIncrement))
+  }
   return {
     acquire: (error) =>
       Effect.sync(() => {
@@ -79,10 +87,8 @@ export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
         tokens -= cost
         return cost
       }),
-    release: (lastRetryCost) =>
-      Effect.sync(() => {
-        tokens = Math.min(capacity, tokens + (lastRetryCost ?? noRetryIncrement))
-      }),
+    release: (lastRetryCost) => Effect.sync(() => release(lastRetryCost)),
+    unsafeRelease: release,
     available: Effect.sync(() => tokens)
   }
 }
@@ -95,6 +101,7 @@ export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
 export const unlimited: RetryBudgetService = {
   acquire: () => Effect.succeed(0),
   release: () => Effect.void,
+  unsafeRelease: () => {},
   available: Effect.succeed(Number.POSITIVE_INFINITY)
 }
 

@@ -57,5 +57,28 @@ export const makeFake = (options: FakeOptions) => {
         return output
       })
   }
-  return { all, calls, service, layer: Layer.succeed(ChimeRooms, service) }
+  /**
+   * The same calls started without a fiber, as `HttpChimeRooms` offers them: each runs on its own
+   * (on the caller's clock) and reports through `done`.
+   */
+  const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (request, clock, done) => {
+    let aborted = false
+    const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
+      onExit: (exit) => {
+        if (!aborted) done(exit)
+      }
+    })
+    return () => {
+      aborted = true
+      interrupt()
+    }
+  }
+  return {
+    all,
+    calls,
+    service,
+    startListRooms,
+    layer: Layer.succeed(ChimeRooms, service),
+    callbackLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms })
+  }
 }

@@ -137,7 +137,17 @@ const attempt = (env: Env, request: ListRoomsRequest, n: number): Effect.Effect<
  * Fetches one page: waits for a permit, sends, and on a failure the policy accepts waits
  * `max(backoff, min(Retry-After, cap))` — if the budget pays — and sends the same request again.
  */
-export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fetched, ChimeError> => {
+export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fetched, ChimeError> =>
+  fetcher(env, request).loop(1, env.policy.schedule.initial, undefined)
+
+/**
+ * The rest of {@link fetchPage} after a first attempt that failed with `error` and whose feedback
+ * (limiter, stats) was already given: the retries the policy and budget allow, or the failure.
+ */
+export const retryAfterFirst = (env: Env, request: ListRoomsRequest, error: ChimeError): Effect.Effect<Fetched, ChimeError> =>
+  fetcher(env, request).retryOrFail(1, env.policy.schedule.initial, error)
+
+const fetcher = (env: Env, request: ListRoomsRequest) => {
   const loop = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
     Effect.matchEffect(attempt(env, request, n), {
       onSuccess: (output) =>
@@ -183,5 +193,5 @@ export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fe
     )
   }
 
-  return loop(1, env.policy.schedule.initial, undefined)
+  return { loop, retryOrFail }
 }

@@ -1,0 +1,270 @@
+/**
+ * The pages of one stream run. A pump requests them, one at a time and in order; the consumer
+ * only takes what has arrived. A page is requested when the consumer waits for it, or ahead of it
+ * while fewer than `prefetch` requested pages are still untaken.
+ *
+ * Two ways to fetch a page, one behaviour:
+ * - the fast one, when the service can start a call without a fiber (`startListRooms`) and the
+ *   limiter and budget have synchronous forms: the first attempt is sent at once (when the
+ *   limiter grants a permit at once) and its outcome booked in the transport's own callback, where
+ *   the next page can be sent before the consumer even hears of this one. Measured, the Effect
+ *   runtime between a response and the next request cost more than the floor's whole per-page work.
+ * - the general one, for everything else: `fetchPage` in a fiber forked from the consumer's
+ *   runtime (its clock, services and fiber refs). A fast first attempt that fails continues there
+ *   too, with the policy's retries.
+ */
+import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import { isThrottlingError, PaginationLoopError, withResumeToken } from "@chime-rooms/core"
+import { Cause, Effect, Exit, Fiber, Runtime } from "effect"
+import type { Clock, MetricLabel } from "effect"
+import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
+import { pagesTotal, rateLimitGauge, requestsTotal, roomsTotal, throttlesTotal } from "./metrics.js"
+
+/** One page as the consumer gets it. */
+export interface PumpedPage {
+  readonly output: ListRoomsOutput
+  readonly attempts: number
+  readonly pageNumber: number
+}
+
+/** A requested page that has arrived: its outcome and the token it was requested with. */
+interface Arrival {
+  readonly requested: string | undefined
+  readonly exit: Exit.Exit<Fetched, ChimeError>
+}
+
+/** The page in flight: how to stop it. */
+interface Slot {
+  abort: (() => void) | undefined
+  fiber: Fiber.RuntimeFiber<Fetched, ChimeError> | undefined
+}
+
+export interface Pump {
+  /** The next page; `undefined` once the listing is over. */
+  readonly pull: Effect.Effect<PumpedPage | undefined, ChimeError>
+  /** Stops the page in flight, if any (the stream's finalizer). */
+  readonly stop: Effect.Effect<void>
+}
+
+/** The request for the page after `token` (`undefined`: the first page). */
+export const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
+  if (token !== undefined) return { ...request, NextToken: token }
+  if (request.NextToken === undefined) return request
+  const { NextToken: _, ...rest } = request
+  return rest
+}
+
+/** Resumes on the next turn of the event loop, after the I/O callbacks and immediates already queued. */
+export const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  if (typeof setImmediate !== "function") {
+    const timer = setTimeout(() => resume(Effect.void), 0)
+    return Effect.sync(() => clearTimeout(timer))
+  }
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+/** Calls `f` on the next turn of the event loop (after a request just dispatched is written). */
+const later = (f: () => void): void => {
+  if (typeof setImmediate === "function") setImmediate(f)
+  else setTimeout(f, 0)
+}
+
+/**
+ * Lets a request just dispatched reach the wire before the consumer works on a page, even work
+ * that never suspends: `yieldNow` lets a forked fetch run up to its request, and one turn of the
+ * event loop lets the transport write it (undici writes on a reused keep-alive socket from a
+ * `setImmediate`).
+ */
+const handOver = Effect.zipRight(Effect.yieldNow(), nextTurn)
+
+/** What the fast way needs: a service that starts calls without a fiber, synchronous limiter and budget. */
+interface FastParts {
+  readonly startListRooms: NonNullable<Env["service"]["startListRooms"]>
+  readonly limiter: NonNullable<Env["limiter"]["unsafe"]>
+  readonly release: NonNullable<Env["budget"]["unsafeRelease"]>
+}
+
+/** The fast way's parts, when all are there and no span is to be opened (spans need a fiber). */
+const fastParts = (e: Env): FastParts | undefined => {
+  const startListRooms = e.service.startListRooms
+  const limiter = e.limiter.unsafe
+  const release = e.budget.unsafeRelease
+  return startListRooms !== undefined && limiter !== undefined && release !== undefined && !e.spans
+    ? { startListRooms, limiter, release }
+    : undefined
+}
+
+export const makePump = (
+  e: Env,
+  request: ListRoomsRequest,
+  maxPages: number | undefined,
+  prefetch: number,
+  runtime: Runtime.Runtime<never>,
+  clock: Clock.Clock,
+  labels: ReadonlyArray<MetricLabel.MetricLabel>
+): Pump => {
+  const first = request.NextToken === "" ? undefined : request.NextToken
+  const seen = new Set<string>()
+  if (first !== undefined) seen.add(first)
+  let token = first
+  /** No page left to request: the last one arrived, a loop, `maxPages`, or a failure for good. */
+  let ended = false
+  let loop: PaginationLoopError | undefined
+  let requested = 0
+  let arrived = 0
+  let taken = 0
+  const ready: Array<Arrival> = []
+  let current: Slot | undefined
+  let waiter: (() => void) | undefined
+
+  const fast = fastParts(e)
+  const runFork = Runtime.runFork(runtime)
+
+  const gauge = (changed: number | undefined): void => {
+    if (changed !== undefined) rateLimitGauge.unsafeUpdate(changed, labels)
+  }
+
+  /** Books an arrival: learns the next token, and sends the next page ahead when the window allows. */
+  const arrive = (slot: Slot, requestedToken: string | undefined, exit: Exit.Exit<Fetched, ChimeError>): void => {
+    if (current !== slot) return
+    current = undefined
+    if (Exit.isSuccess(exit)) {
+      arrived++
+      const next = exit.value.output.NextToken
+      if (next === undefined) ended = true
+      else if (seen.has(next)) {
+        ended = true
+        const requestId = exit.value.output.$metadata.requestId
+        loop = new PaginationLoopError(requestId === undefined ? { pages: arrived } : { pages: arrived, requestId })
+      } else {
+        seen.add(next)
+        token = next
+      }
+    } else {
+      ended = true
+    }
+    ready.push({ requested: requestedToken, exit })
+    if (startAhead()) later(wake)
+    else wake()
+  }
+
+  const wake = (): void => {
+    const w = waiter
+    waiter = undefined
+    w?.()
+  }
+
+  /** Sends the next page if the window allows; whether it did. */
+  const startAhead = (): boolean => {
+    if (ended || current !== undefined || ready.length >= prefetch) return false
+    startNext()
+    return true
+  }
+
+  /** Continues page `requestedToken` in a fiber of the consumer's runtime. */
+  const fork = (slot: Slot, requestedToken: string | undefined, effect: Effect.Effect<Fetched, ChimeError>): void => {
+    const fiber = runFork(effect)
+    slot.fiber = fiber
+    slot.abort = undefined
+    fiber.addObserver((exit) => arrive(slot, requestedToken, exit))
+  }
+
+  const startNext = (): void => {
+    const requestedToken = token
+    const pageRequest = requestFor(request, requestedToken)
+    requested++
+    if (maxPages !== undefined && requested >= maxPages) ended = true
+    const slot: Slot = { abort: undefined, fiber: undefined }
+    current = slot
+    if (fast !== undefined && fast.limiter.reserve(clock.unsafeCurrentTimeMillis()) === 0) {
+      let settled = false
+      const abort = fast.startListRooms(pageRequest, clock, (exit) => {
+        settled = true
+        firstAttempt(fast, slot, requestedToken, pageRequest, exit)
+      })
+      if (abort !== undefined) {
+        e.metrics?.recordRequest()
+        requestsTotal.unsafeUpdate(1, labels)
+        if (!settled) slot.abort = abort
+        return
+      }
+      fast.limiter.refund()
+    }
+    fork(slot, requestedToken, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
+  }
+
+  /** The feedback of a fast first attempt, then its page, or its retries in a fiber. */
+  const firstAttempt = (
+    { limiter, release }: FastParts,
+    slot: Slot,
+    requestedToken: string | undefined,
+    pageRequest: ListRoomsRequest,
+    exit: Exit.Exit<ListRoomsOutput, ChimeError>
+  ): void => {
+    if (current !== slot) return
+    const now = clock.unsafeCurrentTimeMillis()
+    if (Exit.isSuccess(exit)) {
+      gauge(limiter.feedback(now, false))
+      release(undefined)
+      return arrive(slot, requestedToken, Exit.succeed({ output: exit.value, attempts: 1 }))
+    }
+    if (exit.cause._tag !== "Fail") return arrive(slot, requestedToken, Exit.failCause(exit.cause))
+    const error = exit.cause.error
+    const throttled = isThrottlingError(error)
+    gauge(limiter.feedback(now, throttled))
+    if (throttled) {
+      e.metrics?.recordThrottle()
+      throttlesTotal.unsafeUpdate(1, labels)
+    }
+    fork(slot, requestedToken, retryAfterFirst(e, pageRequest, error))
+  }
+
+  /** Hands an arrival to the consumer: its page (sending the next one ahead first), or its failure. */
+  const take = (arrival: Arrival): Effect.Effect<PumpedPage, ChimeError> => {
+    const exit = arrival.exit
+    if (Exit.isFailure(exit)) return Effect.failCause(Cause.map(exit.cause, (error) => withResumeToken(error, arrival.requested)))
+    taken++
+    const { attempts, output } = exit.value
+    e.metrics?.recordPage(output.Rooms.length)
+    pagesTotal.unsafeUpdate(1, labels)
+    roomsTotal.unsafeUpdate(output.Rooms.length, labels)
+    const page: PumpedPage = { output, attempts, pageNumber: taken }
+    return startAhead() ? Effect.as(handOver, page) : Effect.succeed(page)
+  }
+
+  const waitForArrival = Effect.async<PumpedPage, ChimeError>((resume) => {
+    waiter = () => {
+      const arrival = ready.shift()
+      if (arrival !== undefined) resume(take(arrival))
+    }
+    return Effect.sync(() => {
+      waiter = undefined
+    })
+  })
+
+  const done = Effect.succeed(undefined)
+  const pull: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.suspend(() => {
+    const arrival = ready.shift()
+    if (arrival !== undefined) return take(arrival)
+    if (current === undefined) {
+      if (ended) return loop === undefined ? done : Effect.fail(loop)
+      startNext()
+      // A call can settle before it returns (an invalid request).
+      const settled = ready.shift()
+      if (settled !== undefined) return take(settled)
+    }
+    return waitForArrival
+  })
+
+  const stop = Effect.suspend(() => {
+    const slot = current
+    current = undefined
+    if (slot === undefined) return Effect.void
+    if (slot.fiber !== undefined) return Fiber.interrupt(slot.fiber)
+    slot.abort?.()
+    return Effect.void
+  })
+
+  return { pull, stop }
+}
