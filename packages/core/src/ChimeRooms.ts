@@ -27,12 +27,15 @@ export interface ChimeRoomsService {
    * Effect runtime off the path between a response and the next request). `done` is called once,
    * possibly before this returns; the result aborts the call, after which `done` is not called.
    * `undefined` means "not now" (say, `clock` is not the one this implementation runs on): the
-   * caller uses `listRooms` instead.
+   * caller uses `listRooms` instead. `onNextToken`, when given, may hear the page's `NextToken`
+   * before `done` (as soon as the body is parsed, before its rooms are validated); the page can
+   * still fail.
    */
   readonly startListRooms?: (
     request: ListRoomsRequest,
     clock: Clock.Clock,
-    done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void
+    done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
+    onNextToken?: (token: string) => void
   ) => (() => void) | undefined
 }
 

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { ChimeRooms, validateRequest } from "@chime-rooms/core"
+import { ChimeRooms, ResponseDecodeError, validateRequest } from "@chime-rooms/core"
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -22,7 +22,7 @@ import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
 import { AttemptTimeoutError, decodeUtf8, dispatcherOf, fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./internal/undici.js"
 import type { Exchange, Head } from "./internal/undici.js"
-import { decodeError, decodeSuccess } from "./RestJson1.js"
+import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
 
@@ -85,6 +85,12 @@ interface Prepared {
 }
 
 const noop = (): void => {}
+
+/** Calls `f` on a later turn of the event loop, after the immediates already queued (undici's writes). */
+const afterWrites = (f: () => void): void => {
+  if (typeof setImmediate === "function") setImmediate(f)
+  else setTimeout(f, 0)
+}
 
 /**
  * What the fast path needs: our own undici client (unwrapped), credentials readable without an
@@ -222,14 +228,27 @@ export const makeWithConfig = (
       call: Call,
       signAt: number,
       decoded: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
-      other: (outcome: Effect.Effect<ListRoomsOutput, ChimeError>) => void
+      other: (outcome: Effect.Effect<ListRoomsOutput, ChimeError>) => void,
+      onNextToken?: (token: string) => void
     ): Exchange => {
       const headers = sign(call.path, call.query, call.creds, signAt)
       const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - Date.now())
       return fetchWhole(dispatcher, origin, call.target, headers, remaining, (sent, head, body, error) => {
         if (body !== undefined && head!.status >= 200 && head!.status < 300) {
-          const out = decodeSuccess(head!.status, rawHeader(head!.rawHeaders, "x-amzn-requestid"), decodeUtf8(body))
-          return decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+          const status = head!.status
+          const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
+          const parsed = parseSuccess(status, requestId, decodeUtf8(body))
+          if (parsed instanceof ResponseDecodeError) return decoded(Exit.fail(parsed))
+          const finish = () => {
+            const out = decodeParsed(status, requestId, parsed.json)
+            return decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+          }
+          const token = onNextToken === undefined ? undefined : nextTokenOf(parsed.json)
+          if (onNextToken === undefined || token === undefined) return finish()
+          // The caller may send the next request right away: undici writes it from a
+          // `setImmediate`, so the validation waits for the turn after that write.
+          onNextToken(token)
+          return afterWrites(finish)
         }
         other(uncommon(sent, head, error, call, headers))
       })
@@ -272,7 +291,7 @@ export const makeWithConfig = (
         return live && call !== undefined ? exchange(call, now + offset) : generalSynced(url)
       })
 
-    const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (input, clock, done) => {
+    const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (input, clock, done, onNextToken) => {
       if (clock !== liveClock) return undefined
       const now = Date.now()
       const prepared = prepare(input, now)
@@ -287,10 +306,13 @@ export const makeWithConfig = (
       const report = (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => {
         if (!aborted) done(exit)
       }
+      const early = onNextToken === undefined ? undefined : (token: string) => {
+        if (!aborted) onNextToken(token)
+      }
       const sent = send(call, now + offset, report, (outcome) => {
         const interrupt = Effect.runCallback(outcome, { onExit: report })
         cancel = () => interrupt()
-      })
+      }, early)
       return () => {
         aborted = true
         if (cancel === undefined) sent.abort()

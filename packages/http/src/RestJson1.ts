@@ -176,10 +176,23 @@ export const decodeSuccess = (
   requestId: string | undefined,
   text: string
 ): ListRoomsOutput | ResponseDecodeError => {
-  let json: unknown
+  const parsed = parseSuccess(status, requestId, text)
+  return parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+}
+
+/**
+ * The first half of {@link decodeSuccess}: the body parsed (a 200 without a payload is an empty
+ * output, as restJson1 says), not yet validated.
+ *
+ * @since 0.1.0
+ */
+export const parseSuccess = (
+  status: number,
+  requestId: string | undefined,
+  text: string
+): { readonly json: unknown } | ResponseDecodeError => {
   try {
-    // restJson1: a 200 without a payload is an empty output, not an error.
-    json = text === "" ? {} : JSON.parse(text)
+    return { json: text === "" ? {} : JSON.parse(text) }
   } catch (cause) {
     const truncated = endsEarly(text, cause)
     return new ResponseDecodeError({
@@ -190,6 +203,18 @@ export const decodeSuccess = (
       excerpt: safeExcerpt(text)
     })
   }
+}
+
+/**
+ * The second half of {@link decodeSuccess}: a parsed body validated and decoded.
+ *
+ * @since 0.1.0
+ */
+export const decodeParsed = (
+  status: number,
+  requestId: string | undefined,
+  json: unknown
+): ListRoomsOutput | ResponseDecodeError => {
   const decoded = decodeListRoomsResponse(json)
   if (decoded._tag === "Left") {
     return new ResponseDecodeError({
@@ -204,4 +229,15 @@ export const decodeSuccess = (
   return page.NextToken !== undefined
     ? { NextToken: page.NextToken, Rooms: page.Rooms, $metadata }
     : { Rooms: page.Rooms, $metadata }
+}
+
+/**
+ * The `NextToken` of a parsed body when it is a non-empty string, before any validation.
+ *
+ * @since 0.1.0
+ */
+export const nextTokenOf = (json: unknown): string | undefined => {
+  if (!isRecord(json)) return undefined
+  const token = json.NextToken
+  return typeof token === "string" && token !== "" ? token : undefined
 }

@@ -397,6 +397,17 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       // The skewed clock was refused once, learnt, and applied to the calls after it.
       expect(emulator.received().map((r) => r.outcome?.status)).toEqual([403, 200, 200])
 
+      // The token is heard as soon as the body is parsed, before the page is done.
+      const heard: Array<string> = []
+      const clock = yield* Effect.clock
+      const next = yield* Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+        service.startListRooms!({ AccountId: account, MaxResults: 40 }, clock, (exit) => {
+          heard.push("done")
+          resume(exit)
+        }, (token) => heard.push(`token ${token}`))
+      })
+      expect(heard).toEqual([`token ${next.NextToken}`, "done"])
+
       emulator.setFaults(FaultScript.make({ rules: [{ calls: [1], fault: Fault.serviceError("NotFoundException") }] }))
       emulator.clearReceived()
       const error = failureOf(yield* Effect.exit(started(service, { AccountId: account })))

@@ -58,4 +58,14 @@ describe("RestJson1", () => {
     expect(JSON.stringify(shape)).not.toContain("very secret")
     expect(JSON.stringify(shape)).not.toContain("yesterday")
   })
+
+  it("reads the NextToken of a parsed body before validation: a non-empty string only", () => {
+    const parsed = RestJson1.parseSuccess(200, "r", '{"NextToken":"t-2","Rooms":[{"CreatedTimestamp":"yesterday"}]}')
+    expect("json" in parsed && RestJson1.nextTokenOf(parsed.json)).toBe("t-2")
+    // The token is heard, yet the page itself is still refused.
+    expect("json" in parsed && RestJson1.decodeParsed(200, "r", parsed.json)).toMatchObject({ reason: "InvalidShape" })
+    for (const body of [null, [], { NextToken: "" }, { NextToken: null }, { NextToken: 7 }, {}]) {
+      expect(RestJson1.nextTokenOf(body)).toBeUndefined()
+    }
+  })
 })

@@ -388,44 +388,82 @@ describe(`ChimeRoomsStream (${mode})`, () => {
 }
 
 describe("ChimeRoomsStream over a service that starts calls without a fiber", () => {
-  it.effect("with room ahead (prefetch 2), the next page is requested from the callback that delivers this one", () =>
-    Effect.gen(function*() {
-      const fake = makeFake({ rooms: 30, pageSize: 10 })
-      const log: Array<string> = []
-      const deliveries: Array<() => void> = []
-      const name = (token: string | undefined) => token ?? "first"
-      const service = {
-        listRooms: fake.service.listRooms,
-        startListRooms: (input: ListRoomsRequest, _clock: Clock.Clock, done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void) => {
-          log.push(`start ${name(input.NextToken)}`)
-          // Answered when the test says so, from outside any fiber, as a transport callback is.
-          const exit = Effect.runSyncExit(fake.service.listRooms(input))
-          deliveries.push(() => {
-            log.push(`deliver ${name(input.NextToken)}`)
-            done(exit)
-            log.push(`delivered ${name(input.NextToken)}`)
-          })
-          return () => {}
+  /**
+   * A service whose calls are answered when the test says so, from outside any fiber, as a
+   * transport's callbacks are: each delivery reports the page's token early, then the page (or
+   * `fault(call)`); the log records starts, aborts and deliveries.
+   */
+  const manual = (fault?: (call: number) => ChimeError | undefined) => {
+    const fake = makeFake({ rooms: 30, pageSize: 10 })
+    const log: Array<string> = []
+    const deliveries: Array<() => void> = []
+    const name = (token: string | undefined) => token ?? "first"
+    let calls = 0
+    const service = {
+      listRooms: fake.service.listRooms,
+      startListRooms: (
+        input: ListRoomsRequest,
+        _clock: Clock.Clock,
+        done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
+        onNextToken?: (token: string) => void
+      ) => {
+        const call = ++calls
+        let aborted = false
+        log.push(`start ${name(input.NextToken)}`)
+        const page = Effect.runSync(fake.service.listRooms(input))
+        const error = fault?.(call)
+        deliveries.push(() => {
+          if (aborted) return
+          log.push(`deliver ${name(input.NextToken)}`)
+          if (page.NextToken !== undefined) onNextToken?.(page.NextToken)
+          done(error === undefined ? Exit.succeed(page) : Exit.fail(error))
+          log.push(`delivered ${name(input.NextToken)}`)
+        })
+        return () => {
+          aborted = true
+          log.push(`abort ${name(input.NextToken)}`)
         }
       }
+    }
+    // Delivers the oldest pending answer once there is one (on the real clock: the test's is a TestClock).
+    const deliverNext = Effect.zipRight(
+      Effect.repeat(Effect.sleep("1 millis"), { until: () => deliveries.length > 0 }),
+      Effect.sync(() => deliveries.shift()!())
+    ).pipe(Effect.withClock(Clock.make()))
+    return { fake, log, service, deliverNext, pending: () => deliveries.length }
+  }
+
+  it.effect("with room ahead (prefetch 2), the next page is requested as soon as this one's token is known", () =>
+    Effect.gen(function*() {
+      const { deliverNext, fake, log, service } = manual()
       const fiber = yield* ChimeRoomsStream.pages(request, { prefetch: 2 }).pipe(
         Stream.runForEach((page) => Effect.sync(() => log.push(`consumer: page ${page.pageNumber}`))),
         Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer())),
         Effect.fork
       )
-      const deliverNext = Effect.zipRight(
-        Effect.repeat(Effect.sleep("1 millis"), { until: () => deliveries.length > 0 }),
-        Effect.sync(() => deliveries.shift()!())
-      ).pipe(Effect.withClock(Clock.make()))
       for (let i = 0; i < 3; i++) yield* deliverNext
       yield* Fiber.join(fiber)
-      assert.deepStrictEqual(log.slice(0, 5), [
-        "start first",
-        "deliver first",
-        "start tok-10",
-        "delivered first",
-        "consumer: page 1"
-      ])
+      // The next request leaves from the delivery itself, before the page is even done (validated).
+      assert.deepStrictEqual(log.slice(0, 5), ["start first", "deliver first", "start tok-10", "delivered first", "consumer: page 1"])
       assert.deepStrictEqual(log.filter((line) => line.startsWith("consumer")), ["consumer: page 1", "consumer: page 2", "consumer: page 3"])
+      assert.strictEqual(fake.calls.length, 3)
+    }))
+
+  it.effect("a page that fails after its token came early takes back the page it sent, then is retried in place", () =>
+    Effect.gen(function*() {
+      const { deliverNext, log, service } = manual((call) => (call === 1 ? unavailable("r-1") : undefined))
+      const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
+        Stream.runCollect,
+        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
+        Effect.fork
+      )
+      yield* deliverNext
+      // The failed first page waits out its backoff (on the TestClock) and is asked again (through
+      // `listRooms`, in a fiber); then come the taken-back call (which answers nothing), pages 2 and 3.
+      yield* TestClock.adjust("1 minute")
+      for (let i = 0; i < 3; i++) yield* deliverNext
+      const rooms = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(log.slice(0, 4), ["start first", "deliver first", "start tok-10", "abort tok-10"])
+      assert.deepStrictEqual(Chunk.toReadonlyArray(rooms).map((room) => room.RoomId), makeFake({ rooms: 30, pageSize: 10 }).all.map((room) => room.RoomId))
     }))
 })

@@ -15,7 +15,7 @@
  */
 import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { isThrottlingError, PaginationLoopError, withResumeToken } from "@chime-rooms/core"
-import { Cause, Effect, Exit, Fiber, Runtime } from "effect"
+import { Cause, Effect, Exit, Fiber, FiberId, Runtime } from "effect"
 import type { Clock, MetricLabel } from "effect"
 import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
 import { pagesTotal, rateLimitGauge, requestsTotal, roomsTotal, throttlesTotal } from "./metrics.js"
@@ -33,10 +33,17 @@ interface Arrival {
   readonly exit: Exit.Exit<Fetched, ChimeError>
 }
 
-/** The page in flight: how to stop it. */
+/** A requested page not yet handed to `ready`. */
 interface Slot {
+  readonly requested: string | undefined
+  /** Its outcome, once in (pages are handed over in request order). */
+  exit: Exit.Exit<Fetched, ChimeError> | undefined
+  /** Aborts a call started without a fiber. */
   abort: (() => void) | undefined
+  /** The fiber fetching it, when it is fetched in one. */
   fiber: Fiber.RuntimeFiber<Fetched, ChimeError> | undefined
+  /** Set when its `NextToken` was booked before it arrived: how to take that back. */
+  undo: (() => void) | undefined
 }
 
 export interface Pump {
@@ -115,7 +122,8 @@ export const makePump = (
   let arrived = 0
   let taken = 0
   const ready: Array<Arrival> = []
-  let current: Slot | undefined
+  /** Requested pages not yet in `ready`, in request order: one, or two when the first one's token came early. */
+  const inFlight: Array<Slot> = []
   let waiter: (() => void) | undefined
 
   const fast = fastParts(e)
@@ -125,27 +133,38 @@ export const makePump = (
     if (changed !== undefined) rateLimitGauge.unsafeUpdate(changed, labels)
   }
 
-  /** Books an arrival: learns the next token, and sends the next page ahead when the window allows. */
-  const arrive = (slot: Slot, requestedToken: string | undefined, exit: Exit.Exit<Fetched, ChimeError>): void => {
-    if (current !== slot) return
-    current = undefined
-    if (Exit.isSuccess(exit)) {
-      arrived++
-      const next = exit.value.output.NextToken
-      if (next === undefined) ended = true
-      else if (seen.has(next)) {
-        ended = true
-        const requestId = exit.value.output.$metadata.requestId
-        loop = new PaginationLoopError(requestId === undefined ? { pages: arrived } : { pages: arrived, requestId })
-      } else {
-        seen.add(next)
-        token = next
-      }
-    } else {
+  /** Learns the token a page brings: the next one to request, or the end (last page, or a loop). */
+  const book = (output: ListRoomsOutput, pageNumber: number): void => {
+    const next = output.NextToken
+    if (next === undefined) ended = true
+    else if (seen.has(next)) {
       ended = true
+      const requestId = output.$metadata.requestId
+      loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
+    } else {
+      seen.add(next)
+      token = next
     }
-    ready.push({ requested: requestedToken, exit })
-    if (startAhead()) later(wake)
+  }
+
+  /** A page's outcome is in: hands over every page now complete, in order, then refills the window. */
+  const arrive = (slot: Slot, exit: Exit.Exit<Fetched, ChimeError>): void => {
+    if (!inFlight.includes(slot)) return
+    slot.exit = exit
+    while (inFlight.length > 0 && inFlight[0]!.exit !== undefined) {
+      const head = inFlight.shift()!
+      const outcome = head.exit!
+      if (Exit.isSuccess(outcome)) {
+        arrived++
+        if (head.undo === undefined) book(outcome.value.output, arrived)
+      } else {
+        // The listing ends at a page that failed for good: nothing after it is wanted.
+        ended = true
+        for (const later of inFlight.splice(0)) cancel(later)
+      }
+      ready.push({ requested: head.requested, exit: outcome })
+    }
+    if (startAhead() || inFlight.length > 0) later(wake)
     else wake()
   }
 
@@ -157,17 +176,43 @@ export const makePump = (
 
   /** Sends the next page if the window allows; whether it did. */
   const startAhead = (): boolean => {
-    if (ended || current !== undefined || ready.length >= prefetch) return false
+    if (ended || inFlight.length > 0 || ready.length >= prefetch) return false
     startNext()
     return true
   }
 
-  /** Continues page `requestedToken` in a fiber of the consumer's runtime. */
-  const fork = (slot: Slot, requestedToken: string | undefined, effect: Effect.Effect<Fetched, ChimeError>): void => {
+  /**
+   * The token of the page in flight, heard before its rooms are validated: when the window allows,
+   * the next page is sent now, and taken back if this one then fails.
+   */
+  const early = (slot: Slot, next: string): void => {
+    if (ended || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch || seen.has(next)) return
+    const before = { token, ended, requested }
+    seen.add(next)
+    token = next
+    slot.undo = () => {
+      slot.undo = undefined
+      for (const later of inFlight.splice(1)) cancel(later)
+      seen.delete(next)
+      token = before.token
+      ended = before.ended
+      requested = before.requested
+    }
+    startNext()
+  }
+
+  /** Stops a page in flight, from outside any fiber. */
+  const cancel = (slot: Slot): void => {
+    if (slot.fiber !== undefined) slot.fiber.unsafeInterruptAsFork(FiberId.none)
+    else slot.abort?.()
+  }
+
+  /** Continues a page in a fiber of the consumer's runtime. */
+  const fork = (slot: Slot, effect: Effect.Effect<Fetched, ChimeError>): void => {
     const fiber = runFork(effect)
     slot.fiber = fiber
     slot.abort = undefined
-    fiber.addObserver((exit) => arrive(slot, requestedToken, exit))
+    fiber.addObserver((exit) => arrive(slot, exit))
   }
 
   const startNext = (): void => {
@@ -175,14 +220,19 @@ export const makePump = (
     const pageRequest = requestFor(request, requestedToken)
     requested++
     if (maxPages !== undefined && requested >= maxPages) ended = true
-    const slot: Slot = { abort: undefined, fiber: undefined }
-    current = slot
+    const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, undo: undefined }
+    inFlight.push(slot)
     if (fast !== undefined && fast.limiter.reserve(clock.unsafeCurrentTimeMillis()) === 0) {
       let settled = false
-      const abort = fast.startListRooms(pageRequest, clock, (exit) => {
-        settled = true
-        firstAttempt(fast, slot, requestedToken, pageRequest, exit)
-      })
+      const abort = fast.startListRooms(
+        pageRequest,
+        clock,
+        (exit) => {
+          settled = true
+          firstAttempt(fast, slot, pageRequest, exit)
+        },
+        (next) => early(slot, next)
+      )
       if (abort !== undefined) {
         e.metrics?.recordRequest()
         requestsTotal.unsafeUpdate(1, labels)
@@ -191,25 +241,26 @@ export const makePump = (
       }
       fast.limiter.refund()
     }
-    fork(slot, requestedToken, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
+    fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
   }
 
   /** The feedback of a fast first attempt, then its page, or its retries in a fiber. */
   const firstAttempt = (
     { limiter, release }: FastParts,
     slot: Slot,
-    requestedToken: string | undefined,
     pageRequest: ListRoomsRequest,
     exit: Exit.Exit<ListRoomsOutput, ChimeError>
   ): void => {
-    if (current !== slot) return
+    if (!inFlight.includes(slot)) return
     const now = clock.unsafeCurrentTimeMillis()
     if (Exit.isSuccess(exit)) {
       gauge(limiter.feedback(now, false))
       release(undefined)
-      return arrive(slot, requestedToken, Exit.succeed({ output: exit.value, attempts: 1 }))
+      return arrive(slot, Exit.succeed({ output: exit.value, attempts: 1 }))
     }
-    if (exit.cause._tag !== "Fail") return arrive(slot, requestedToken, Exit.failCause(exit.cause))
+    // A page that fails takes back the page its early token sent: the retries may bring another.
+    slot.undo?.()
+    if (exit.cause._tag !== "Fail") return arrive(slot, Exit.failCause(exit.cause))
     const error = exit.cause.error
     const throttled = isThrottlingError(error)
     gauge(limiter.feedback(now, throttled))
@@ -217,7 +268,7 @@ export const makePump = (
       e.metrics?.recordThrottle()
       throttlesTotal.unsafeUpdate(1, labels)
     }
-    fork(slot, requestedToken, retryAfterFirst(e, pageRequest, error))
+    fork(slot, retryAfterFirst(e, pageRequest, error))
   }
 
   /** Hands an arrival to the consumer: its page (sending the next one ahead first), or its failure. */
@@ -247,7 +298,7 @@ export const makePump = (
   const pull: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.suspend(() => {
     const arrival = ready.shift()
     if (arrival !== undefined) return take(arrival)
-    if (current === undefined) {
+    if (inFlight.length === 0) {
       if (ended) return loop === undefined ? done : Effect.fail(loop)
       startNext()
       // A call can settle before it returns (an invalid request).
@@ -258,12 +309,9 @@ export const makePump = (
   })
 
   const stop = Effect.suspend(() => {
-    const slot = current
-    current = undefined
-    if (slot === undefined) return Effect.void
-    if (slot.fiber !== undefined) return Fiber.interrupt(slot.fiber)
-    slot.abort?.()
-    return Effect.void
+    const slots = inFlight.splice(0)
+    for (const slot of slots) slot.abort?.()
+    return Effect.forEach(slots, (slot) => (slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)), { discard: true })
   })
 
   return { pull, stop }
