@@ -176,6 +176,20 @@ describe(`ChimeRoomsStream (${mode})`, () => {
       if (Either.isLeft(result)) assert.strictEqual(result.left.resumeToken, tokenAt(30))
     }))
 
+  it.effect("a fixed limiter paces the pages: one permit per request, (N − burst) / rate in all", () =>
+    Effect.gen(function*() {
+      const fake = makeFake({ rooms: 200, pageSize: 10 })
+      const fiber = yield* ChimeRoomsStream.pages(request).pipe(
+        Stream.runCount,
+        Effect.provide(Layer.mergeAll(fakeLayer(fake), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerFixed({ rate: 10, burst: 2 }) }))),
+        Effect.fork
+      )
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* Fiber.join(fiber), 20)
+      // 20 requests, 2 at once, then one every 100 ms.
+      assert.deepStrictEqual(fake.calls.map((c) => c.at), [0, 0, ...Array.from({ length: 18 }, (_, i) => (i + 1) * 100)])
+    }))
+
   it.effect("maxPages stops after that many pages", () =>
     Effect.gen(function*() {
       const fake = makeFake({ rooms: 100, pageSize: 10 })

@@ -222,26 +222,36 @@ export const makePump = (
     if (maxPages !== undefined && requested >= maxPages) ended = true
     const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, undo: undefined }
     inFlight.push(slot)
-    if (fast !== undefined && fast.limiter.reserve(clock.unsafeCurrentTimeMillis()) === 0) {
-      let settled = false
-      const abort = fast.startListRooms(
-        pageRequest,
-        clock,
-        (exit) => {
-          settled = true
-          firstAttempt(fast, slot, pageRequest, exit)
-        },
-        (next) => early(slot, next)
-      )
-      if (abort !== undefined) {
-        e.metrics?.recordRequest()
-        requestsTotal.unsafeUpdate(1, labels)
-        if (!settled) slot.abort = abort
-        return
-      }
-      fast.limiter.refund()
-    }
+    if (fast !== undefined && startFast(fast, slot, pageRequest)) return
     fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
+  }
+
+  /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
+  const startFast = (parts: FastParts, slot: Slot, pageRequest: ListRoomsRequest): boolean => {
+    const { limiter } = parts
+    if (limiter.reserve(clock.unsafeCurrentTimeMillis()) > 0) {
+      // Not at once: the general way waits for its own permit.
+      limiter.refund()
+      return false
+    }
+    let settled = false
+    const abort = parts.startListRooms(
+      pageRequest,
+      clock,
+      (exit) => {
+        settled = true
+        firstAttempt(parts, slot, pageRequest, exit)
+      },
+      (next) => early(slot, next)
+    )
+    if (abort === undefined) {
+      limiter.refund()
+      return false
+    }
+    e.metrics?.recordRequest()
+    requestsTotal.unsafeUpdate(1, labels)
+    if (!settled) slot.abort = abort
+    return true
   }
 
   /** The feedback of a fast first attempt, then its page, or its retries in a fiber. */
