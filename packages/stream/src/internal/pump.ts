@@ -54,28 +54,28 @@ export interface Pump {
 }
 
 /** The request for the page after `token` (`undefined`: the first page). */
-export const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
+const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
   if (token !== undefined) return { ...request, NextToken: token }
   if (request.NextToken === undefined) return request
   const { NextToken: _, ...rest } = request
   return rest
 }
 
-/** Resumes on the next turn of the event loop, after the I/O callbacks and immediates already queued. */
-export const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+/**
+ * Calls `f` on the next turn of the event loop, after the I/O callbacks and immediates already
+ * queued (so after undici writes a request just dispatched); returns what cancels it.
+ */
+const later = (f: () => void): (() => void) => {
   if (typeof setImmediate !== "function") {
-    const timer = setTimeout(() => resume(Effect.void), 0)
-    return Effect.sync(() => clearTimeout(timer))
+    const timer = setTimeout(f, 0)
+    return () => clearTimeout(timer)
   }
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
-
-/** Calls `f` on the next turn of the event loop (after a request just dispatched is written). */
-const later = (f: () => void): void => {
-  if (typeof setImmediate === "function") setImmediate(f)
-  else setTimeout(f, 0)
+  const handle = setImmediate(f)
+  return () => clearImmediate(handle)
 }
+
+/** Resumes on the next turn of the event loop. */
+const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => Effect.sync(later(() => resume(Effect.void))))
 
 /**
  * Lets a request just dispatched reach the wire before the consumer works on a page, even work
