@@ -42,8 +42,20 @@ interface Slot {
   abort: (() => void) | undefined
   /** The fiber fetching it, when it is fetched in one. */
   fiber: Fiber.RuntimeFiber<Fetched, ChimeError> | undefined
-  /** Set when its `NextToken` was booked before it arrived: how to take that back. */
-  undo: (() => void) | undefined
+  /** Set when its `NextToken` was booked before it arrived: the state to go back to if it fails. */
+  early: EarlyBooking | undefined
+}
+
+/**
+ * What booking a page's token early changed. Plain data rather than a closure: a closure kept per
+ * page was measured to keep each page's data alive through young collections (3.7 MB surviving
+ * every scavenge, against 0.25 MB), so that it was promoted and left for full collections.
+ */
+interface EarlyBooking {
+  readonly next: string
+  readonly token: string | undefined
+  readonly ended: boolean
+  readonly requested: number
 }
 
 export interface Pump {
@@ -156,7 +168,7 @@ export const makePump = (
       const outcome = head.exit!
       if (Exit.isSuccess(outcome)) {
         arrived++
-        if (head.undo === undefined) book(outcome.value.output, arrived)
+        if (head.early === undefined) book(outcome.value.output, arrived)
       } else {
         // The listing ends at a page that failed for good: nothing after it is wanted.
         ended = true
@@ -187,18 +199,22 @@ export const makePump = (
    */
   const early = (slot: Slot, next: string): void => {
     if (ended || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch || seen.has(next)) return
-    const before = { token, ended, requested }
+    slot.early = { next, token, ended, requested }
     seen.add(next)
     token = next
-    slot.undo = () => {
-      slot.undo = undefined
-      for (const later of inFlight.splice(1)) cancel(later)
-      seen.delete(next)
-      token = before.token
-      ended = before.ended
-      requested = before.requested
-    }
     startNext()
+  }
+
+  /** Takes back an early booking (the page failed): the page it sent is stopped. */
+  const undo = (slot: Slot): void => {
+    const booking = slot.early
+    if (booking === undefined) return
+    slot.early = undefined
+    for (const later of inFlight.splice(1)) cancel(later)
+    seen.delete(booking.next)
+    token = booking.token
+    ended = booking.ended
+    requested = booking.requested
   }
 
   /** Stops a page in flight, from outside any fiber. */
@@ -220,7 +236,7 @@ export const makePump = (
     const pageRequest = requestFor(request, requestedToken)
     requested++
     if (maxPages !== undefined && requested >= maxPages) ended = true
-    const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, undo: undefined }
+    const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, early: undefined }
     inFlight.push(slot)
     if (fast !== undefined && startFast(fast, slot, pageRequest)) return
     fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
@@ -269,7 +285,7 @@ export const makePump = (
       return arrive(slot, Exit.succeed({ output: exit.value, attempts: 1 }))
     }
     // A page that fails takes back the page its early token sent: the retries may bring another.
-    slot.undo?.()
+    undo(slot)
     if (exit.cause._tag !== "Fail") return arrive(slot, Exit.failCause(exit.cause))
     const error = exit.cause.error
     const throttled = isThrottlingError(error)
