@@ -221,8 +221,9 @@ export const makeWithConfig = (
     }
     /**
      * One signed exchange, its timer ending at `call.deadline`; one of the two callbacks hears its
-     * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded` as an `Exit`, so
-     * a page costs no effect at all; the rest is left to {@link uncommon}, handed to `other`.
+     * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded`
+     * as an `Exit`, so a page costs no effect at all; the rest is left to {@link uncommon}, handed to
+     * `other`. With `onNextToken`, a parsed page's token is reported before its rooms are validated.
      */
     const send = (
       call: Call,

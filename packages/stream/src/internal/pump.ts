@@ -163,9 +163,9 @@ export const makePump = (
   const arrive = (slot: Slot, exit: Exit.Exit<Fetched, ChimeError>): void => {
     if (!inFlight.includes(slot)) return
     slot.exit = exit
-    while (inFlight.length > 0 && inFlight[0]!.exit !== undefined) {
-      const head = inFlight.shift()!
-      const outcome = head.exit!
+    for (let head = inFlight[0]; head?.exit !== undefined; head = inFlight[0]) {
+      inFlight.shift()
+      const outcome = head.exit
       if (Exit.isSuccess(outcome)) {
         arrived++
         if (head.early === undefined) book(outcome.value.output, arrived)
