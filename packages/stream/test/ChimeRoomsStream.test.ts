@@ -407,7 +407,11 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
    * transport's callbacks are: each delivery reports the page's token early, then the page (or
    * `fault(call)`); the log records starts, aborts and deliveries.
    */
-  const manual = (fault?: (call: number) => ChimeError | undefined) => {
+  /** `heard`: the token reported early for call `call` when it differs from the page's own. */
+  const manual = (
+    fault?: (call: number) => ChimeError | undefined,
+    heard?: (call: number, token: string) => string
+  ) => {
     const fake = makeFake({ rooms: 30, pageSize: 10 })
     const log: Array<string> = []
     const deliveries: Array<() => void> = []
@@ -429,7 +433,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
         deliveries.push(() => {
           if (aborted) return
           log.push(`deliver ${name(input.NextToken)}`)
-          if (page.NextToken !== undefined) onNextToken?.(page.NextToken)
+          if (page.NextToken !== undefined) onNextToken?.(heard?.(call, page.NextToken) ?? page.NextToken)
           done(error === undefined ? Exit.succeed(page) : Exit.fail(error))
           log.push(`delivered ${name(input.NextToken)}`)
         })
@@ -478,6 +482,23 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
       for (let i = 0; i < 3; i++) yield* deliverNext
       const rooms = yield* Fiber.join(fiber)
       assert.deepStrictEqual(log.slice(0, 4), ["start first", "deliver first", "start tok-10", "abort tok-10"])
+      assert.deepStrictEqual(Chunk.toReadonlyArray(rooms).map((room) => room.RoomId), makeFake({ rooms: 30, pageSize: 10 }).all.map((room) => room.RoomId))
+    }))
+
+  it.effect("a page whose token turns out other than the one heard early takes back the page it sent and requests the right one", () =>
+    Effect.gen(function*() {
+      // The first page's token is misheard as `tok-20`: a real token, whose page would skip rooms 10–19.
+      const { deliverNext, log, pending, service } = manual(undefined, (call, token) => (call === 1 ? "tok-20" : token))
+      const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
+        Stream.runCollect,
+        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
+        Effect.fork
+      )
+      yield* deliverNext
+      // The misheard call is answered too, and must count for nothing.
+      while (pending() > 0 || log.filter((line) => line.startsWith("deliver ")).length < 3) yield* deliverNext
+      const rooms = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(log.slice(0, 5), ["start first", "deliver first", "start tok-20", "abort tok-20", "start tok-10"])
       assert.deepStrictEqual(Chunk.toReadonlyArray(rooms).map((room) => room.RoomId), makeFake({ rooms: 30, pageSize: 10 }).all.map((room) => room.RoomId))
     }))
 })

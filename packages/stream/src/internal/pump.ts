@@ -164,8 +164,12 @@ export const makePump = (
     if (!inFlight.includes(slot)) return
     slot.exit = exit
     for (let head = inFlight[0]; head?.exit !== undefined; head = inFlight[0]) {
-      inFlight.shift()
       const outcome = head.exit
+      // An early token is a guess until the page is decoded: a different `NextToken` takes it back.
+      if (Exit.isSuccess(outcome) && head.early !== undefined && head.early.next !== outcome.value.output.NextToken) {
+        undo(head)
+      }
+      inFlight.shift()
       if (Exit.isSuccess(outcome)) {
         arrived++
         if (head.early === undefined) book(outcome.value.output, arrived)
@@ -195,7 +199,7 @@ export const makePump = (
 
   /**
    * The token of the page in flight, heard before its rooms are validated: when the window allows,
-   * the next page is sent now, and taken back if this one then fails.
+   * the next page is sent now, and taken back if this one then fails or decodes to another token.
    */
   const early = (slot: Slot, next: string): void => {
     if (ended || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch || seen.has(next)) return
@@ -205,7 +209,7 @@ export const makePump = (
     startNext()
   }
 
-  /** Takes back an early booking (the page failed): the page it sent is stopped. */
+  /** Takes back an early booking (the page failed, or brought another token): the page it sent is stopped. */
   const undo = (slot: Slot): void => {
     const booking = slot.early
     if (booking === undefined) return
