@@ -22,7 +22,7 @@ import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
 import { AttemptTimeoutError, decodeUtf8, dispatcherOf, fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./internal/undici.js"
 import type { Exchange, Head } from "./internal/undici.js"
-import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess } from "./RestJson1.js"
+import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess, peekNextToken } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
 
@@ -223,7 +223,8 @@ export const makeWithConfig = (
      * One signed exchange, its timer ending at `call.deadline`; one of the two callbacks hears its
      * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded`
      * as an `Exit`, so a page costs no effect at all; the rest is left to {@link uncommon}, handed to
-     * `other`. With `onNextToken`, a parsed page's token is reported before its rooms are validated.
+     * `other`. With `onNextToken`, a page's token is reported before its rooms are validated: read
+     * from the body's bytes when they say it plainly (`peekNextToken`), else once it is parsed.
      */
     const send = (
       call: Call,
@@ -235,23 +236,29 @@ export const makeWithConfig = (
       const headers = sign(call.path, call.query, call.creds, signAt)
       const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - Date.now())
       return fetchWhole(dispatcher, origin, call.target, headers, remaining, (sent, head, body, error) => {
-        if (body !== undefined && head!.status >= 200 && head!.status < 300) {
-          const status = head!.status
-          const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
-          const parsed = parseSuccess(status, requestId, decodeUtf8(body))
-          if (parsed instanceof ResponseDecodeError) return decoded(Exit.fail(parsed))
-          const finish = () => {
-            const out = decodeParsed(status, requestId, parsed.json)
-            return decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
-          }
-          const token = onNextToken === undefined ? undefined : nextTokenOf(parsed.json)
-          if (onNextToken === undefined || token === undefined) return finish()
-          // The caller may send the next request right away: undici writes it from a
-          // `setImmediate`, so the validation waits for the turn after that write.
-          onNextToken(token)
-          return afterWrites(finish)
+        if (body === undefined || head!.status < 200 || head!.status >= 300) {
+          return other(uncommon(sent, head, error, call, headers))
         }
-        other(uncommon(sent, head, error, call, headers))
+        const status = head!.status
+        const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
+        const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
+        const finish = (parsed: ReturnType<typeof parse>) => {
+          const out = parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+          decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+        }
+        // The caller may send the next request right away: undici writes it from a later tick, so
+        // the rest of this page waits for the turn after that write.
+        if (onNextToken === undefined) return finish(parse())
+        const peeked = peekNextToken(body)
+        if (peeked !== undefined) {
+          onNextToken(peeked)
+          return afterWrites(() => finish(parse()))
+        }
+        const parsed = parse()
+        const token = parsed instanceof ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
+        if (token === undefined) return finish(parsed)
+        onNextToken(token)
+        afterWrites(() => finish(parsed))
       })
     }
     const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsOutput, ChimeError> =>

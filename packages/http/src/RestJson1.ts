@@ -241,3 +241,52 @@ export const nextTokenOf = (json: unknown): string | undefined => {
   const token = json.NextToken
   return typeof token === "string" && token !== "" ? token : undefined
 }
+
+const NEXT_TOKEN_KEY = Buffer.from('"NextToken"', "latin1")
+
+const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+
+/**
+ * The `NextToken` a 200 body seems to carry, read from its bytes without parsing them: the one
+ * `"NextToken"` that stands as a key (after `{` or `,`, before `:`), its value a non-empty string
+ * of printable ASCII without escapes. `undefined` when the bytes say anything else (no such key,
+ * two of them, `null`, an escape), for the parsed body to tell.
+ *
+ * A guess, not a decoding: the key of a nested object reads the same. Act on it only in ways the
+ * parsed page can take back (the stream sends the next request with it, and withdraws that
+ * request when the page's `NextToken` turns out different).
+ *
+ * @example
+ * peekNextToken(Buffer.from('{"NextToken":"abc","Rooms":[]}')) // "abc"
+ * @since 0.1.0
+ */
+export const peekNextToken = (body: Buffer): string | undefined => {
+  let value = -1
+  for (let at = body.indexOf(NEXT_TOKEN_KEY); at !== -1; at = body.indexOf(NEXT_TOKEN_KEY, at + 1)) {
+    const colon = valueOfKey(body, at)
+    if (colon === -1) continue
+    if (value !== -1) return undefined
+    value = colon
+  }
+  if (value === -1 || body[value] !== 0x22 /* " */) return undefined
+  const start = value + 1
+  let i = start
+  for (let c = body[i]; c !== 0x22; c = body[++i]) {
+    // The end of the body, a control character, an escape or a non-ASCII byte.
+    if (c === undefined || c < 0x20 || c === 0x5c || c > 0x7e) return undefined
+  }
+  return i === start ? undefined : body.toString("latin1", start, i)
+}
+
+/** Where the value starts when the `"NextToken"` at `at` stands as a key; else -1. */
+const valueOfKey = (body: Buffer, at: number): number => {
+  let i = at - 1
+  while (isBlank(body[i])) i--
+  if (body[i] !== 0x7b /* { */ && body[i] !== 0x2c /* , */) return -1
+  i = at + NEXT_TOKEN_KEY.length
+  while (isBlank(body[i])) i++
+  if (body[i] !== 0x3a /* : */) return -1
+  i++
+  while (isBlank(body[i])) i++
+  return i
+}

@@ -7,6 +7,7 @@ import type { EmulatorCredentials, EmulatorOptions, EmulatorService } from "@chi
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
+import { createServer as createHttpServer } from "node:http"
 import { createServer } from "node:net"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
@@ -397,7 +398,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       // The skewed clock was refused once, learnt, and applied to the calls after it.
       expect(emulator.received().map((r) => r.outcome?.status)).toEqual([403, 200, 200])
 
-      // The token is heard as soon as the body is parsed, before the page is done.
+      // The token is heard as soon as the body is in, before the page is done.
       const heard: Array<string> = []
       const clock = yield* Effect.clock
       const next = yield* Effect.async<ListRoomsOutput, ChimeError>((resume) => {
@@ -420,6 +421,60 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const invalid = failureOf(yield* Effect.exit(started(service, { AccountId: account, MaxResults: 500 })))
       expect(invalid._tag).toBe("InvalidRequestError")
       expect(emulator.received()).toHaveLength(0)
+    }))
+
+  it.scopedLive("hears the token from the bytes when they say it plainly, else from the parsed body; validates the page after either way", () =>
+    Effect.gen(function*() {
+      // A server that answers every request with the next of these bodies.
+      const bodies = [
+        '{"NextToken":"plain-1","Rooms":[{"RoomId":"r-1"}]}',
+        // An escape in the token: the bytes do not say it plainly.
+        '{"NextToken":"esc\\/2","Rooms":[{"RoomId":"r-2"}]}',
+        // A nested key of the same name: the bytes are ambiguous, the parsed body is not.
+        '{"Rooms":[{"RoomId":"r-3","Extra":{"NextToken":"decoy"}}],"NextToken":"nested-3"}',
+        // The token is plain, the page is not valid: heard, then refused.
+        '{"NextToken":"plain-4","Rooms":[{"RoomId":7}]}'
+      ]
+      let served = 0
+      const server = createHttpServer((_request, response) => {
+        response.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": `req-${served}` })
+        response.end(bodies[served++])
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () => Effect.sync(() => server.close())
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const service = yield* serviceOf(
+        HttpChimeRooms.layer({ endpoint: `http://127.0.0.1:${port}` }).pipe(
+          Layer.provide(UndiciHttpClient.layer),
+          Layer.provide(Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: "secret" }))
+        )
+      )
+      const clock = yield* Effect.clock
+      const heardOne = () => {
+        const heard: Array<string> = []
+        return Effect.map(
+          Effect.exit(Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+            service.startListRooms!({ AccountId: "acc" }, clock, (exit) => {
+              heard.push("done")
+              resume(exit)
+            }, (token) => heard.push(`token ${token}`))
+          })),
+          (exit) => ({ exit, heard })
+        )
+      }
+      for (const token of ["plain-1", "esc/2", "nested-3"]) {
+        const { exit, heard } = yield* heardOne()
+        expect(heard).toEqual([`token ${token}`, "done"])
+        expect(Exit.isSuccess(exit) && exit.value.NextToken).toBe(token)
+      }
+      const { exit, heard } = yield* heardOne()
+      expect(heard).toEqual(["token plain-4", "done"])
+      expect(failureOf(exit)).toMatchObject({ _tag: "ResponseDecodeError", reason: "InvalidShape", requestId: "req-3" })
     }))
 
   it.scopedLive("declines on another clock, and an abort drops the call without reporting it", () =>

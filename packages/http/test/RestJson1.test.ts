@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { RestJson1 } from "@chime-rooms/http"
-import { Duration } from "effect"
+import { Duration, FastCheck } from "effect"
 
 describe("RestJson1", () => {
   it("prefers the header, then body code (any case), then __type", () => {
@@ -67,5 +67,63 @@ describe("RestJson1", () => {
     for (const body of [null, [], { NextToken: "" }, { NextToken: null }, { NextToken: 7 }, {}]) {
       expect(RestJson1.nextTokenOf(body)).toBeUndefined()
     }
+  })
+
+  describe("peekNextToken: the token read from the bytes, before parsing", () => {
+    const peek = (text: string) => RestJson1.peekNextToken(Buffer.from(text, "utf8"))
+
+    it("reads a plain token wherever the key stands, blanks allowed", () => {
+      expect(peek('{"NextToken":"abc/+=","Rooms":[]}')).toBe("abc/+=")
+      expect(peek('{"Rooms":[{"RoomId":"r-1"}],"NextToken":"t-2"}')).toBe("t-2")
+      expect(peek('{ "Rooms" : [] ,\n\t"NextToken" :  "t-3" }')).toBe("t-3")
+      expect(peek('\ufeff{"NextToken":"t-4"}')).toBe("t-4")
+    })
+
+    it("leaves to the parser whatever the bytes do not say plainly", () => {
+      for (
+        const body of [
+          '{"Rooms":[]}', // no token: the last page
+          '{"NextToken":null,"Rooms":[]}',
+          '{"NextToken":"","Rooms":[]}',
+          '{"NextToken":"a\\/b","Rooms":[]}', // an escape
+          '{"NextToken":"caf\u00e9","Rooms":[]}', // not ASCII
+          '{"NextToken":7,"Rooms":[]}',
+          '{"NextToken":"t-1","NextToken":"t-2"}', // twice: the parser keeps the last
+          '{"Rooms":[{"Name":"NextToken"}]}', // a value, not a key
+          '{"Rooms":[{"Name":"x\\"NextToken":"t-9"}]}', // a key that ends in an escaped quote
+          '{"NextToken":"t-1', // cut short
+          '{"NextToken":'
+        ]
+      ) expect(peek(body), body).toBeUndefined()
+    })
+
+    const plainToken = FastCheck.stringMatching(/^[!#-[\]-~]{1,40}$/)
+    /** Names that mimic the key in every way a string value can. */
+    const name = FastCheck.oneof(
+      FastCheck.string({ unit: "binary" }),
+      FastCheck.constantFrom('"NextToken":"evil"', "NextToken", '\\"NextToken\\":\\"x', ',"NextToken":"y"', "}")
+    )
+    const body = FastCheck.record({
+      token: FastCheck.option(FastCheck.oneof(plainToken, FastCheck.string({ unit: "binary" })), { nil: undefined }),
+      names: FastCheck.array(name, { maxLength: 5 }),
+      tokenLast: FastCheck.boolean(),
+      spaced: FastCheck.boolean()
+    }).map(({ names, spaced, token, tokenLast }) => {
+      const rooms = names.map((n, i) => ({ RoomId: `r-${i}`, Name: n }))
+      const value = token === undefined ? { Rooms: rooms } : tokenLast ? { Rooms: rooms, NextToken: token } : { NextToken: token, Rooms: rooms }
+      return { token, text: JSON.stringify(value, null, spaced ? 1 : undefined) }
+    })
+
+    it("never reads a token other than the one the body parses to, and reads every plain one", () => {
+      FastCheck.assert(
+        FastCheck.property(body, ({ text, token }) => {
+          const peeked = peek(text)
+          const parsed = RestJson1.nextTokenOf(JSON.parse(text))
+          if (peeked !== undefined) expect(peeked).toBe(parsed)
+          if (token !== undefined && /^[!#-[\]-~]+$/.test(token)) expect(peeked).toBe(token)
+        }),
+        { numRuns: 2000 }
+      )
+    })
   })
 })
