@@ -1,5 +1,6 @@
 /**
- * `node bench/dist/pagetimes.js [--rooms N] [--rounds R] [--clients floor,effect-stream,ours-undici]`:
+ * `node bench/dist/pagetimes.js [--rooms N] [--rounds R] [--clients floor,effect-stream,ours-undici]`
+ * (a client may carry its own arguments: `--clients "floor,ours-undici --prefetch 2"`):
  * where a listing's wall time goes, page by page. Each client runs in its own process, rounds
  * alternate, against one emulator child (as in the throughput table), with `pagetimesPreload.js`
  * timestamping every exchange. Per run it splits the wall time into:
@@ -97,7 +98,8 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < clients.length; k++) {
       const client = clients[(round + k) % clients.length]!
-      runs.get(client)!.push(await runOnce(client, args, join(tmp, `${client}.json`)))
+      const [script, ...own] = client.split(/\s+/)
+      runs.get(client)!.push(await runOnce(script!, [...own, ...args], join(tmp, `${script}.json`)))
     }
     process.stderr.write(`round ${round + 1}/${rounds} done\n`)
   }
