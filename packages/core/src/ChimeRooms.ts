@@ -28,8 +28,8 @@ export interface ChimeRoomsService {
    * possibly before this returns; the result aborts the call, after which `done` is not called.
    * `undefined` means "not now" (say, `clock` is not the one this implementation runs on): the
    * caller uses `listRooms` instead. `onNextToken`, when given, may hear the page's `NextToken`
-   * before `done` (as soon as the body is parsed, before its rooms are validated); the page can
-   * still fail.
+   * before `done`, as soon as the body is in (before it is parsed or its rooms are validated). It
+   * is a guess: the page can still fail, or decode to another token; `done` has the last word.
    */
   readonly startListRooms?: (
     request: ListRoomsRequest,

@@ -247,14 +247,15 @@ const NEXT_TOKEN_KEY = Buffer.from('"NextToken"', "latin1")
 const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
 /**
- * The `NextToken` a 200 body seems to carry, read from its bytes without parsing them: the one
- * `"NextToken"` that stands as a key (after `{` or `,`, before `:`), its value a non-empty string
- * of printable ASCII without escapes. `undefined` when the bytes say anything else (no such key,
- * two of them, `null`, an escape), for the parsed body to tell.
+ * The `NextToken` a 200 body seems to carry, read from its bytes without parsing them: the first
+ * `"NextToken"` that stands as a key (after `{` or `,`, before `:`), when its value is a non-empty
+ * string of printable ASCII without escapes. `undefined` when the bytes say anything else (no such
+ * key, `null`, an escape), for the parsed body to tell.
  *
- * A guess, not a decoding: the key of a nested object reads the same. Act on it only in ways the
- * parsed page can take back (the stream sends the next request with it, and withdraws that
- * request when the page's `NextToken` turns out different).
+ * A guess, not a decoding: the key of a nested object reads the same, and of a key written twice
+ * `JSON.parse` keeps the last. Act on it only in ways the parsed page can take back (the stream
+ * sends the next request with it, and withdraws that request when the page's `NextToken` turns out
+ * different). Services write the key once, at the top level; the emulator writes it first.
  *
  * @example
  * peekNextToken(Buffer.from('{"NextToken":"abc","Rooms":[]}')) // "abc"
@@ -262,11 +263,8 @@ const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || 
  */
 export const peekNextToken = (body: Buffer): string | undefined => {
   let value = -1
-  for (let at = body.indexOf(NEXT_TOKEN_KEY); at !== -1; at = body.indexOf(NEXT_TOKEN_KEY, at + 1)) {
-    const colon = valueOfKey(body, at)
-    if (colon === -1) continue
-    if (value !== -1) return undefined
-    value = colon
+  for (let at = body.indexOf(NEXT_TOKEN_KEY); at !== -1 && value === -1; at = body.indexOf(NEXT_TOKEN_KEY, at + 1)) {
+    value = valueOfKey(body, at)
   }
   if (value === -1 || body[value] !== 0x22 /* " */) return undefined
   const start = value + 1
