@@ -262,9 +262,11 @@ const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || 
  * @since 0.1.0
  */
 export const peekNextToken = (body: Buffer): string | undefined => {
-  let value = -1
-  for (let at = body.indexOf(NEXT_TOKEN_KEY); at !== -1 && value === -1; at = body.indexOf(NEXT_TOKEN_KEY, at + 1)) {
-    value = valueOfKey(body, at)
+  let at = body.indexOf(NEXT_TOKEN_KEY)
+  let value = at === -1 ? -1 : valueOfKey(body, at)
+  while (at !== -1 && value === -1) {
+    at = body.indexOf(NEXT_TOKEN_KEY, at + 1)
+    if (at !== -1) value = valueOfKey(body, at)
   }
   if (value === -1 || body[value] !== 0x22 /* " */) return undefined
   const start = value + 1
