@@ -43,7 +43,8 @@ export interface StreamOptions {
    * the next request is on the wire while the consumer works on a page (even work that never
    * suspends), which pays when each page's processing takes a while. With 2 or more over
    * `HttpChimeRooms` and `UndiciHttpClient`, the next request leaves from the callback that
-   * delivers a page, as soon as its token is parsed (measured in `bench/README.md`).
+   * delivers a page, as soon as its token is in, before the page is parsed; with 3 it can do so
+   * even while the page before waits to be taken (measured in `bench/README.md`).
    */
   readonly prefetch?: number
   /** Stop (successfully) after this many pages. */
