@@ -28,7 +28,7 @@ export interface ResilienceOptions {
  * One layer, not a composition of the three services' own: Effect's layer graph costs some 170
  * effect operations per layer built and 400–550 more per `merge` or `provide`, all of it run cold
  * before the first request. Measured, building the default this way fell from 1,330 operations
- * to 173 (see `bench/README.md`).
+ * to 178 (see `bench/README.md`).
  *
  * @example
  * program.pipe(Effect.provide(Resilience.layer()), Effect.provide(HttpChimeRooms.layer))
