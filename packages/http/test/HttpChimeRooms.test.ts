@@ -364,6 +364,25 @@ describe("HttpChimeRooms against the emulator", () => {
       }))
   }
 
+  it.scopedLive("per-attempt timeouts share one timer: a short one started after a long one still fires on time", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        faults: FaultScript.make({ rules: [{ calls: [1, 2], fault: Fault.delay("1 second") }] })
+      })
+      const request = { AccountId: emulator.accounts[0]! }
+      // The first call's deadline is 10 seconds away: the shared timer is set for it.
+      const long = yield* Effect.fork(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "10 seconds" }))))
+      yield* Effect.sleep("50 millis")
+      const started = Date.now()
+      const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "200 millis" })))))
+      // Timed out, not answered: had it waited for the long one's deadline, the answer (after 1 second) would have come first.
+      expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190)
+      // The long one is untouched by the short one's timing out, and answers after its delay.
+      const page = yield* Fiber.join(long)
+      expect(page.$metadata.httpStatusCode).toBe(200)
+    }))
+
   it.scopedLive("validates before sending: MaxResults out of range sends nothing", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({})
