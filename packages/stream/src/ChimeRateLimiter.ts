@@ -7,7 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Duration, Effect, Layer, Metric } from "effect"
+import { Context, Duration, Effect, Layer, Metric } from "effect"
+import { monotonicMillis } from "./internal/clock.js"
 import { rateLimitGauge } from "./internal/metrics.js"
 import { AdaptiveState, awsParameters, ModelState, modelParameters } from "./internal/adaptive.js"
 import { TokenBucket } from "./internal/tokenBucket.js"
@@ -35,7 +36,9 @@ export interface ChimeRateLimiterService {
 }
 
 /**
- * A limiter's synchronous form; times are epoch milliseconds of the `Clock` in use.
+ * A limiter's synchronous form. Times are milliseconds on a timeline that only moves forward
+ * (`performance.now()` under the live clock, the clock's own time under `TestClock`), so that the
+ * wall clock being set neither stalls nor bursts the requests.
  *
  * @since 0.1.0
  */
@@ -120,14 +123,14 @@ export interface AdaptiveOptions {
   readonly maxBurst?: number
 }
 
-const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
+const nowSeconds = Effect.clockWith((clock) => Effect.succeed(monotonicMillis(clock) / 1000))
 
 /**
- * `f` of the fiber's clock time, read in the step that needs it: `acquire` and the feedback run on
- * every request, and `Clock.currentTimeMillis` mapped and flat-mapped would be three effects more.
+ * `f` of the fiber's monotonic time, read in the step that needs it: `acquire` and the feedback run
+ * on every request, and the time mapped and flat-mapped would be three effects more.
  */
 const atNow = <A>(f: (millis: number) => Effect.Effect<A>): Effect.Effect<A> =>
-  Effect.clockWith((clock) => f(clock.unsafeCurrentTimeMillis()))
+  Effect.clockWith((clock) => f(monotonicMillis(clock)))
 
 /** Waits out a reservation; an interrupted wait gives its token back. */
 const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>

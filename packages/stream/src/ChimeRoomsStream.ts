@@ -90,7 +90,7 @@ const streamOf = <A>(
       const runtime = yield* Effect.runtime<never>()
       const clock = yield* Effect.clock
       const labels = yield* FiberRef.get(FiberRef.currentMetricLabels)
-      const pump = makePump(e, request, options?.maxPages, options?.prefetch ?? 0, runtime, clock, labels)
+      const pump = makePump({ env: e, request, maxPages: options?.maxPages, prefetch: options?.prefetch ?? 0, runtime, clock, labels })
       yield* Effect.addFinalizer(() => pump.stop)
       return channelOf(pump.pull, (pumped) => chunk(roomsPage(pumped)))
     })

@@ -73,12 +73,38 @@ export const makeFake = (options: FakeOptions) => {
       interrupt()
     }
   }
+  /**
+   * As `HttpChimeRooms` over `UndiciHttpClient`: a page's token is told through `onNextToken` as
+   * soon as the page is in, and the page itself is handed over on a later turn of the event loop.
+   */
+  const startListRoomsEarly: NonNullable<ChimeRoomsService["startListRooms"]> = (request, clock, done, onNextToken) => {
+    let aborted = false
+    let later: ReturnType<typeof setImmediate> | undefined
+    const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
+      onExit: (exit) => {
+        if (aborted) return
+        const token = exit._tag === "Success" ? exit.value.NextToken : undefined
+        if (token === undefined || onNextToken === undefined) return done(exit)
+        onNextToken(token)
+        if (aborted) return
+        later = setImmediate(() => {
+          if (!aborted) done(exit)
+        })
+      }
+    })
+    return () => {
+      aborted = true
+      if (later !== undefined) clearImmediate(later)
+      interrupt()
+    }
+  }
   return {
     all,
     calls,
     service,
     startListRooms,
     layer: Layer.succeed(ChimeRooms, service),
-    callbackLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms })
+    callbackLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms }),
+    earlyLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms: startListRoomsEarly })
   }
 }

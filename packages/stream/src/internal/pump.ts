@@ -12,19 +12,42 @@
  * - the general one, for everything else: `fetchPage` in a fiber forked from the consumer's
  *   runtime (its clock, services and fiber refs). A fast first attempt that fails continues there
  *   too, with the policy's retries.
+ *
+ * The consumer's wake-up has one rule, kept by {@link Pump}'s `notify` alone: a waiting consumer is
+ * woken by the next arrival, failure or end; nothing else consumes a wake-up. Any callback may call
+ * `notify` at any time, as often as it likes; it resumes the consumer only when `pull` has
+ * something to give, and otherwise leaves it waiting for the call that does.
+ *
+ * Callbacks from a transport run outside any fiber: whatever they throw (a custom limiter, budget
+ * or credentials, signing the next request) ends the listing with that defect rather than leaving
+ * a page unsettled.
  */
 import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { isThrottlingError, PaginationLoopError, withResumeToken } from "@chime-rooms/core"
 import { Cause, Effect, Exit, Fiber, FiberId, Runtime } from "effect"
 import type { Clock, MetricLabel } from "effect"
-import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
+import { monotonicMillis } from "./clock.js"
+import { LoopGuard } from "./loopGuard.js"
 import { pagesTotal, rateLimitGauge, requestsTotal, roomsTotal, throttlesTotal } from "./metrics.js"
+import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
 
 /** One page as the consumer gets it. */
 export interface PumpedPage {
   readonly output: ListRoomsOutput
   readonly attempts: number
   readonly pageNumber: number
+}
+
+/** What a pump is made of. */
+export interface PumpOptions {
+  readonly env: Env
+  readonly request: ListRoomsRequest
+  readonly maxPages: number | undefined
+  readonly prefetch: number
+  /** The consumer's runtime, for the fibers of the general way. */
+  readonly runtime: Runtime.Runtime<never>
+  readonly clock: Clock.Clock
+  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
 }
 
 /** A requested page that has arrived: its outcome and the token it was requested with. */
@@ -61,7 +84,7 @@ interface EarlyBooking {
 export interface Pump {
   /** The next page; `undefined` once the listing is over. */
   readonly pull: Effect.Effect<PumpedPage | undefined, ChimeError>
-  /** Stops the page in flight, if any (the stream's finalizer). */
+  /** Stops the pages in flight and any pending wake-up (the stream's finalizer). */
   readonly stop: Effect.Effect<void>
 }
 
@@ -77,7 +100,7 @@ const requestFor = (request: ListRoomsRequest, token: string | undefined): ListR
  * Calls `f` on the next turn of the event loop, after the I/O callbacks and immediates already
  * queued (so after undici writes a request just dispatched); returns what cancels it.
  */
-const later = (f: () => void): (() => void) => {
+const onNextTurn = (f: () => void): (() => void) => {
   if (typeof setImmediate !== "function") {
     const timer = setTimeout(f, 0)
     return () => clearTimeout(timer)
@@ -87,7 +110,7 @@ const later = (f: () => void): (() => void) => {
 }
 
 /** Resumes on the next turn of the event loop. */
-const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => Effect.sync(later(() => resume(Effect.void))))
+const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => Effect.sync(onNextTurn(() => resume(Effect.void))))
 
 /**
  * Lets a request just dispatched reach the wire before the consumer works on a page, even work
@@ -114,29 +137,28 @@ const fastParts = (e: Env): FastParts | undefined => {
     : undefined
 }
 
-export const makePump = (
-  e: Env,
-  request: ListRoomsRequest,
-  maxPages: number | undefined,
-  prefetch: number,
-  runtime: Runtime.Runtime<never>,
-  clock: Clock.Clock,
-  labels: ReadonlyArray<MetricLabel.MetricLabel>
-): Pump => {
+export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, runtime }: PumpOptions): Pump => {
   const first = request.NextToken === "" ? undefined : request.NextToken
-  const seen = new Set<string>()
-  if (first !== undefined) seen.add(first)
+  const guard = new LoopGuard()
+  if (first !== undefined) guard.add(first)
+  /** The token of the next page to request. */
   let token = first
   /** No page left to request: the last one arrived, a loop, `maxPages`, or a failure for good. */
   let ended = false
+  /** Set once the stream is over for its consumer: nothing is requested or woken any more. */
+  let stopped = false
   let loop: PaginationLoopError | undefined
   let requested = 0
   let arrived = 0
   let taken = 0
+  /** Arrived pages and failures, in request order, for the consumer to take. */
   const ready: Array<Arrival> = []
   /** Requested pages not yet in `ready`, in request order: one, or two when the first one's token came early. */
   const inFlight: Array<Slot> = []
+  /** The waiting consumer's resumption, while it waits. */
   let waiter: (() => void) | undefined
+  /** Cancels the pending deferred `notify`, while one is pending. */
+  let deferred: (() => void) | undefined
 
   const fast = fastParts(e)
   const runFork = Runtime.runFork(runtime)
@@ -145,16 +167,58 @@ export const makePump = (
     if (changed !== undefined) rateLimitGauge.unsafeUpdate(changed, labels)
   }
 
+  /** The wake-up rule (see the module's doc): resumes a waiting consumer when `pull` will not wait. */
+  const notify = (): void => {
+    const resume = waiter
+    if (resume === undefined || (ready.length === 0 && inFlight.length > 0)) return
+    waiter = undefined
+    resume()
+  }
+
+  /** {@link notify} on the next turn of the event loop, once however often it is asked for. */
+  const notifyLater = (): void => {
+    deferred ??= onNextTurn(() => {
+      deferred = undefined
+      notify()
+    })
+  }
+
+  /**
+   * Something threw on `slot`'s way (a transport callback, a fiber observer, starting the call):
+   * the page settles with that defect, or, when it had already settled, the listing ends with it
+   * after the pages already in. Never an unsettled page, never a swallowed defect.
+   */
+  const fail = (slot: Slot, defect: unknown): void => {
+    if (stopped) return
+    if (slot.exit === undefined && inFlight.includes(slot)) {
+      slot.abort?.()
+      return arrive(slot, Exit.die(defect))
+    }
+    ended = true
+    for (const later of inFlight.splice(0)) cancel(later)
+    ready.push({ requested: slot.requested, exit: Exit.die(defect) })
+    notify()
+  }
+
+  /** Runs a callback that a transport or a fiber observer calls, outside any fiber (see {@link fail}). */
+  const guarded = (slot: Slot, f: () => void): void => {
+    try {
+      f()
+    } catch (defect) {
+      fail(slot, defect)
+    }
+  }
+
   /** Learns the token a page brings: the next one to request, or the end (last page, or a loop). */
   const book = (output: ListRoomsOutput, pageNumber: number): void => {
     const next = output.NextToken
     if (next === undefined) ended = true
-    else if (seen.has(next)) {
+    else if (guard.has(next)) {
       ended = true
       const requestId = output.$metadata.requestId
       loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
     } else {
-      seen.add(next)
+      guard.add(next)
       token = next
     }
   }
@@ -172,7 +236,9 @@ export const makePump = (
       inFlight.shift()
       if (Exit.isSuccess(outcome)) {
         arrived++
+        // A token booked early is followed from now on (it was checked against the guard then).
         if (head.early === undefined) book(outcome.value.output, arrived)
+        else guard.add(head.early.next)
       } else {
         // The listing ends at a page that failed for good: nothing after it is wanted.
         ended = true
@@ -180,19 +246,15 @@ export const makePump = (
       }
       ready.push({ requested: head.requested, exit: outcome })
     }
-    if (startAhead() || inFlight.length > 0) later(wake)
-    else wake()
-  }
-
-  const wake = (): void => {
-    const w = waiter
-    waiter = undefined
-    w?.()
+    // With a request now on its way, the consumer hears of this page on the next turn, after the
+    // transport has written it.
+    if (startAhead() || inFlight.length > 0) notifyLater()
+    else notify()
   }
 
   /** Sends the next page if the window allows; whether it did. */
   const startAhead = (): boolean => {
-    if (ended || inFlight.length > 0 || ready.length >= prefetch) return false
+    if (ended || stopped || inFlight.length > 0 || ready.length >= prefetch) return false
     startNext()
     return true
   }
@@ -202,9 +264,9 @@ export const makePump = (
    * the next page is sent now, and taken back if this one then fails or decodes to another token.
    */
   const early = (slot: Slot, next: string): void => {
-    if (ended || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch || seen.has(next)) return
+    if (ended || stopped || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch) return
+    if (guard.has(next)) return
     slot.early = { next, token, ended, requested }
-    seen.add(next)
     token = next
     startNext()
   }
@@ -215,7 +277,6 @@ export const makePump = (
     if (booking === undefined) return
     slot.early = undefined
     for (const later of inFlight.splice(1)) cancel(later)
-    seen.delete(booking.next)
     token = booking.token
     ended = booking.ended
     requested = booking.requested
@@ -232,7 +293,7 @@ export const makePump = (
     const fiber = runFork(effect)
     slot.fiber = fiber
     slot.abort = undefined
-    fiber.addObserver((exit) => arrive(slot, exit))
+    fiber.addObserver((exit) => guarded(slot, () => arrive(slot, exit)))
   }
 
   const startNext = (): void => {
@@ -242,32 +303,40 @@ export const makePump = (
     if (maxPages !== undefined && requested >= maxPages) ended = true
     const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, early: undefined }
     inFlight.push(slot)
-    if (fast !== undefined && startFast(fast, slot, pageRequest)) return
+    try {
+      if (fast !== undefined && startFast(fast, slot, pageRequest)) return
+    } catch (defect) {
+      // Starting it threw (a custom limiter, credentials, signing): this page fails, those before it stand.
+      return fail(slot, defect)
+    }
     fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
   }
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
   const startFast = (parts: FastParts, slot: Slot, pageRequest: ListRoomsRequest): boolean => {
     const { limiter } = parts
-    if (limiter.reserve(clock.unsafeCurrentTimeMillis()) > 0) {
+    if (limiter.reserve(monotonicMillis(clock)) > 0) {
       // Not at once: the general way waits for its own permit.
       limiter.refund()
       return false
     }
     let settled = false
-    const abort = parts.startListRooms(
-      pageRequest,
-      clock,
-      (exit) => {
-        settled = true
-        firstAttempt(parts, slot, pageRequest, exit)
-      },
-      (next) => early(slot, next)
-    )
-    if (abort === undefined) {
-      limiter.refund()
-      return false
+    let abort: (() => void) | undefined
+    try {
+      abort = parts.startListRooms(
+        pageRequest,
+        clock,
+        (exit) => {
+          settled = true
+          guarded(slot, () => firstAttempt(parts, slot, pageRequest, exit))
+        },
+        (next) => guarded(slot, () => early(slot, next))
+      )
+    } finally {
+      // A call that never started (declined, or thrown) used no permit.
+      if (abort === undefined) limiter.refund()
     }
+    if (abort === undefined) return false
     e.metrics?.recordRequest()
     requestsTotal.unsafeUpdate(1, labels)
     if (!settled) slot.abort = abort
@@ -282,7 +351,7 @@ export const makePump = (
     exit: Exit.Exit<ListRoomsOutput, ChimeError>
   ): void => {
     if (!inFlight.includes(slot)) return
-    const now = clock.unsafeCurrentTimeMillis()
+    const now = monotonicMillis(clock)
     if (Exit.isSuccess(exit)) {
       gauge(limiter.feedback(now, false))
       release(undefined)
@@ -314,16 +383,6 @@ export const makePump = (
     return startAhead() ? Effect.as(handOver, page) : Effect.succeed(page)
   }
 
-  const waitForArrival = Effect.async<PumpedPage, ChimeError>((resume) => {
-    waiter = () => {
-      const arrival = ready.shift()
-      if (arrival !== undefined) resume(take(arrival))
-    }
-    return Effect.sync(() => {
-      waiter = undefined
-    })
-  })
-
   const done = Effect.succeed(undefined)
   const pull: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.suspend(() => {
     const arrival = ready.shift()
@@ -338,7 +397,19 @@ export const makePump = (
     return waitForArrival
   })
 
+  /** Waits for {@link notify}, then pulls again. */
+  const waitForArrival: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.async((resume) => {
+    waiter = () => resume(pull)
+    return Effect.sync(() => {
+      waiter = undefined
+    })
+  })
+
   const stop = Effect.suspend(() => {
+    stopped = true
+    waiter = undefined
+    deferred?.()
+    deferred = undefined
     const slots = inFlight.splice(0)
     for (const slot of slots) slot.abort?.()
     return Effect.forEach(slots, (slot) => (slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)), { discard: true })

@@ -5,9 +5,10 @@
  */
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { ChimeRooms, isThrottlingError, retryAfterOf } from "@chime-rooms/core"
-import { Clock, Duration, Effect, type Fiber, FiberRef, Metric, Option, ScheduleDecision, ScheduleIntervals, type Tracer } from "effect"
+import { Duration, Effect, type Fiber, FiberRef, Metric, Option, ScheduleDecision, ScheduleIntervals, type Tracer } from "effect"
 import type { ChimeMetricsService } from "../ChimeMetrics.js"
 import { ChimeMetrics } from "../ChimeMetrics.js"
+import { monotonicMillis } from "./clock.js"
 import { ChimeRateLimiter, type ChimeRateLimiterService } from "../ChimeRateLimiter.js"
 import { RetryBudget, type RetryBudgetService } from "../RetryBudget.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
@@ -172,8 +173,10 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
 
   const retryOrFail = (n: number, state: unknown, error: ChimeError): Effect.Effect<Fetched, ChimeError> => {
     if (!env.policy.while(error)) return giveUp(error)
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(env.policy.schedule.step(now, error, state), ([next, _out, decision]) => {
+    // The schedule's times are monotonic, as the sleep that waits its delay out.
+    return Effect.clockWith((clock) => {
+      const now = monotonicMillis(clock)
+      return Effect.flatMap(env.policy.schedule.step(now, error, state), ([next, _out, decision]) => {
         if (ScheduleDecision.isDone(decision)) return giveUp(error)
         const backoff = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
         const retryAfter = Option.match(retryAfterOf(error), {
@@ -190,7 +193,7 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
           )
         })
       })
-    )
+    })
   }
 
   return { loop, retryOrFail }
