@@ -1,12 +1,13 @@
 /**
  * AWS credentials as a service: static values, the environment through `Config`, the AWS default
  * provider chain, or any AWS-SDK-style async provider. Temporary credentials are cached and
- * refreshed before they expire; concurrent callers share one refresh.
+ * refreshed before they expire; concurrent callers share one refresh, and a refresh that brings
+ * nothing better is retried with backoff while the credentials still work.
  *
  * @since 0.1.0
  */
 import { CredentialsError, safeExcerpt } from "@chime-rooms/core"
-import { Clock, Config, Context, Duration, Effect, Layer, Option, Redacted, SynchronizedRef } from "effect"
+import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Redacted } from "effect"
 
 /**
  * One set of AWS credentials. Secrets stay `Redacted` until the signer needs them.
@@ -46,7 +47,10 @@ export type AwsCredentialsProvider = () => Promise<AwsSdkCredentials>
  * @since 0.1.0
  */
 export interface ProviderOptions {
-  /** Refresh this long before `expiration` (default 5 minutes). */
+  /**
+   * Refresh this long before `expiration` (default 5 minutes, as the AWS SDK). A refresh that fails,
+   * or brings credentials expiring sooner than this, is retried with backoff (see `makeCached`).
+   */
   readonly refreshBefore?: Duration.DurationInput | undefined
   /** Where the provider looks, for the `CredentialsError` it fails with. */
   readonly sources?: ReadonlyArray<string> | undefined
@@ -145,7 +149,11 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
   /** `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optional `AWS_SESSION_TOKEN` via `Config`. */
   static readonly layerEnv: Layer.Layer<Credentials> = Credentials.layerConfig()
 
-  /** Any AWS-SDK-style async provider, cached and refreshed before expiry. */
+  /**
+   * Any AWS-SDK-style async provider, cached and refreshed `refreshBefore` its `expiration`; one
+   * provider call serves every concurrent request, and refreshes back off while the credentials
+   * still work (see `makeCached`).
+   */
   static readonly layerProvider = (
     provider: AwsCredentialsProvider,
     options?: ProviderOptions
@@ -154,7 +162,9 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
   /**
    * The AWS default provider chain (`fromNodeProviderChain` of `@aws-sdk/credential-providers`):
    * environment, SSO and shared config/credentials files (`AWS_PROFILE`), web identity, ECS/EKS
-   * container credentials, EC2 instance metadata.
+   * container credentials, EC2 instance metadata. Cached and refreshed as `layerProvider`; the
+   * chain keeps its own cache too, renewed when under 5 minutes are left, so a `refreshBefore`
+   * above 5 minutes gets the same credentials back (and backs off) until then.
    */
   static readonly layerDefaultChain = (
     options?: Record<string, unknown> & ProviderOptions
@@ -210,11 +220,16 @@ const fromInput = (c: {
 
 interface Cached {
   readonly credentials: AwsCredentials
-  /** Epoch millis after which a refresh is due; `Infinity` for long-term credentials. */
+  /** Epoch millis after which the next refresh is due; `Infinity` for long-term credentials. */
   readonly refreshAt: number
   /** Epoch millis after which the credentials no longer work. */
   readonly expiresAt: number
+  /** Refreshes in a row that failed or brought credentials already inside the refresh window. */
+  readonly misses: number
 }
+
+/** What one call of the provider brought: usable credentials, or why not (already scrubbed). */
+type Loaded = { readonly credentials: AwsCredentials; readonly expiresAt: number } | { readonly reason: string }
 
 /** Only the error's kind and a scrubbed start of its message: providers may quote file contents. */
 const describe = (cause: unknown): string => {
@@ -224,9 +239,36 @@ const describe = (cause: unknown): string => {
   return "the provider failed"
 }
 
+/** The wait before the first retry of a refresh that brought nothing better. */
+const backoffStartMillis = 1_000
+/** The longest wait between refresh attempts while the current credentials still work. */
+const backoffCapMillis = 10_000
+
+const backoffMillis = (misses: number): number =>
+  Math.min(backoffStartMillis * 2 ** Math.max(0, misses - 1), backoffCapMillis)
+
 /**
- * Wraps a provider: the fast path reads a ref; a due refresh runs under the ref's lock, so callers
- * that arrive during it wait for it and reuse its result instead of calling the provider again.
+ * Wraps a provider. A refresh is due `refreshBefore` before `expiration`; callers that arrive while
+ * one runs wait for it and share its outcome (credentials or `CredentialsError`), so the provider
+ * is called once however many requests need it.
+ *
+ * When a refresh fails, or brings credentials already inside the refresh window, whatever still
+ * works is used (the old credentials, or the new ones) and the next attempt backs off: 1 second,
+ * doubling to a cap of 10 seconds, and never later than the credentials' expiry. These are the AWS
+ * SDK for Java v2's numbers (its `CachedSupplier` asks again 1 second after a value that came back
+ * stale, and backs repeated failures off exponentially to at most 10 seconds); the JavaScript SDK's
+ * `memoize` has no backoff and calls the provider again on every request inside the window. There
+ * is no jitter: each process's attempts follow its own requests. A provider that brings credentials outside the window
+ * again resets the backoff. Once the credentials have expired, a failed refresh is a
+ * `CredentialsError` naming `sources`, with the provider's error scrubbed; credentials that come
+ * back already expired count as a failed refresh.
+ *
+ * Expiry and backoff are both measured on `Clock.currentTimeMillis`, the wall clock: `expiration`
+ * is a wall-clock instant, and a backoff of seconds needs no monotonic clock (a clock stepped back
+ * delays the next attempt as it delays the expiry, which still bounds it).
+ *
+ * `current(now)` returns the credentials exactly when `get` would return them without calling the
+ * provider, so a synchronous fast path backs off with it.
  *
  * @since 0.1.0
  */
@@ -234,59 +276,95 @@ export const makeCached = (
   provider: AwsCredentialsProvider,
   options?: ProviderOptions
 ): Effect.Effect<CredentialsService> =>
-  Effect.gen(function*() {
+  Effect.sync(() => {
     const refreshBefore = Duration.toMillis(Duration.decode(options?.refreshBefore ?? Duration.minutes(5)))
     const sources = options?.sources ?? ["credentials provider"]
-    const ref = yield* SynchronizedRef.make<Cached | undefined>(undefined)
-    // The ref's value, readable without an effect (for `current`).
-    let latest: Cached | undefined
+    let state: Cached | undefined
+    // The refresh under way; `undefined` in it means its fiber was interrupted: ask again.
+    let pending: Deferred.Deferred<AwsCredentials | undefined, CredentialsError> | undefined
 
-    const fetch = (now: number, previous: Cached | undefined) =>
-      Effect.tryPromise({
-        try: () => provider(),
-        catch: (cause) =>
-          new CredentialsError({ message: `Could not load AWS credentials: ${describe(cause)}`, sources: [...sources] })
-      }).pipe(
-        Effect.flatMap((raw) => {
+    const load: Effect.Effect<Loaded> = Effect.tryPromise(() => provider()).pipe(
+      Effect.match({
+        onFailure: (error): Loaded => ({ reason: describe(error.error) }),
+        onSuccess: (raw): Loaded => {
           if (
             typeof raw !== "object" || raw === null || typeof raw.accessKeyId !== "string" ||
             typeof raw.secretAccessKey !== "string" || raw.accessKeyId === "" || raw.secretAccessKey === ""
           ) {
-            return Effect.fail(
-              new CredentialsError({
-                message: "The credentials provider returned no access key id or secret access key",
-                sources: [...sources]
-              })
-            )
+            return { reason: "the provider returned no access key id or secret access key" }
           }
-          const credentials = fromInput(raw)
           const expiresAt = raw.expiration instanceof Date ? raw.expiration.getTime() : Infinity
-          return Effect.succeed<Cached>({ credentials, expiresAt, refreshAt: expiresAt - refreshBefore })
-        }),
-        // A failed refresh while the old credentials still work keeps them for now.
-        Effect.catchAll((error) =>
-          previous !== undefined && now < previous.expiresAt ? Effect.succeed(previous) : Effect.fail(error)
-        )
-      )
-
-    const refresh = SynchronizedRef.modifyEffect(ref, (current) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (current !== undefined && now < current.refreshAt) {
-          return Effect.succeed([current.credentials, current] as const)
+          return { credentials: fromInput(raw), expiresAt }
         }
-        return Effect.map(fetch(now, current), (next) => {
-          latest = next
-          return [next.credentials, next] as const
-        })
-      }))
+      })
+    )
 
-    const get = Effect.flatMap(SynchronizedRef.get(ref), (current) =>
-      current === undefined
-        ? refresh
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => (now < current.refreshAt ? Effect.succeed(current.credentials) : refresh)))
+    /** The next state and the refresh's outcome, from what the provider brought at `now`. */
+    const settle = (
+      previous: Cached | undefined,
+      loaded: Loaded,
+      now: number
+    ): readonly [Cached | undefined, Exit.Exit<AwsCredentials, CredentialsError>] => {
+      if ("credentials" in loaded && now < loaded.expiresAt) {
+        const refreshAt = loaded.expiresAt - refreshBefore
+        const next: Cached = now < refreshAt
+          ? { credentials: loaded.credentials, expiresAt: loaded.expiresAt, refreshAt, misses: 0 }
+          : backedOff(loaded.credentials, loaded.expiresAt, previous, now)
+        return [next, Exit.succeed(next.credentials)]
+      }
+      const reason = "reason" in loaded ? loaded.reason : "the provider returned credentials that had already expired"
+      if (previous !== undefined && now < previous.expiresAt) {
+        return [backedOff(previous.credentials, previous.expiresAt, previous, now), Exit.succeed(previous.credentials)]
+      }
+      const message = previous === undefined
+        ? `Could not load AWS credentials: ${reason}`
+        : `The AWS credentials expired and the refresh failed: ${reason}`
+      return [previous, Exit.fail(new CredentialsError({ message, sources: [...sources] }))]
+    }
 
-    const current = (now: number): AwsCredentials | undefined =>
-      latest !== undefined && now < latest.refreshAt ? latest.credentials : undefined
+    const backedOff = (
+      credentials: AwsCredentials,
+      expiresAt: number,
+      previous: Cached | undefined,
+      now: number
+    ): Cached => {
+      const misses = (previous?.misses ?? 0) + 1
+      return { credentials, expiresAt, refreshAt: Math.min(now + backoffMillis(misses), expiresAt), misses }
+    }
+
+    const refresh = (): Effect.Effect<AwsCredentials, CredentialsError> => {
+      if (pending !== undefined) {
+        return Effect.flatMap(Deferred.await(pending), (c) => (c === undefined ? get : Effect.succeed(c)))
+      }
+      const deferred = Deferred.unsafeMake<AwsCredentials | undefined, CredentialsError>(FiberId.none)
+      pending = deferred
+      return Effect.flatMap(load, (loaded) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const [next, exit] = settle(state, loaded, now)
+          state = next
+          pending = undefined
+          Deferred.unsafeDone(deferred, exit)
+          return exit
+        })).pipe(
+          // The provider's promise cannot be cancelled; the callers waiting on it start afresh.
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              if (pending === deferred) pending = undefined
+              Deferred.unsafeDone(deferred, Exit.succeed(undefined))
+            })
+          )
+        )
+    }
+
+    const get: Effect.Effect<AwsCredentials, CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const cached = state
+      return cached !== undefined && now < cached.refreshAt ? Effect.succeed(cached.credentials) : refresh()
+    })
+
+    const current = (now: number): AwsCredentials | undefined => {
+      const cached = state
+      return cached !== undefined && now < cached.refreshAt ? cached.credentials : undefined
+    }
 
     return { get, current }
   })

@@ -212,25 +212,50 @@ describe("HttpChimeRooms against the emulator", () => {
 
   it.scopedLive("refreshes expiring credentials from a provider while listing", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.make({ credentials: [tokenCredentials] })
+      const renewed: EmulatorCredentials = {
+        accessKeyId: "ASIAEMULATORTEST0002",
+        secretAccessKey: Redacted.make("an0ther-Key-that-must-never-leak/9876543210"),
+        sessionToken: Redacted.make("SESSION-TOKEN-2-that-must-never-leak-FwoGZXIvYXdzE")
+      }
+      const emulator = yield* Emulator.make({ credentials: [tokenCredentials, renewed] })
       let calls = 0
       const provider = () => {
         calls++
+        const c = calls === 1 ? tokenCredentials : renewed
         return Promise.resolve({
-          accessKeyId: tokenCredentials.accessKeyId,
-          secretAccessKey: Redacted.value(tokenCredentials.secretAccessKey),
-          sessionToken: Redacted.value(tokenCredentials.sessionToken!),
-          // Already inside the refresh window: every page asks again.
-          expiration: new Date(Date.now() + 60_000)
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: Redacted.value(c.secretAccessKey),
+          sessionToken: Redacted.value(c.sessionToken!),
+          // The first set is already inside the refresh window: used until it expires 800 ms later
+          // (the 1 s backoff stops at the expiry), then renewed; the next lasts an hour.
+          expiration: new Date(Date.now() + (calls === 1 ? 800 : 60 * 60_000))
         })
       }
       const layer = HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(
         Layer.provide(UndiciHttpClient.layer),
         Layer.provide(Credentials.layerProvider(provider))
       )
-      const { rooms } = yield* listAll(emulator.accounts[0]!, 25).pipe(Effect.provide(layer))
+      const rooms = yield* Effect.gen(function*() {
+        const rooms: Array<string> = []
+        let token: string | undefined
+        do {
+          const page = yield* ChimeRooms.listRooms({
+            AccountId: emulator.accounts[0]!,
+            MaxResults: 25,
+            ...(token !== undefined ? { NextToken: token } : {})
+          })
+          for (const room of page.Rooms) rooms.push(room.RoomId!)
+          token = page.NextToken
+          if (rooms.length === 50) yield* Effect.sleep("900 millis")
+        } while (token !== undefined)
+        return rooms
+      }).pipe(Effect.provide(layer))
       expect(rooms).toHaveLength(100)
-      expect(calls).toBe(4)
+      expect(calls).toBe(2)
+      const keys = emulator.received().map((r) => r.accessKeyId)
+      // Two pages on the first set (not asked again at once), two on the renewed one.
+      const [first, next] = [tokenCredentials.accessKeyId, renewed.accessKeyId]
+      expect(keys).toEqual([first, first, next, next])
     }))
 
   for (const [label, offset] of [["ahead", "10 minutes"], ["behind", "-10 minutes"]] as const) {
