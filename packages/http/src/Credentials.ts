@@ -258,8 +258,8 @@ const backoffMillis = (misses: number): number =>
  * SDK for Java v2's numbers (its `CachedSupplier` asks again 1 second after a value that came back
  * stale, and backs repeated failures off exponentially to at most 10 seconds); the JavaScript SDK's
  * `memoize` has no backoff and calls the provider again on every request inside the window. There
- * is no jitter: each process's attempts follow its own requests. A provider that brings credentials outside the window
- * again resets the backoff. Once the credentials have expired, a failed refresh is a
+ * is no jitter: each process's attempts follow its own requests. A provider that brings credentials
+ * outside the window again resets the backoff. Once the credentials have expired, a failed refresh is a
  * `CredentialsError` naming `sources`, with the provider's error scrubbed; credentials that come
  * back already expired count as a failed refresh.
  *
