@@ -20,6 +20,8 @@
  *   (shifted by `clockOffset`), except the `Html502` fault's page, which models a proxy.
  * - `Retry-After` (whole seconds) on the rate limiter's 429s, and on scripted 429/503 faults that
  *   name a retry-after.
+ * - A `SignedHeaders` list that names a header the request does not carry, is not sorted or names
+ *   a header twice is refused with `InvalidSignatureException`: an absent header is never signed as empty.
  *
  * @since 0.1.0
  */

@@ -24,6 +24,10 @@ interface Call {
   readonly signer?: Signer | "none"
   readonly date?: Date
   readonly agent?: Agent
+  /** More headers to sign and send. */
+  readonly headers?: Record<string, string>
+  /** Headers signed, then left off the wire. */
+  readonly unsent?: ReadonlyArray<string>
 }
 
 type Answer =
@@ -54,7 +58,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
       port: Number(url.port),
       path,
       query,
-      headers: { host: url.host } as Record<string, string>
+      headers: { host: url.host, ...call.headers } as Record<string, string>
     }
     let headers = base.headers
     const signer = call.signer ?? signerOf(emulator)
@@ -65,9 +69,11 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
         sha256: Hash.bind(null, "sha256"),
         credentials: signer
       })
-      headers = (await v4.sign(base, { signingDate: call.date ?? new Date() })).headers
+      headers = { ...(await v4.sign(base, { signingDate: call.date ?? new Date() })).headers }
     }
+    for (const name of call.unsent ?? []) delete headers[name]
     const qs = Object.entries(query).map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&")
+    const target = qs === "" ? path : `${path}?${qs}`
     const started = performance.now()
     return new Promise<Answer>((resolve) => {
       const chunks: Array<Buffer> = []
@@ -76,7 +82,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
         host: url.hostname,
         port: Number(url.port),
         method: base.method,
-        path: qs === "" ? path : `${path}?${qs}`,
+        path: target,
         headers,
         agent: call.agent ?? false
       }, (res) => {
@@ -147,6 +153,17 @@ const expectServiceError = (answer: Answer, status: number, name: string, code: 
   expect(Object.keys(body).sort()).toEqual(["Code", "Message"])
   expect(body.Code).toBe(code)
   return { response: r, body }
+}
+
+/** An AWS front-end refusal: 403, the error type, a body with only `message`; returns the message. */
+const expectAuthError = (answer: Answer, name: string) => {
+  const r = response(answer)
+  expect(r.status).toBe(403)
+  expect(r.headers["x-amzn-errortype"]).toBe(name)
+  expect(r.headers["x-amzn-requestid"]).toBeDefined()
+  const body = JSON.parse(r.body)
+  expect(Object.keys(body)).toEqual(["message"])
+  return body.message as string
 }
 
 describe("Emulator", () => {
@@ -276,16 +293,6 @@ describe("Emulator", () => {
   })
 
   describe("SigV4", () => {
-    const expectAuthError = (answer: Answer, name: string) => {
-      const r = response(answer)
-      expect(r.status).toBe(403)
-      expect(r.headers["x-amzn-errortype"]).toBe(name)
-      expect(r.headers["x-amzn-requestid"]).toBeDefined()
-      const body = JSON.parse(r.body)
-      expect(Object.keys(body)).toEqual(["message"])
-      return body.message as string
-    }
-
     it.scoped("refuses an unsigned request, a wrong secret and an unknown key", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ dataset })
@@ -341,6 +348,19 @@ describe("Emulator", () => {
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ dataset, verifySignatures: false })
         expect(response(yield* Effect.promise(() => send(emulator, { signer: "none" }))).status).toBe(200)
+      }))
+
+    it.scoped("refuses a signed header that did not arrive, and accepts one that arrived empty", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset })
+        // Signed as `x-extra:` (empty): a server taking the absent header as empty would accept it.
+        const lost = yield* Effect.promise(() => send(emulator, { headers: { "x-extra": "" }, unsent: ["x-extra"] }))
+        const message = expectAuthError(lost, "InvalidSignatureException")
+        expect(message).toContain("does not match the signature you provided")
+        expect(message).toContain("'x-extra' is not in the request")
+        expect(emulator.calls()).toBe(0)
+        const empty = yield* Effect.promise(() => send(emulator, { headers: { "x-extra": "" } }))
+        expect(response(empty).status).toBe(200)
       }))
 
     it.scoped("honours a configured maxSkew", () =>
