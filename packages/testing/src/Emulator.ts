@@ -20,6 +20,18 @@
  *   (shifted by `clockOffset`), except the `Html502` fault's page, which models a proxy.
  * - `Retry-After` (whole seconds) on the rate limiter's 429s, and on scripted 429/503 faults that
  *   name a retry-after.
+ * - A `SignedHeaders` list that names a header the request does not carry, is not sorted or names
+ *   a header twice is refused with `InvalidSignatureException`: an absent header is never signed as empty.
+ *
+ * ## What `received()` keeps
+ *
+ * Every request, secrets masked in every field: `x-amz-security-token` reads `<redacted>`; the
+ * `authorization` header keeps its algorithm, `Credential` and `SignedHeaders` but reads
+ * `Signature=<redacted>` (a header of another shape reads `<redacted>`); the presigned-URL
+ * parameters `X-Amz-Signature`, `X-Amz-Credential` and `X-Amz-Security-Token` (any case) read
+ * `<redacted>` in `query` and `%3Credacted%3E` in `rawQuery` and `target`. A test can still check
+ * that a token and a signature were sent, the access key id, the scope and the signed headers.
+ * Only the record is masked; the verifier reads the request as it arrived.
  *
  * @since 0.1.0
  */
@@ -106,7 +118,10 @@ export interface EmulatorService {
   readonly dataset: Dataset
   /** The first accepted key pair: sign with it. */
   readonly credentials: EmulatorCredentials
-  /** What the emulator received so far (secrets left out), oldest first. */
+  /**
+   * What the emulator received so far, oldest first. No field holds a signature, a session token or
+   * a presigned credential: they read `<redacted>` (see {@link ReceivedRequest}).
+   */
   readonly received: () => ReadonlyArray<ReceivedRequest>
   /** Forgets what was received. */
   readonly clearReceived: () => void

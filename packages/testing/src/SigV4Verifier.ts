@@ -12,6 +12,10 @@
  * | `UnrecognizedClientException` | unknown access key, or a session token missing / not matching |
  * | `InvalidSignatureException` | wrong scope, "Signature expired" / "Signature not yet current", signature mismatch |
  *
+ * A signature mismatch includes a `SignedHeaders` list that is not sorted or names a header twice,
+ * and one that names a header the request does not carry: such a header is never canonicalised
+ * as empty.
+ *
  * No result ever holds a secret key, a session token or the `Authorization` header.
  *
  * @since 0.1.0
@@ -161,6 +165,8 @@ const reject = (name: SigV4ErrorName, message: string): SigV4Rejected => ({
 const MISMATCH =
   "The request signature we calculated does not match the signature you provided. " +
   "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+
+const UNSORTED = " SignedHeaders must name each header once, in sorted order."
 
 const INVALID_TOKEN = "The security token included in the request is invalid."
 
@@ -314,10 +320,20 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
       payloadHash = value
     }
 
+    // AWS rebuilds the canonical headers sorted, from the headers that arrived: a list out of
+    // order or naming a header twice never matches what it computes.
+    if (!auth.signedHeadersSorted) return reject("InvalidSignatureException", MISMATCH + UNSORTED)
+    const { block, missing } = internal.canonicalHeaders(request.headers, auth.signedHeaders)
+    // A signed header that did not arrive is refused rather than canonicalised as empty: otherwise
+    // a signature over `name:` (nothing) would vouch for a header nobody sent. This is the answer a
+    // client gets from AWS when a proxy drops a header it signed.
+    if (missing !== undefined) {
+      return reject("InvalidSignatureException", `${MISMATCH} The signed header '${missing}' is not in the request.`)
+    }
+
     const q = request.target.indexOf("?")
     const rawPath = q === -1 ? request.target : request.target.slice(0, q)
     const rawQuery = q === -1 ? "" : request.target.slice(q + 1)
-    const { block } = internal.canonicalHeaders(request.headers, auth.signedHeaders)
     const canonicalRequest = request.method.toUpperCase() + "\n" +
       internal.canonicalUri(rawPath) + "\n" +
       internal.canonicalQuery(rawQuery) + "\n" +

@@ -1,4 +1,5 @@
 import { request as httpRequest, Agent } from "node:http"
+import { inspect } from "node:util"
 import { createServer } from "node:net"
 import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
@@ -24,6 +25,16 @@ interface Call {
   readonly signer?: Signer | "none"
   readonly date?: Date
   readonly agent?: Agent
+  /** More headers to sign and send. */
+  readonly headers?: Record<string, string>
+  /** Headers signed, then left off the wire. */
+  readonly unsent?: ReadonlyArray<string>
+  /** Signs into the query (a presigned URL) instead of an Authorization header. */
+  readonly presign?: boolean
+  /** Changes the request-target after signing. */
+  readonly target?: (target: string) => string
+  /** Sees the request-target and headers as sent. */
+  readonly onSent?: (target: string, headers: Record<string, string>) => void
 }
 
 type Answer =
@@ -46,7 +57,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
   Effect.runPromise(Effect.promise(async () => {
     const url = new URL(emulator.endpoint)
     const path = call.path ?? `/accounts/${encode(call.accountId ?? emulator.accounts[0]!)}/rooms`
-    const query = call.query ?? {}
+    let query = call.query ?? {}
     const base = {
       method: call.method ?? "GET",
       protocol: "http:",
@@ -54,7 +65,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
       port: Number(url.port),
       path,
       query,
-      headers: { host: url.host } as Record<string, string>
+      headers: { host: url.host, ...call.headers } as Record<string, string>
     }
     let headers = base.headers
     const signer = call.signer ?? signerOf(emulator)
@@ -65,9 +76,17 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
         sha256: Hash.bind(null, "sha256"),
         credentials: signer
       })
-      headers = (await v4.sign(base, { signingDate: call.date ?? new Date() })).headers
+      const signingDate = call.date ?? new Date()
+      if (call.presign === true) {
+        query = (await v4.presign(base, { signingDate, expiresIn: 300 })).query as Record<string, string>
+      } else {
+        headers = { ...(await v4.sign(base, { signingDate })).headers }
+      }
     }
+    for (const name of call.unsent ?? []) delete headers[name]
     const qs = Object.entries(query).map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&")
+    const target = (call.target ?? ((t: string) => t))(qs === "" ? path : `${path}?${qs}`)
+    call.onSent?.(target, headers)
     const started = performance.now()
     return new Promise<Answer>((resolve) => {
       const chunks: Array<Buffer> = []
@@ -76,7 +95,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
         host: url.hostname,
         port: Number(url.port),
         method: base.method,
-        path: qs === "" ? path : `${path}?${qs}`,
+        path: target,
         headers,
         agent: call.agent ?? false
       }, (res) => {
@@ -147,6 +166,17 @@ const expectServiceError = (answer: Answer, status: number, name: string, code: 
   expect(Object.keys(body).sort()).toEqual(["Code", "Message"])
   expect(body.Code).toBe(code)
   return { response: r, body }
+}
+
+/** An AWS front-end refusal: 403, the error type, a body with only `message`; returns the message. */
+const expectAuthError = (answer: Answer, name: string) => {
+  const r = response(answer)
+  expect(r.status).toBe(403)
+  expect(r.headers["x-amzn-errortype"]).toBe(name)
+  expect(r.headers["x-amzn-requestid"]).toBeDefined()
+  const body = JSON.parse(r.body)
+  expect(Object.keys(body)).toEqual(["message"])
+  return body.message as string
 }
 
 describe("Emulator", () => {
@@ -276,16 +306,6 @@ describe("Emulator", () => {
   })
 
   describe("SigV4", () => {
-    const expectAuthError = (answer: Answer, name: string) => {
-      const r = response(answer)
-      expect(r.status).toBe(403)
-      expect(r.headers["x-amzn-errortype"]).toBe(name)
-      expect(r.headers["x-amzn-requestid"]).toBeDefined()
-      const body = JSON.parse(r.body)
-      expect(Object.keys(body)).toEqual(["message"])
-      return body.message as string
-    }
-
     it.scoped("refuses an unsigned request, a wrong secret and an unknown key", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ dataset })
@@ -303,7 +323,7 @@ describe("Emulator", () => {
         for (const entry of emulator.received()) {
           const text = JSON.stringify(entry)
           expect(text).not.toContain(secret)
-          expect(text).not.toContain("Signature=")
+          expect(text).not.toMatch(/Signature=[0-9a-f]/)
         }
       }))
 
@@ -343,6 +363,19 @@ describe("Emulator", () => {
         expect(response(yield* Effect.promise(() => send(emulator, { signer: "none" }))).status).toBe(200)
       }))
 
+    it.scoped("refuses a signed header that did not arrive, and accepts one that arrived empty", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset })
+        // Signed as `x-extra:` (empty): a server taking the absent header as empty would accept it.
+        const lost = yield* Effect.promise(() => send(emulator, { headers: { "x-extra": "" }, unsent: ["x-extra"] }))
+        const message = expectAuthError(lost, "InvalidSignatureException")
+        expect(message).toContain("does not match the signature you provided")
+        expect(message).toContain("'x-extra' is not in the request")
+        expect(emulator.calls()).toBe(0)
+        const empty = yield* Effect.promise(() => send(emulator, { headers: { "x-extra": "" } }))
+        expect(response(empty).status).toBe(200)
+      }))
+
     it.scoped("honours a configured maxSkew", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make({ dataset, maxSkew: Duration.seconds(30) })
@@ -367,8 +400,8 @@ describe("Emulator", () => {
         )
         expect(response(ok).status).toBe(200)
         const received = emulator.received()[0]!
-        expect(received.headers["x-amz-security-token"]).toBeUndefined()
-        expect(received.headers["authorization"]).toBeUndefined()
+        expect(received.headers["x-amz-security-token"]).toBe("<redacted>")
+        expect(received.headers["authorization"]).toMatch(/, Signature=<redacted>$/)
         expect(received.accessKeyId).toBe("ASIATEMPORARYKEY0001")
         expect(JSON.stringify(emulator.received())).not.toContain("the-session-token")
         const missing = yield* Effect.promise(() =>
@@ -589,9 +622,94 @@ describe("Emulator", () => {
         })
         expect(entry!.headers["x-amz-date"]).toMatch(/^\d{8}T\d{6}Z$/)
         expect(entry!.headers["host"]).toBe(new URL(emulator.endpoint).host)
-        expect(entry!.headers["authorization"]).toBeUndefined()
+        expect(entry!.headers["authorization"]).toBe(
+          `AWS4-HMAC-SHA256 Credential=${emulator.credentials.accessKeyId}/${
+            entry!.headers["x-amz-date"]!.slice(0, 8)
+          }/us-east-1/chime/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=<redacted>`
+        )
         emulator.clearReceived()
         expect(emulator.received()).toEqual([])
+      }))
+
+    it.scoped("never records a secret key, a session token or a signature, in headers or in a presigned query", () =>
+      Effect.gen(function*() {
+        const secret = "temporary/secret+key=0123456789abcdef"
+        const token = "FQoGZXIvYXdzE/session+token=="
+        const emulator = yield* Emulator.make({
+          dataset,
+          credentials: [{
+            accessKeyId: "ASIARECORDKEY0001",
+            secretAccessKey: Redacted.make(secret),
+            sessionToken: Redacted.make(token)
+          }]
+        })
+        const signer = { accessKeyId: "ASIARECORDKEY0001", secretAccessKey: secret, sessionToken: token }
+        const sent: Array<string> = []
+        const onSent = (target: string, headers: Record<string, string>) =>
+          sent.push(target, ...Object.values(headers))
+        const signatures = () =>
+          sent.flatMap((text) => [...text.matchAll(/Signature=([0-9a-f]{64})/gi)].map((m) => m[1]!))
+
+        // Signed in headers: served.
+        const signed = yield* Effect.promise(() => send(emulator, { signer, query: { "max-results": "3" }, onSent }))
+        expect(response(signed).status).toBe(200)
+        // Presigned: credential, token and signature in the query (refused: the emulator verifies headers only).
+        const presigned = yield* Effect.promise(() => send(emulator, { signer, presign: true, onSent }))
+        expectAuthError(presigned, "MissingAuthenticationTokenException")
+        // The same parameters in other cases, and a second signature.
+        const cased = yield* Effect.promise(() =>
+          send(emulator, {
+            signer,
+            presign: true,
+            onSent,
+            target: (t) =>
+              t.replace("X-Amz-Signature", "x-amz-signature").replace("X-Amz-Credential", "X-AMZ-CREDENTIAL")
+                .replace("X-Amz-Security-Token", "x-Amz-security-TOKEN") + "&X-Amz-Signature=" + "f".repeat(64)
+          })
+        )
+        expectAuthError(cased, "MissingAuthenticationTokenException")
+        // A header that is not shaped as SigV4's: masked whole.
+        const garbled = `AWS4-HMAC-SHA256 Credential=ASIARECORDKEY0001/x SignedHeaders=host Signature=${"e".repeat(64)}`
+        yield* Effect.promise(() => send(emulator, { signer: "none", headers: { authorization: garbled }, onSent }))
+
+        expect(signatures().length).toBeGreaterThanOrEqual(4)
+        const received = emulator.received()
+        expect(received).toHaveLength(4)
+        for (const text of [JSON.stringify(received), inspect(received, { depth: null })]) {
+          for (const hidden of [secret, token, encodeURIComponent(token), encode(token), ...signatures()]) {
+            expect(text).not.toContain(hidden)
+          }
+          expect(text).not.toMatch(/Signature=[0-9a-f]/i)
+        }
+
+        // What a test can still read: that a token and a signature were sent, the scope, the signed headers.
+        const [first, second, third, fourth] = received
+        expect(first!.headers["x-amz-security-token"]).toBe("<redacted>")
+        const scope = String.raw`Credential=ASIARECORDKEY0001/\d{8}/us-east-1/chime/aws4_request`
+        expect(first!.headers["authorization"]).toMatch(
+          new RegExp(`^AWS4-HMAC-SHA256 ${scope}, SignedHeaders=[a-z0-9;-]*x-amz-security-token, Signature=<redacted>$`)
+        )
+        expect(first!.accessKeyId).toBe("ASIARECORDKEY0001")
+        expect(first!.rawQuery).toBe("max-results=3")
+        expect(second!.accessKeyId).toBe("ASIARECORDKEY0001")
+        expect(second!.headers["authorization"]).toBeUndefined()
+        expect(second!.query).toMatchObject({
+          "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+          "X-Amz-Credential": "<redacted>",
+          "X-Amz-Security-Token": "<redacted>",
+          "X-Amz-SignedHeaders": "host",
+          "X-Amz-Signature": "<redacted>"
+        })
+        expect(second!.rawQuery).toContain("X-Amz-Signature=%3Credacted%3E")
+        expect(second!.target).toBe(`${second!.path}?${second!.rawQuery}`)
+        expect(new URLSearchParams(second!.rawQuery).get("X-Amz-Security-Token")).toBe("<redacted>")
+        expect(third!.query).toMatchObject({
+          "x-amz-signature": "<redacted>",
+          "X-AMZ-CREDENTIAL": "<redacted>",
+          "x-Amz-security-TOKEN": "<redacted>"
+        })
+        expect(third!.rawQuery).toMatch(/&X-Amz-Signature=%3Credacted%3E$/)
+        expect(fourth!.headers["authorization"]).toBe("AWS4-HMAC-SHA256 <redacted>")
       }))
 
     it.scoped("keeps only the most recent requests when told to", () =>

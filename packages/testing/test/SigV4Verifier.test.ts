@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto"
 import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
 import { describe, expect, it } from "@effect/vitest"
@@ -82,6 +83,38 @@ const withHeader = (request: WireRequest, name: string, value: string | undefine
     ...(value === undefined ? [] : [[name, value] as const])
   ]
 })
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex")
+const hmac = (key: string | Buffer, s: string) => createHmac("sha256", key).update(s).digest()
+
+/**
+ * Signs by hand, listing `signedHeaders` in the order given (duplicates kept) and canonicalising
+ * them in that same order: what a signer that does not sort its list would send.
+ */
+const signedInOrder = (signedHeaders: ReadonlyArray<string>): WireRequest => {
+  const amzDate = "20261125T120000Z"
+  const headers: ReadonlyArray<readonly [string, string]> = [["host", "127.0.0.1:4566"], ["x-amz-date", amzDate]]
+  const valueOf = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v).join(",")
+  const canonicalRequest = [
+    "GET",
+    "/accounts/acc-1/rooms",
+    "",
+    ...signedHeaders.map((name) => `${name}:${valueOf(name)}`),
+    "",
+    signedHeaders.join(";"),
+    sha256("")
+  ].join("\n")
+  const scope = "20261125/us-east-1/chime/aws4_request"
+  const key = ["20261125", "us-east-1", "chime", "aws4_request"].reduce<string | Buffer>(
+    (k, part) => hmac(k, part),
+    "AWS4" + SECRET
+  )
+  const signature = hmac(key, ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n")).toString("hex")
+  const authorization = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=${
+    signedHeaders.join(";")
+  }, Signature=${signature}`
+  return { method: "GET", target: "/accounts/acc-1/rooms", headers: [...headers, ["authorization", authorization]] }
+}
 
 const rejectedAs = (outcome: ReturnType<ReturnType<typeof verifier>["check"]>) => {
   if (outcome._tag !== "Rejected") throw new Error("expected a rejection")
@@ -182,6 +215,31 @@ describe("SigV4Verifier", () => {
     expect(rejectedAs(verifier().check(noDate, NOW)).name).toBe("IncompleteSignatureException")
     const badDate = withHeader(await signed(), "x-amz-date", "2026-11-25T12:00:00Z")
     expect(rejectedAs(verifier().check(badDate, NOW)).name).toBe("IncompleteSignatureException")
+  })
+
+  it("refuses a signed header the request does not carry, rather than taking it as empty", async () => {
+    // Signed with an empty value: on the server, an absent header canonicalised as empty would match.
+    const request = await signed({ headers: { "x-extra": "" } })
+    expect(verifier().check(request, NOW)._tag).toBe("Verified")
+    const outcome = rejectedAs(verifier().check(withHeader(request, "x-extra", undefined), NOW))
+    expect(outcome).toMatchObject({ name: "InvalidSignatureException", status: 403 })
+    expect(outcome.message).toContain("does not match the signature you provided")
+    expect(outcome.message).toContain("'x-extra' is not in the request")
+    expect(outcome.message).not.toContain("Signature=")
+  })
+
+  it("refuses a SignedHeaders list that is not sorted or names a header twice", () => {
+    const v = verifier()
+    // The hand signer is right: in sorted order, its signature checks out.
+    expect(v.check(signedInOrder(["host", "x-amz-date"]), NOW)).toMatchObject({
+      _tag: "Verified",
+      signedHeaders: ["host", "x-amz-date"]
+    })
+    for (const list of [["x-amz-date", "host"], ["host", "host", "x-amz-date"], ["host", "x-amz-date", "x-amz-date"]]) {
+      const outcome = rejectedAs(v.check(signedInOrder(list), NOW))
+      expect(outcome.name, list.join(";")).toBe("InvalidSignatureException")
+      expect(outcome.message).toContain("sorted order")
+    }
   })
 
   it("refuses a changed signed header, path or query", async () => {

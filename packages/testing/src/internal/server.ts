@@ -15,6 +15,7 @@ import type { SigV4VerifierService } from "../SigV4Verifier.js"
 import { chimeErrorCode, defaultErrorMessage } from "./errorCodes.js"
 import { pageOf, type PagingState } from "./paging.js"
 import type { TokenBucket } from "./rateLimit.js"
+import { ALGORITHM } from "./sigv4.js"
 
 /** What the emulator did with a request. */
 export interface ReceivedOutcome {
@@ -35,17 +36,28 @@ export interface ReceivedRequest {
   /** The `ListRooms` call number (1-based; what fault scripts count), once the request got one. */
   readonly call: number | undefined
   readonly method: string
-  /** The raw request-target: path and query as on the request line. */
+  /** The raw request-target: `path`, then `?` and `rawQuery` when the request had a query. */
   readonly target: string
-  /** The raw (still percent-encoded) path. */
+  /** The raw (still percent-encoded) path, as received. */
   readonly path: string
-  /** The raw query string, without `?`. */
+  /**
+   * The raw query string, without `?`, as received but for presigned-URL credentials: the values
+   * of `X-Amz-Signature`, `X-Amz-Credential` and `X-Amz-Security-Token` (any case) read
+   * `%3Credacted%3E`.
+   */
   readonly rawQuery: string
-  /** The decoded query parameters (the first value of a repeated name). */
+  /** The decoded query parameters (the first value of a repeated name); presigned credentials read `<redacted>`. */
   readonly query: Readonly<Record<string, string>>
-  /** Header names lower-cased, repeated headers joined by `, `; `authorization` and `x-amz-security-token` left out. */
+  /**
+   * Every header received, names lower-cased, repeated headers joined by `, `. `x-amz-security-token`
+   * reads `<redacted>`; `authorization` keeps its algorithm, `Credential` and `SignedHeaders` but
+   * reads `Signature=<redacted>` (a header that is not `AWS4-HMAC-SHA256 ...` reads `<redacted>`).
+   */
   readonly headers: Readonly<Record<string, string>>
-  /** The access key of the `Authorization` header's credential, when one could be read. */
+  /**
+   * The access key id of the request's credential: the `Authorization` header's, else a presigned
+   * `X-Amz-Credential`'s (an access key id is not a secret).
+   */
   readonly accessKeyId: string | undefined
   /** Set once the request has been answered (or dropped). */
   readonly outcome: ReceivedOutcome | undefined
@@ -73,7 +85,14 @@ export interface ServerState {
   closed: boolean
 }
 
-const SECRET_HEADERS = new Set(["authorization", "x-amz-security-token"])
+/** What a recorded secret reads instead (Effect's `Redacted` prints the same). */
+const REDACTED = "<redacted>"
+/** `REDACTED` percent-encoded, for the raw query: it still decodes to the same text. */
+const REDACTED_RAW = "%3Credacted%3E"
+/** Presigned-URL credentials, matched on the decoded, lower-cased parameter name. */
+const SECRET_PARAMS = new Set(["x-amz-signature", "x-amz-credential", "x-amz-security-token"])
+/** The shortest name in `SECRET_PARAMS`: `max-results`, `member-id` and `next-token` are never lower-cased. */
+const SECRET_PARAM_MIN = 15
 const ROUTE = /^\/accounts\/([^/]+)\/rooms$/
 const MAX_BODY = 1 << 20
 
@@ -110,6 +129,81 @@ const credentialOf = (authorization: string | undefined): string | undefined => 
   if (authorization === undefined) return undefined
   const m = /Credential=([^/,\s]+)\//.exec(authorization)
   return m?.[1]
+}
+
+/** Whether a decoded query parameter name is a presigned credential's. */
+const isSecretParam = (name: string): boolean =>
+  name.length >= SECRET_PARAM_MIN && SECRET_PARAMS.has(name.toLowerCase())
+
+interface MaskedQuery {
+  readonly rawQuery: string
+  readonly accessKeyId: string | undefined
+}
+
+/**
+ * The raw query with the values of presigned credentials replaced, and the access key id of the
+ * first `X-Amz-Credential`; `undefined` when the query holds none (the usual case).
+ */
+const maskQuery = (rawQuery: string): MaskedQuery | undefined => {
+  if (rawQuery.length < SECRET_PARAM_MIN) return undefined
+  const parts = rawQuery.split("&")
+  let masked = false
+  let accessKeyId: string | undefined
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!
+    const eq = part.indexOf("=")
+    // Decoding never lengthens a name: a short raw name needs no more work.
+    if (eq < SECRET_PARAM_MIN) continue
+    const rawName = part.slice(0, eq)
+    const name = safeDecode(rawName) ?? rawName
+    if (!isSecretParam(name)) continue
+    if (accessKeyId === undefined && name.toLowerCase() === "x-amz-credential") {
+      const credential = safeDecode(part.slice(eq + 1)) ?? ""
+      const slash = credential.indexOf("/")
+      if (slash > 0) accessKeyId = credential.slice(0, slash)
+    }
+    parts[i] = rawName + "=" + REDACTED_RAW
+    masked = true
+  }
+  return masked ? { rawQuery: parts.join("&"), accessKeyId } : undefined
+}
+
+/** The decoded query as recorded: the values of presigned credentials replaced. */
+const maskParams = (query: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const name of Object.keys(query)) out[name] = isSecretParam(name) ? REDACTED : query[name]!
+  return out
+}
+
+const PLAIN = /^[^\s=]*$/
+
+/**
+ * An `Authorization` header as recorded: what a test may want to check (the algorithm, the
+ * credential scope, the signed headers) without the signature. Another algorithm is masked whole
+ * and any other component on its own, since their shape says nothing about where a secret may sit.
+ */
+const maskAuthorization = (value: string): string => {
+  const trimmed = value.trim()
+  const space = trimmed.indexOf(" ")
+  if (space === -1 || trimmed.slice(0, space) !== ALGORITHM) return REDACTED
+  let out = ALGORITHM
+  let first = true
+  for (const part of trimmed.slice(space + 1).split(",")) {
+    const item = part.trim()
+    if (item === "") continue
+    const eq = item.indexOf("=")
+    const key = eq === -1 ? "" : item.slice(0, eq).trim()
+    const rest = item.slice(eq + 1).trim()
+    // A kept value has no blank and no `=`: components run together without commas stay hidden.
+    const kept = (key === "Credential" || key === "SignedHeaders") && PLAIN.test(rest)
+      ? key + "=" + rest
+      : key === "Signature"
+      ? "Signature=" + REDACTED
+      : REDACTED
+    out += (first ? " " : ", ") + kept
+    first = false
+  }
+  return out
 }
 
 /** An HTTP date, cached per second: every response carries one. */
@@ -310,27 +404,33 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     let authorization: string | undefined
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!
-      const value = raw[i + 1]!
+      let value = raw[i + 1]!
       pairs[i / 2] = [name, value]
       // Nobody reads the copy when nothing is recorded (the benchmark setting).
       if (!recording) continue
       const lower = name.toLowerCase()
-      if (lower === "authorization") authorization ??= value
-      if (SECRET_HEADERS.has(lower)) continue
+      if (lower === "authorization") {
+        authorization ??= value
+        value = maskAuthorization(value)
+      } else if (lower === "x-amz-security-token") {
+        value = REDACTED
+      }
       headers[lower] = Object.hasOwn(headers, lower) ? headers[lower] + ", " + value : value
     }
     const query = parseQuery(rawQuery)
+    // The verifier and the service read the request as it came; only the record is masked.
+    const masked = recording ? maskQuery(rawQuery) : undefined
     const entry: Entry = {
       time: now,
       requestId: randomUUID(),
       call: undefined,
       method: req.method ?? "GET",
-      target,
+      target: masked === undefined ? target : path + "?" + masked.rawQuery,
       path,
-      rawQuery,
-      query: query ?? {},
+      rawQuery: masked === undefined ? rawQuery : masked.rawQuery,
+      query: query === undefined ? {} : masked === undefined ? query : maskParams(query),
       headers,
-      accessKeyId: credentialOf(authorization),
+      accessKeyId: credentialOf(authorization) ?? masked?.accessKeyId,
       outcome: undefined
     }
     record(entry)

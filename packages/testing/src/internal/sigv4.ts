@@ -22,6 +22,8 @@ export interface ParsedAuthorization {
   readonly terminator: string
   readonly signedHeaders: ReadonlyArray<string>
   readonly signedHeadersRaw: string
+  /** Whether `signedHeaders` is strictly ascending: sorted, and no name twice, as SigV4 builds it. */
+  readonly signedHeadersSorted: boolean
   readonly signature: string
 }
 
@@ -79,12 +81,25 @@ export const parseAuthorization = (header: string): ParsedAuthorization | Author
     return problem("Signature must be 64 lowercase hexadecimal characters.")
   }
   const signedHeaders = signedHeadersRaw.split(";")
-  for (const name of signedHeaders) {
+  let signedHeadersSorted = true
+  for (let i = 0; i < signedHeaders.length; i++) {
+    const name = signedHeaders[i]!
     if (name === "" || name !== name.toLowerCase()) {
       return problem("SignedHeaders must be a semicolon-separated list of lowercase header names.")
     }
+    if (i > 0 && !(signedHeaders[i - 1]! < name)) signedHeadersSorted = false
   }
-  return { accessKeyId, date, region, service, terminator, signedHeaders, signedHeadersRaw, signature }
+  return {
+    accessKeyId,
+    date,
+    region,
+    service,
+    terminator,
+    signedHeaders,
+    signedHeadersRaw,
+    signedHeadersSorted,
+    signature
+  }
 }
 
 const SIGNATURE = /^[0-9a-f]{64}$/
