@@ -197,11 +197,12 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }) {}
 
 /**
- * Why a response could not be decoded.
+ * Why a response could not be decoded. `TooLarge`: its body grew past the client's cap and was
+ * refused while it streamed in (the connection is dropped).
  *
  * @since 0.1.0
  */
-export const DecodeFailure = Schema.Literal("InvalidJson", "TruncatedJson", "InvalidShape", "UnexpectedStatus")
+export const DecodeFailure = Schema.Literal("InvalidJson", "TruncatedJson", "InvalidShape", "UnexpectedStatus", "TooLarge")
 
 /**
  * @since 0.1.0
@@ -209,9 +210,9 @@ export const DecodeFailure = Schema.Literal("InvalidJson", "TruncatedJson", "Inv
 export type DecodeFailure = typeof DecodeFailure.Type
 
 /**
- * A response arrived but could not be understood: bad JSON, the wrong shape, or a status the
- * protocol does not explain (a 502 HTML page from a proxy). `excerpt` is a short, scrubbed start
- * of the body (see {@link safeExcerpt}).
+ * A response arrived but could not be understood: bad JSON, the wrong shape, a status the
+ * protocol does not explain (a 502 HTML page from a proxy), or a body too large to read. `excerpt`
+ * is a short, scrubbed start of the body (see {@link safeExcerpt}).
  *
  * @since 0.1.0
  */

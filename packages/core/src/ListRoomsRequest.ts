@@ -23,6 +23,21 @@ const MaxResults = Schema.Number.annotations({ message: () => "must be an intege
 const OptionalString = Schema.String.annotations({ message: () => "must be a string" })
 
 /**
+ * The longest `NextToken` sent (in characters). The model sets no bound; real tokens are a few
+ * hundred characters, and a request line much longer than this is refused by HTTP front ends. A
+ * longer token, from a caller or from a broken service, is refused before anything is sent.
+ *
+ * @since 0.1.0
+ */
+export const maxNextTokenLength = 8192
+
+const NextToken = OptionalString.pipe(
+  Schema.filter((s) => s.length <= maxNextTokenLength, {
+    message: () => `must be at most ${maxNextTokenLength} characters`
+  })
+)
+
+/**
  * The `ListRooms` request.
  *
  * @example
@@ -33,7 +48,7 @@ export const ListRoomsRequest = Schema.Struct({
   AccountId: AccountId.annotations({ message: () => "must be a string containing a non-space character" }),
   MaxResults: Schema.optional(MaxResults),
   MemberId: Schema.optional(OptionalString),
-  NextToken: Schema.optional(OptionalString)
+  NextToken: Schema.optional(NextToken)
 }).annotations({ identifier: "ListRoomsRequest" })
 
 /**
@@ -77,7 +92,8 @@ const plainlyValid = (input: unknown): input is ListRoomsRequest => {
     return false
   }
   if (r.MemberId === undefined ? "MemberId" in r : typeof r.MemberId !== "string") return false
-  if (r.NextToken === undefined ? "NextToken" in r : typeof r.NextToken !== "string") return false
+  const token = r.NextToken
+  if (token === undefined ? "NextToken" in r : typeof token !== "string" || token.length > maxNextTokenLength) return false
   return true
 }
 

@@ -26,6 +26,8 @@ export interface ChimeConfig {
   readonly signingName: string
   /** Time allowed for one attempt: connect, send, response head and body. */
   readonly timeout: Duration.Duration
+  /** The largest response body read, in bytes; a larger one is refused as it streams in. */
+  readonly maxResponseBytes: number
 }
 
 /**
@@ -42,6 +44,8 @@ export interface ChimeConfigInput {
   readonly signingRegion?: string | undefined
   /** Per-attempt timeout, default {@link defaultTimeout}. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** The largest response body read, in bytes, default {@link defaultMaxResponseBytes}. */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**
@@ -64,6 +68,15 @@ export const defaultSigningRegion = "us-east-1"
  * @since 0.1.0
  */
 export const defaultTimeout: Duration.Duration = Duration.seconds(10)
+
+/**
+ * The default cap on a response body: 4 MiB. A page of 99 rooms is about 30 KB; a body larger
+ * than this is refused with `ResponseDecodeError` (`TooLarge`) while it streams in, so that a
+ * broken or hostile server cannot make the client buffer without bound.
+ *
+ * @since 0.1.0
+ */
+export const defaultMaxResponseBytes = 4 * 1024 * 1024
 
 interface Partition {
   readonly id: string
@@ -118,7 +131,10 @@ export const makeChimeConfig = (input: ChimeConfigInput = {}): ChimeConfig => {
     endpoint: trimSlash(input.endpoint ?? resolved.endpoint),
     signingRegion: input.signingRegion ?? resolved.signingRegion,
     signingName: "chime",
-    timeout: input.timeout === undefined ? defaultTimeout : Duration.decode(input.timeout)
+    timeout: input.timeout === undefined ? defaultTimeout : Duration.decode(input.timeout),
+    maxResponseBytes: input.maxResponseBytes === undefined || !(input.maxResponseBytes > 0)
+      ? defaultMaxResponseBytes
+      : Math.floor(input.maxResponseBytes)
   }
 }
 

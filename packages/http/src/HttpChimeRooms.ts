@@ -10,7 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Config, Duration, Effect, Either, Exit, Layer, Ref } from "effect"
+import { Clock, Config, Duration, Effect, Either, Exit, Layer, Ref, Stream } from "effect"
 import type { ConfigError } from "effect"
 import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
 import type { ChimeConfig, ChimeConfigInput } from "./ChimeConfig.js"
@@ -20,7 +20,16 @@ import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
 import { isPlainBasePath, makeFastGetSigner } from "./internal/fastSign.js"
 import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
-import { AttemptTimeoutError, decodeUtf8, dispatcherOf, fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./internal/undici.js"
+import {
+  AttemptTimeoutError,
+  BodyTooLargeError,
+  decodeUtf8,
+  dispatcherOf,
+  fetchWhole,
+  rawHeader,
+  splitPlainUrl,
+  UndiciResponse
+} from "./internal/undici.js"
 import type { Exchange, Head } from "./internal/undici.js"
 import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess, peekNextToken } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
@@ -40,15 +49,49 @@ const transportError = (
   timeoutMillis: number
 ): ChimeError => error.cause instanceof AttemptTimeoutError ? timeoutError(timeoutMillis) : toTransportError(error, requestId)
 
+/** The error of a body refused for its size. */
+const tooLarge = (status: number, requestId: string | undefined, maxBytes: number): ResponseDecodeError =>
+  new ResponseDecodeError({
+    reason: "TooLarge",
+    message: `ListRooms response body is larger than ${maxBytes} bytes`,
+    status,
+    ...(requestId !== undefined ? { requestId } : {})
+  })
+
+/**
+ * The body as text, refused as soon as its bytes pass `maxBytes`: reading stops there, and
+ * interrupting the body's stream drops the connection, whichever client it came from.
+ */
+const boundedText = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string, HttpClientError.ResponseError | BodyTooLargeError> =>
+  Effect.map(
+    Stream.runFoldEffect(response.stream, { chunks: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+      read.size += chunk.length
+      if (read.size > maxBytes) return Effect.fail(new BodyTooLargeError(maxBytes))
+      read.chunks.push(chunk)
+      return Effect.succeed(read)
+    }),
+    ({ chunks, size }) => {
+      const only = chunks.length === 1 ? chunks[0]! : undefined
+      return decodeUtf8(only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, size))
+    }
+  )
+
 const decodeResponse = (
   response: HttpClientResponse.HttpClientResponse,
-  timeoutMillis: number
+  timeoutMillis: number,
+  maxBytes: number
 ): Effect.Effect<ListRoomsOutput, ChimeError> => {
   const headers = response.headers
   const requestId = headers["x-amzn-requestid"]
   const status = response.status
   return Effect.flatMap(
-    Effect.mapError(response.text, (error) => transportError(error, requestId, timeoutMillis)),
+    Effect.mapError(boundedText(response, maxBytes), (error) =>
+      error instanceof BodyTooLargeError
+        ? tooLarge(status, requestId, maxBytes)
+        : transportError(error, requestId, timeoutMillis)),
     (text): Effect.Effect<ListRoomsOutput, ChimeError> => {
       if (status >= 200 && status < 300) {
         const out = decodeSuccess(status, requestId, text)
@@ -73,7 +116,7 @@ interface Call {
   /** Path and query as sent. */
   readonly target: string
   readonly creds: AwsCredentials
-  /** Epoch millis at which the attempt times out; `Infinity` for never. */
+  /** When the attempt times out, in `performance.now()` time (monotonic); `Infinity` for never. */
   readonly deadline: number
   /** Whether a refused clock may still be learnt and the request sent once more. */
   readonly relearn: boolean
@@ -165,7 +208,8 @@ export const makeWithConfig = (
       timed ? leanTimeout(effect, config.timeout, onTimeout) : effect
     const toChimeError = (error: HttpClientError.HttpClientError | ChimeError): ChimeError =>
       error._tag === "RequestError" || error._tag === "ResponseError" ? transportError(error, undefined, timeoutMillis) : error
-    const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis)
+    const maxBytes = config.maxResponseBytes
+    const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis, maxBytes)
 
     const general = (url: string): Effect.Effect<ListRoomsOutput, ChimeError> =>
       signed.execute(HttpClientRequest.get(url)).pipe(
@@ -216,6 +260,9 @@ export const makeWithConfig = (
       if (head === undefined) {
         return Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
       }
+      if (error instanceof BodyTooLargeError) {
+        return Effect.fail(tooLarge(head.status, rawHeader(head.rawHeaders, "x-amzn-requestid"), maxBytes))
+      }
       const response = new UndiciResponse(request, sent, head)
       return call.relearn ? refused(response, call) : decode(response)
     }
@@ -225,6 +272,10 @@ export const makeWithConfig = (
      * as an `Exit`, so a page costs no effect at all; the rest is left to {@link uncommon}, handed to
      * `other`. With `onNextToken`, a page's token is reported before its rooms are validated: read
      * from the body's bytes when they say it plainly (`peekNextToken`), else once it is parsed.
+     *
+     * These run in undici's callbacks and in immediates, outside any fiber: whatever throws before
+     * the outcome is handed over (parsing, decoding, `onNextToken`) is handed over as a defect, so
+     * the exchange never stays unsettled. What `decoded` or `other` throw is theirs and propagates.
      */
     const send = (
       call: Call,
@@ -234,32 +285,48 @@ export const makeWithConfig = (
       onNextToken?: (token: string) => void
     ): Exchange => {
       const headers = sign(call.path, call.query, call.creds, signAt)
-      const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - Date.now())
-      return fetchWhole(dispatcher, origin, call.target, headers, remaining, (sent, head, body, error) => {
-        if (body === undefined || head!.status < 200 || head!.status >= 300) {
-          return other(uncommon(sent, head, error, call, headers))
+      const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - performance.now())
+      let open = true
+      const settle = (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => {
+        open = false
+        decoded(exit)
+      }
+      const guard = (f: () => void): void => {
+        try {
+          f()
+        } catch (defect) {
+          if (!open) throw defect
+          settle(Exit.die(defect))
         }
-        const status = head!.status
-        const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
-        const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
-        const finish = (parsed: ReturnType<typeof parse>) => {
-          const out = parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
-          decoded("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
-        }
-        // The caller may send the next request right away: undici writes it from a later tick, so
-        // the rest of this page waits for the turn after that write.
-        if (onNextToken === undefined) return finish(parse())
-        const peeked = peekNextToken(body)
-        if (peeked !== undefined) {
-          onNextToken(peeked)
-          return afterWrites(() => finish(parse()))
-        }
-        const parsed = parse()
-        const token = parsed instanceof ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
-        if (token === undefined) return finish(parsed)
-        onNextToken(token)
-        afterWrites(() => finish(parsed))
-      })
+      }
+      return fetchWhole(dispatcher, origin, call.target, headers, remaining, maxBytes, (sent, head, body, error) =>
+        guard(() => {
+          if (body === undefined || head!.status < 200 || head!.status >= 300) {
+            const outcome = uncommon(sent, head, error, call, headers)
+            open = false
+            return other(outcome)
+          }
+          const status = head!.status
+          const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
+          const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
+          const finish = (parsed: ReturnType<typeof parse>) => {
+            const out = parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+            settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+          }
+          // The caller may send the next request right away: undici writes it from a later tick, so
+          // the rest of this page waits for the turn after that write.
+          if (onNextToken === undefined) return finish(parse())
+          const peeked = peekNextToken(body)
+          if (peeked !== undefined) {
+            onNextToken(peeked)
+            return afterWrites(() => guard(() => finish(parse())))
+          }
+          const parsed = parse()
+          const token = parsed instanceof ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
+          if (token === undefined) return finish(parsed)
+          onNextToken(token)
+          afterWrites(() => guard(() => finish(parsed)))
+        }))
     }
     const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsOutput, ChimeError> =>
       Effect.async<ListRoomsOutput, ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
@@ -285,7 +352,7 @@ export const makeWithConfig = (
       const creds = fast.current(now)
       const call = creds === undefined
         ? undefined
-        : { path, query, target, creds, deadline: now + fastTimeoutMillis, relearn: true }
+        : { path, query, target, creds, deadline: performance.now() + fastTimeoutMillis, relearn: true }
       return Either.right({ url: origin + target, call })
     }
 

@@ -282,8 +282,19 @@ export const sign = (
 const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet current|request ?expired|clock ?skew/i
 
 /**
+ * The largest clock offset learnt from a server's `Date`: a day. A `Date` farther from ours than
+ * that (`Sat, 13 Sep 275760 00:00:00 GMT`, a proxy's default, a broken server) is not our clock
+ * being off, and an offset of any size from it would only sign every later request for a date no
+ * one accepts, or for none at all.
+ *
+ * @since 0.1.0
+ */
+export const maxLearnedSkewMillis = 24 * 60 * 60 * 1000
+
+/**
  * The server's clock offset from ours when `response` refuses a request for its date (a 401/403
- * whose error type or message says so, with a `Date` header); `undefined` otherwise.
+ * whose error type or message says so, with a `Date` header within {@link maxLearnedSkewMillis}
+ * of ours); `undefined` otherwise.
  *
  * @since 0.1.0
  */
@@ -295,13 +306,13 @@ export const skewFromResponse = (
   const headers = response.headers
   const date = headers["date"]
   if (date === undefined) return Effect.succeed(undefined)
-  const serverTime = Date.parse(date)
-  if (Number.isNaN(serverTime)) return Effect.succeed(undefined)
+  const offset = Date.parse(date) - now
+  if (!(Math.abs(offset) <= maxLearnedSkewMillis)) return Effect.succeed(undefined)
   const errorType = headers["x-amzn-errortype"] ?? ""
-  if (SKEW_MESSAGE.test(errorType)) return Effect.succeed(serverTime - now)
+  if (SKEW_MESSAGE.test(errorType)) return Effect.succeed(offset)
   return Effect.match(response.text, {
     onFailure: () => undefined,
-    onSuccess: (text) => (SKEW_MESSAGE.test(text) ? serverTime - now : undefined)
+    onSuccess: (text) => (SKEW_MESSAGE.test(text) ? offset : undefined)
   })
 }
 

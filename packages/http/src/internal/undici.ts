@@ -76,6 +76,18 @@ export class AttemptTimeoutError extends Error {
 }
 
 /**
+ * The cause of a response whose body is larger than its reader's cap (announced by its
+ * `content-length`, or counted as it streams in); the request is aborted at once.
+ */
+export class BodyTooLargeError extends Error {
+  readonly code = "ERR_BODY_TOO_LARGE"
+  constructor(readonly maxBytes: number) {
+    super(`the response body is larger than ${maxBytes} bytes`)
+    this.name = "BodyTooLargeError"
+  }
+}
+
+/**
  * One request in flight: undici's legacy handler interface (what its dispatchers call natively)
  * and the body buffered for whichever reader comes. Once registered for an unread body it no
  * longer references its response, so the response can be collected and the request aborted.
@@ -94,6 +106,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   error: unknown = undefined
   /** A reader takes the whole body: never pause for it. */
   wholeBody = false
+  /** The largest body accepted; a larger one fails the exchange with {@link BodyTooLargeError}. */
+  maxBytes = Infinity
   /** A reader is attached (stream or whole body): no registry entry needed. */
   attached = false
   private paused = false
@@ -176,11 +190,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const onHead = this.onHead
     this.onHead = undefined
     if (onHead !== undefined) onHead({ status: statusCode, statusText, rawHeaders }, undefined)
+    // Refused on its announced length, after the head (the reader learns the status and request id).
+    if (this.maxBytes !== Infinity && declaredLength(rawHeaders) > this.maxBytes) {
+      this.fail(new BodyTooLargeError(this.maxBytes))
+      return false
+    }
     return true
   }
 
   onData(chunk: Buffer): boolean {
     if (this.error !== undefined) return true
+    if (this.size + chunk.length > this.maxBytes) {
+      this.fail(new BodyTooLargeError(this.maxBytes))
+      return false
+    }
     this.chunks.push(chunk)
     this.size += chunk.length
     this.wake()
@@ -331,6 +354,12 @@ const deadlines = new Deadlines()
 /** What {@link Exchange.canceler} aborts: the exchange while it is in flight, then nothing. */
 class InFlight {
   constructor(public exchange: Exchange | undefined) {}
+}
+
+/** The `content-length` of a raw header list; -1 when absent or unreadable. */
+const declaredLength = (rawHeaders: ReadonlyArray<Buffer>): number => {
+  const value = rawHeader(rawHeaders, "content-length")
+  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : -1
 }
 
 /** The body as one buffer: no copy for a single chunk. */
@@ -583,8 +612,9 @@ export type WholeCallback = (exchange: Exchange, head: Head | undefined, body: B
 /**
  * A bodiless request whose response is read whole before anyone hears of it: `done` is called once,
  * from undici's callbacks, with everything. No effect, response object or header map on the way;
- * the caller builds those only for the uncommon outcomes. Returns the exchange (to abort it, or to
- * hand its buffered body to an {@link UndiciResponse}).
+ * the caller builds those only for the uncommon outcomes. A body larger than `maxBytes` ends it
+ * with a {@link BodyTooLargeError} as soon as its length is announced or its bytes pass the cap.
+ * Returns the exchange (to abort it, or to hand its buffered body to an {@link UndiciResponse}).
  */
 export const fetchWhole = (
   dispatcher: Dispatcher,
@@ -592,6 +622,7 @@ export const fetchWhole = (
   path: string,
   headers: Record<string, string>,
   timeoutMillis: number | undefined,
+  maxBytes: number,
   done: WholeCallback
 ): Exchange => {
   const exchange: Exchange = new Exchange((head, error) => {
@@ -604,6 +635,7 @@ export const fetchWhole = (
     }
     check()
   })
+  exchange.maxBytes = maxBytes
   dispatch(dispatcher, exchange, origin, path, "GET", headers, null, timeoutMillis)
   return exchange
 }
