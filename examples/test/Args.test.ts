@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseArgs, UsageError } from "../src/cli/Args.js"
+import { parseArgs, requestOf, UsageError } from "../src/cli/Args.js"
 
 const ok = (...argv: Array<string>) => Either.getOrThrow(parseArgs(argv))
 const bad = (...argv: Array<string>) => {
@@ -52,5 +52,35 @@ describe("parseArgs", () => {
     expect(bad("--live", "--account", "a", "--endpoint", "ftp://x")).toContain("--endpoint must be an http(s) URL")
     expect(bad("--region", "eu-west-1")).toBe("--region needs --live")
     expect(bad("--live")).toBe("--live needs --account ID")
+    expect(bad("--next-token", "")).toBe("--next-token must not be empty (leave it out to list from the start)")
+    expect(bad("--next-token=")).toBe("--next-token must not be empty (leave it out to list from the start)")
+  })
+})
+
+describe("requestOf", () => {
+  const refusal = (argv: Array<string>, account: string) => {
+    const result = requestOf(ok(...argv), account)
+    if (Either.isRight(result)) throw new Error(`expected ${argv.join(" ")} on ${account} to be refused`)
+    return result.left.message
+  }
+
+  it("builds the request the options ask for", () => {
+    const options = ok("--member-id", "m", "--max-results", "5", "--next-token", "t")
+    expect(Either.getOrThrow(requestOf(options, "acc"))).toEqual({
+      AccountId: "acc",
+      MaxResults: 5,
+      MemberId: "m",
+      NextToken: "t"
+    })
+  })
+
+  it("refuses what the client would refuse before sending, naming the option", () => {
+    expect(refusal([], ".")).toBe(
+      "--account must not be '.' or '..' (a dot segment cannot be sent as one path segment)"
+    )
+    expect(refusal([], "..")).toContain("--account must not be '.' or '..'")
+    expect(refusal([], "a\ud800")).toBe("--account must be valid Unicode (no lone surrogates)")
+    expect(refusal(["--member-id", "\udfff"], "acc")).toBe("--member-id must be valid Unicode (no lone surrogates)")
+    expect(refusal(["--next-token", "\ud800x"], "acc")).toBe("--next-token must be valid Unicode (no lone surrogates)")
   })
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Dataset, Emulator, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
 import { Effect, Fiber, Redacted } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { ExitCode, type Io, run } from "../src/cli/Run.js"
 
 interface Captured extends Io {
@@ -24,6 +26,31 @@ const small: EmulatorOptions = {
   dataset: Dataset.generate({ seed: 5, accounts: 2, roomsPerAccount: 230 }),
   pageSize: 50
 }
+
+// Every control character a terminal acts on: C0 but the newline ending each line, DEL, C1, bidi.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+/** A hostile string: an OSC title, an ESC CSI, a C1 CSI (U+009B), a bell, DEL, a bidi override and isolate. */
+const hostile = (label: string) => `${label}\u001b]0;owned\u0007\u001b[2J\u009b31m\u007f\u202e\u2066x`
+
+/** The same, as the CLI prints it. */
+const escaped = (label: string) => `${label}?]0;owned??[2J?31m???x`
+
+/** A hostile error message as the CLI prints it: the client has turned C0 and DEL into spaces already. */
+const escapedMessage = "message ]0;owned [2J?31m ??x"
+
+/** Sets the AWS key pair of `credentials` in the environment for this scope. */
+const withEnvCredentials = (credentials: { accessKeyId: string; secretAccessKey: Redacted.Redacted<string> }) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const saved = { ...process.env }
+      process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId
+      process.env.AWS_SECRET_ACCESS_KEY = Redacted.value(credentials.secretAccessKey)
+      return saved
+    }),
+    (saved) => Effect.sync(() => (process.env = saved))
+  )
 
 const jsonIds = (text: string) => text.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).RoomId as string)
 
@@ -135,4 +162,98 @@ describe("pnpm start", () => {
       const rooms = jsonIds(io.stdout())
       expect(rooms.length).toBeLessThan(230)
     }))
+
+  it.live("arguments that can never be sent exit 2 naming the argument, and nothing is sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make(small)
+      yield* withEnvCredentials(emulator.credentials)
+      const account = emulator.accounts[0]!
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["--account", "."], "--account must not be '.' or '..'"],
+        [["--account", ".."], "--account must not be '.' or '..'"],
+        [["--account", "   "], "--account must contain a non-space character"],
+        [["--account", "acc\ud800"], "--account must be valid Unicode (no lone surrogates)"],
+        [["--account", account, "--member-id", "\udc00m"], "--member-id must be valid Unicode (no lone surrogates)"],
+        [["--account", account, "--next-token", "t\ud83d"], "--next-token must be valid Unicode (no lone surrogates)"],
+        [["--account", account, "--next-token", ""], "--next-token must not be empty"],
+        [["--account", account, "--next-token="], "--next-token must not be empty"],
+        [["--account", account, "--max-results", "0"], "--max-results must be an integer from 1 to 99"],
+        [["--account", account, "--max-results", "100"], "--max-results must be an integer from 1 to 99"]
+      ]
+      for (const [args, message] of cases) {
+        for (const target of [[], ["--live", "--endpoint", emulator.endpoint]]) {
+          const io = capture()
+          const argv = [...target, "--json", ...args]
+          expect(yield* run(argv, io, small), argv.join(" ")).toBe(ExitCode.usage)
+          expect(io.stderr().startsWith(message), io.stderr()).toBe(true)
+          expect(io.stderr()).toMatch(/\nRun with --help to see the options\.\n$/)
+          expect(io.stdout()).toBe("")
+        }
+      }
+      expect(emulator.received()).toHaveLength(0)
+    }).pipe(Effect.scoped))
+
+  it.live("the service's text is printed without control characters: rooms, error message", () =>
+    Effect.gen(function*() {
+      const dataset = Dataset.fromRooms({
+        acc: {
+          rooms: [
+            { RoomId: hostile("id"), Name: hostile("name"), CreatedBy: hostile("by") },
+            { RoomId: "r-2", Name: "plain" },
+            { RoomId: "r-3", Name: "plain" }
+          ]
+        }
+      })
+      const faults = FaultScript.make({
+        rules: [{ calls: [2], fault: Fault.serviceError("ForbiddenException", { message: hostile("message") }) }]
+      })
+      const io = capture()
+      expect(yield* run(["--max-results", "2"], io, { dataset, faults })).toBe(ExitCode.serviceError)
+      expect(io.stdout()).not.toMatch(CONTROL)
+      expect(io.stderr()).not.toMatch(CONTROL)
+      expect(io.stdout()).toContain(escaped("id"))
+      expect(io.stderr()).toContain(`: ${escapedMessage}\n`)
+      expect(io.stderr()).toMatch(/\nResume with: --next-token \S+\n$/)
+
+      // In JSON the same rooms, every control character escaped: the same values once parsed.
+      const json = capture()
+      expect(yield* run(["--json", "--max-results", "2"], json, { dataset, faults })).toBe(ExitCode.serviceError)
+      expect(json.stdout()).not.toMatch(CONTROL)
+      expect(jsonIds(json.stdout())).toEqual([hostile("id"), "r-2"])
+    }))
+
+  it.live("the service's text is printed without control characters: request id and resume token", () =>
+    Effect.gen(function*() {
+      // A service that answers a first page with a hostile token, then fails with a hostile request
+      // id (latin-1 bytes: C1 controls fit in a header value) and message.
+      const server = yield* Effect.acquireRelease(
+        Effect.async<ReturnType<typeof createServer>>((resume) => {
+          const s = createServer((req, res) => {
+            res.setHeader("content-type", "application/json")
+            if (!req.url!.includes("next-token=")) {
+              res.setHeader("x-amzn-RequestId", "req-1")
+              res.end(JSON.stringify({ Rooms: [{ RoomId: "r-1" }], NextToken: hostile("token") }))
+            } else {
+              res.statusCode = 404
+              res.setHeader("x-amzn-RequestId", "req\u009b2J\u0085")
+              res.setHeader("x-amzn-ErrorType", "NotFoundException")
+              res.end(JSON.stringify({ Code: "NotFoundException", Message: hostile("message") }))
+            }
+          })
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.async<void>((resume) => void s.close(() => resume(Effect.void)))
+      )
+      yield* withEnvCredentials({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: Redacted.make("secret") })
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const io = capture()
+      const argv = ["--live", "--endpoint", endpoint, "--account", "acc", "--json"]
+      expect(yield* run(argv, io)).toBe(ExitCode.serviceError)
+      expect(jsonIds(io.stdout())).toEqual(["r-1"])
+      expect(io.stderr()).not.toMatch(CONTROL)
+      const lines = io.stderr().trimEnd().split("\n")
+      expect(lines[1]).toMatch(/^Error: NotFoundException \(request id req[^)]*2J[^)]*\): /)
+      expect(lines[1]!.endsWith(`: ${escapedMessage}`)).toBe(true)
+      expect(lines[2]).toBe(`Resume with: --next-token ${escaped("token")}`)
+    }).pipe(Effect.scoped))
 })

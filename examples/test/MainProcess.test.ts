@@ -12,14 +12,25 @@ interface Finished {
   readonly stderr: string
 }
 
-/** Runs the built main job; `onFirstRooms` fires once some rooms are on stdout. */
-const start = (args: Array<string>, onFirstRooms?: (child: ReturnType<typeof spawn>) => void) =>
+/**
+ * Runs the built main job; `onFirstRooms` fires once some rooms are on stdout, `onFirstLine` once
+ * the first line is.
+ */
+const start = (
+  args: Array<string>,
+  onFirstRooms?: (child: ReturnType<typeof spawn>) => void,
+  onFirstLine?: (child: ReturnType<typeof spawn>) => void
+) =>
   new Promise<Finished>((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString()
+      if (onFirstLine !== undefined && stdout.includes("\n")) {
+        onFirstLine(child)
+        onFirstLine = undefined
+      }
       if (onFirstRooms !== undefined && stdout.split("\n").length > 3) {
         onFirstRooms(child)
         onFirstRooms = undefined
@@ -51,4 +62,20 @@ describe("the main job as a process", () => {
     expect(lines.length).toBeLessThan(2500)
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty("RoomId")
   }, 60_000)
+
+  it("a reader that goes away (`--json | head -1`) ends the job quietly with exit code 0", async () => {
+    // As `head -1` does: read the first line, then close the pipe while the job is still writing.
+    const result = await start(["--json"], undefined, (child) => child.stdout!.destroy())
+    expect(result.code).toBe(0)
+    JSON.parse(result.stdout.split("\n")[0]!)
+    // The summary, as for Ctrl-C, and nothing else: no error, no stack trace.
+    expect(result.stderr).toMatch(/^[\d,]+ rooms in [\d,]+ pages · [^\n]+ s\n$/)
+  }, 60_000)
+
+  it("a stderr whose reader went away changes nothing: bad arguments still exit 2", async () => {
+    const child = spawn(process.execPath, [main, "--bogus"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    child.stderr.destroy()
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve))
+    expect(code).toBe(2)
+  }, 30_000)
 })

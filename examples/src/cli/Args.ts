@@ -1,6 +1,8 @@
 /**
  * The main job's command line: a pure parser, so every argument error is tested without a process.
  */
+import type { ListRoomsRequest } from "@chime-rooms/core"
+import { HttpChimeRooms } from "@chime-rooms/http"
 import { Either } from "effect"
 
 /** What `pnpm start` was asked to do. */
@@ -98,6 +100,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Options, U
   const account = values.get("--account")
   if (account !== undefined && !/\S/.test(account)) return fail("--account must contain a non-space character")
   if (live && account === undefined && !flags.has("--help")) return fail("--live needs --account ID")
+  // On the wire an empty token is no token: the listing would start over, not resume.
+  if (values.get("--next-token") === "") {
+    return fail("--next-token must not be empty (leave it out to list from the start)")
+  }
 
   const options: { -readonly [K in keyof Options]: Options[K] } = {
     help: flags.has("--help"),
@@ -116,3 +122,28 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Options, U
   if (nextToken !== undefined) options.nextToken = nextToken
   return Either.right(options)
 }
+
+/** The option each request member comes from, to name it in a refusal. */
+const flagOf: Record<string, string> = {
+  AccountId: "--account",
+  MaxResults: "--max-results",
+  MemberId: "--member-id",
+  NextToken: "--next-token"
+}
+
+/**
+ * The request `options` ask for on `account`, checked as the client checks it before sending
+ * (`HttpChimeRooms.validateSendable`: the service's rules, and what a URL cannot carry such as an
+ * account `.` or `..`), so that a request that could never be sent is a usage error naming its
+ * option, before any request.
+ */
+export const requestOf = (options: Options, account: string): Either.Either<ListRoomsRequest, UsageError> =>
+  Either.mapLeft(
+    HttpChimeRooms.validateSendable({
+      AccountId: account,
+      ...(options.maxResults === undefined ? {} : { MaxResults: options.maxResults }),
+      ...(options.memberId === undefined ? {} : { MemberId: options.memberId }),
+      ...(options.nextToken === undefined ? {} : { NextToken: options.nextToken })
+    }),
+    (error) => new UsageError(`${flagOf[error.field] ?? error.field} ${error.rule}`)
+  )

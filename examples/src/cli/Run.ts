@@ -2,12 +2,13 @@
  * The main job: stream every room of an account to stdout, with live progress and a summary on
  * stderr, against the embedded emulator (default) or the real service (`--live`).
  */
-import { type ChimeError, type ChimeRooms, type ListRoomsRequest, validateRequest } from "@chime-rooms/core"
+import type { ChimeError, ChimeRooms, ListRoomsRequest } from "@chime-rooms/core"
 import { chimeConfigInput, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
 import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
-import { type Options, parseArgs, usage } from "./Args.js"
+import { type Options, parseArgs, requestOf, usage, type UsageError } from "./Args.js"
+import { printable } from "./Printable.js"
 import { jsonLine, tableHeader, tableRow } from "./Table.js"
 
 /** Where the job writes: stdout for rooms, stderr for everything else. */
@@ -74,32 +75,41 @@ const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
   `${fmt(s.rooms)} rooms in ${fmt(s.pages)} pages · ${fmt(s.requests)} requests · ${fmt(s.retries)} retries · ` +
   `${fmt(s.throttles)} throttles · ${(elapsedMs / 1000).toFixed(2)} s`
 
-/** A one-line account of an error that survived the retries: its name, request id and message. */
+/**
+ * A one-line account of an error that survived the retries: its name, request id and message, the
+ * service's text made {@link printable}.
+ */
 export const errorLine = (error: ChimeError): string => {
   const requestId = "requestId" in error && error.requestId !== undefined ? error.requestId : "none"
-  return `Error: ${error._tag} (request id ${requestId}): ${error.message}`
+  return printable(`Error: ${error._tag} (request id ${requestId}): ${error.message}`)
+}
+
+/** The line that tells how to go on after a failure; the token is the service's text, made printable. */
+const resumeLine = (error: ChimeError): string =>
+  error.resumeToken === undefined
+    ? "No page was received: run the same command again to retry."
+    : `Resume with: --next-token ${printable(error.resumeToken)}`
+
+const usageError = (io: Io, error: UsageError) => {
+  io.err(`${error.message}\nRun with --help to see the options.\n`)
+  return ExitCode.usage
 }
 
 /** Lists the rooms of `target` to `io`, returning the exit code. Interruption prints the summary too. */
-const list = (io: Io, options: Options, target: Target, rateLimiter: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>) =>
+const list = (
+  io: Io,
+  options: Options,
+  request: ListRoomsRequest,
+  target: Target,
+  rateLimiter: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>
+) =>
   Effect.gen(function*() {
-    const request: ListRoomsRequest = {
-      AccountId: target.account,
-      ...(options.maxResults === undefined ? {} : { MaxResults: options.maxResults }),
-      ...(options.memberId === undefined ? {} : { MemberId: options.memberId }),
-      ...(options.nextToken === undefined ? {} : { NextToken: options.nextToken })
-    }
-    const valid = validateRequest(request)
-    if (Either.isLeft(valid)) {
-      io.err(`${valid.left.message}\n`)
-      return ExitCode.usage
-    }
     const started = yield* Clock.currentTimeMillis
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - started)
     const clearLine = io.errIsTty ? "\r\u001b[K" : ""
 
     if (!options.json) yield* io.out(`${tableHeader()}\n`)
-    const listing = ChimeRoomsStream.pages(valid.right).pipe(
+    const listing = ChimeRoomsStream.pages(request).pipe(
       Stream.runForEach((page) =>
         page.rooms.length === 0
           ? Effect.void
@@ -128,12 +138,7 @@ const list = (io: Io, options: Options, target: Target, rateLimiter: Layer.Layer
     const failure = Cause.failureOption(exit.cause)
     if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause)
     const error = failure.value
-    io.err(`${errorLine(error)}\n`)
-    io.err(
-      error.resumeToken === undefined
-        ? "No page was received: run the same command again to retry.\n"
-        : `Resume with: --next-token ${error.resumeToken}\n`
-    )
+    io.err(`${errorLine(error)}\n${resumeLine(error)}\n`)
     return ExitCode.serviceError
   }).pipe(Effect.provide(Resilience.layer({ rateLimiter })), Effect.provide(target.chime))
 
@@ -148,10 +153,7 @@ export const run = (
 ): Effect.Effect<number> =>
   Effect.gen(function*() {
     const parsed = parseArgs(argv)
-    if (Either.isLeft(parsed)) {
-      io.err(`${parsed.left.message}\nRun with --help to see the options.\n`)
-      return ExitCode.usage
-    }
+    if (Either.isLeft(parsed)) return usageError(io, parsed.left)
     const options = parsed.right
     if (options.help) {
       yield* io.out(`${usage}\n`)
@@ -161,14 +163,20 @@ export const run = (
       ? ChimeRateLimiter.layerAdaptive()
       : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) })
     return yield* Effect.scoped(
-      Effect.flatMap(options.live ? live(options) : embedded(options, emulatorOptions), (target) =>
-        list(io, options, target, rateLimiter))
+      Effect.flatMap(options.live ? live(options) : embedded(options, emulatorOptions), (target) => {
+        // Checked before the client's layer is built and anything is sent.
+        const request = requestOf(options, target.account)
+        return Either.isLeft(request)
+          ? Effect.sync(() => usageError(io, request.left))
+          : list(io, options, request.right, target, rateLimiter)
+      })
     )
   }).pipe(
     Effect.catchAllCause((cause) =>
       Effect.sync(() => {
         if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
-        io.err(`Unexpected failure: ${Cause.pretty(cause)}\n`)
+        // A defect's text may quote the service: each line made printable, the lines kept.
+        io.err(`Unexpected failure: ${Cause.pretty(cause).split("\n").map(printable).join("\n")}\n`)
         return ExitCode.serviceError
       })
     )

@@ -4,6 +4,7 @@
  */
 import { DateTime, Schema } from "effect"
 import { Room } from "@chime-rooms/core"
+import { printable, printableJson } from "./Printable.js"
 
 const columns = [
   { title: "ROOM ID", width: 36, cell: (room: Room) => room.RoomId ?? "" },
@@ -16,9 +17,6 @@ const columns = [
 const time = (t: DateTime.Utc | undefined) => (t === undefined ? "" : DateTime.formatIso(t).slice(0, 19) + "Z")
 
 // Control characters from the service must not move the cursor on the user's terminal.
-// eslint-disable-next-line no-control-regex
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
-
 const fit = (s: string, width: number) => {
   const clean = printable(s)
   return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean.padEnd(width)
@@ -32,5 +30,8 @@ export const tableRow = (room: Room): string => columns.map((c) => fit(c.cell(ro
 
 const encodeRoom = Schema.encodeSync(Room)
 
-/** One room as one line of JSON in the service's field names (timestamps as ISO strings). */
-export const jsonLine = (room: Room): string => JSON.stringify(encodeRoom(room))
+/**
+ * One room as one line of JSON in the service's field names (timestamps as ISO strings), every
+ * control character in it escaped.
+ */
+export const jsonLine = (room: Room): string => printableJson(JSON.stringify(encodeRoom(room)))

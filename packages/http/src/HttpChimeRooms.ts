@@ -5,7 +5,13 @@
  * @since 0.1.0
  */
 import { ChimeRooms, ResponseDecodeError, validateRequest } from "@chime-rooms/core"
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import type {
+  ChimeError,
+  ChimeRoomsService,
+  InvalidRequestError,
+  ListRoomsOutput,
+  ListRoomsRequest
+} from "@chime-rooms/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -108,6 +114,20 @@ const decodeResponse = (
  * @since 0.1.0
  */
 export { defaultTimeout } from "./ChimeConfig.js"
+
+/**
+ * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then
+ * what one URL cannot carry (`AccountId` `.` or `..`, a lone surrogate in `AccountId`, `MemberId`
+ * or `NextToken`). The `Left` is the `InvalidRequestError` `listRooms` would fail with; the `Right`
+ * is the validated request. Lets a caller (the CLI) refuse a request up front, without a layer.
+ *
+ * @example
+ * HttpChimeRooms.validateSendable({ AccountId: ".." })
+ * // Left(InvalidRequestError: AccountId must not be '.' or '..' (a dot segment …))
+ * @since 0.1.0
+ */
+export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
+  Either.flatMap(validateRequest(input), (valid) => Either.map(encodeListRoomsParts(valid), () => valid))
 
 /** One signed attempt of the fast path: the request's path and query, and how to send it. */
 interface Call {

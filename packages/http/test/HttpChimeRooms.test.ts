@@ -417,6 +417,46 @@ describe("HttpChimeRooms against the emulator", () => {
     }))
 })
 
+describe("HttpChimeRooms.validateSendable", () => {
+  it.scopedLive("refuses exactly what listRooms refuses before sending, with the same error", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({})
+      const account = emulator.accounts[0]!
+      const inputs: ReadonlyArray<ListRoomsRequest> = [
+        { AccountId: account },
+        { AccountId: account, MaxResults: 99, MemberId: "u-1", NextToken: "" },
+        { AccountId: "." },
+        { AccountId: ".." },
+        { AccountId: "   " },
+        { AccountId: "\ud800" },
+        { AccountId: account, MemberId: "a\udc00" },
+        { AccountId: account, NextToken: "\ud83d" },
+        { AccountId: account, MaxResults: 0 }
+      ]
+      for (const input of inputs) {
+        const checked = HttpChimeRooms.validateSendable(input)
+        const exit = yield* Effect.exit(ChimeRooms.listRooms(input).pipe(Effect.provide(live(emulator))))
+        if (checked._tag === "Right") {
+          expect(checked.right).toEqual(input)
+        } else {
+          const error = failureOf(exit) as typeof checked.left
+          expect(error._tag).toBe("InvalidRequestError")
+          expect(checked.left).toMatchObject({ field: error.field, rule: error.rule })
+        }
+      }
+      // Only the two valid requests reached the emulator.
+      expect(emulator.received()).toHaveLength(2)
+      expect(HttpChimeRooms.validateSendable({ AccountId: ".." })).toMatchObject({
+        _tag: "Left",
+        left: { field: "AccountId" }
+      })
+      expect(HttpChimeRooms.validateSendable({ AccountId: "a", NextToken: "\ud800" })).toMatchObject({
+        _tag: "Left",
+        left: { field: "NextToken", rule: "must be valid Unicode (no lone surrogates)" }
+      })
+    }))
+})
+
 describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
   /** The service of `layer`, built in the test's scope (the undici agent lives as long as it). */
   const serviceOf = (layer: Layer.Layer<ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms))
