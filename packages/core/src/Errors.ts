@@ -430,7 +430,7 @@ const SENSITIVE_TEXT = /(authorization|x-amz-security-token|x-amz-signature|sign
 /**
  * A short start of a response body that is safe to put in an error: at most `max` characters,
  * with room names, tokens, keys and signatures replaced by `<redacted>`, and control characters
- * shown as spaces.
+ * (C0, DEL, C1) shown as spaces.
  *
  * @since 0.1.0
  */
@@ -440,6 +440,6 @@ export const safeExcerpt = (body: string, max = 120): string => {
     .replace(SENSITIVE_JSON, "$1\"<redacted>\"")
     .replace(SENSITIVE_TEXT, "$1=<redacted>")
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
   return scrubbed.length > max ? `${scrubbed.slice(0, max)}…` : scrubbed
 }

@@ -159,4 +159,9 @@ describe("safeExcerpt", () => {
     expect(html).not.toContain("AWS4-HMAC-SHA256")
     expect(html).not.toContain("\n")
   })
+
+  it("shows C0, DEL and C1 control characters (a one-character CSI is U+009B) as spaces", () => {
+    const excerpt = safeExcerpt("a\u001b[31mb\u007fc\u009b2Jd\u0085e")
+    expect(excerpt).toBe("a [31mb c 2Jd e")
+  })
 })

@@ -61,9 +61,17 @@ export const resolveErrorName = (headers: ResponseHeaders, body: unknown): strin
   return ""
 }
 
+const DELTA = /^\s*\d+(?:\.\d+)?\s*$/
+/** The three forms of an HTTP date (RFC 9110): IMF-fixdate, RFC 850, asctime. */
+const HTTP_DATE =
+  /^\s*(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\s*$/
+
 /**
- * The delay the server asked for: `x-amz-retry-after` (milliseconds) first, else `Retry-After`
- * (delta seconds or an HTTP date, measured from `now`).
+ * The delay the server asked for: `x-amz-retry-after` (whole milliseconds) first, else
+ * `Retry-After`: delta seconds (a fraction too, as the AWS SDK reads it) or an HTTP date, measured
+ * from `now` (a date already past asks for no delay). Anything else (negative, `NaN`, a date in no
+ * HTTP form, which `Date.parse` would still read as some year) is ignored. A huge delay is kept as
+ * sent: the retry policy caps what it honours (`retryAfterCap`).
  *
  * @since 0.1.0
  */
@@ -72,7 +80,8 @@ export const retryAfterFrom = (headers: ResponseHeaders, now: number): Duration.
   if (amz !== undefined && /^\s*\d+\s*$/.test(amz)) return Duration.millis(Number(amz))
   const retryAfter = headers["retry-after"]
   if (retryAfter === undefined) return undefined
-  if (/^\s*\d+\s*$/.test(retryAfter)) return Duration.seconds(Number(retryAfter))
+  if (DELTA.test(retryAfter)) return Duration.millis(Number(retryAfter) * 1000)
+  if (!HTTP_DATE.test(retryAfter)) return undefined
   const at = Date.parse(retryAfter)
   if (Number.isNaN(at)) return undefined
   return Duration.millis(Math.max(0, at - now))

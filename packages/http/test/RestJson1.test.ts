@@ -47,6 +47,36 @@ describe("RestJson1", () => {
     expect(RestJson1.retryAfterFrom({ "retry-after": "soon" }, now)).toBeUndefined()
   })
 
+  it("reads hostile retry-after values safely: negative, NaN, fractions, huge, past and future dates, dates in no HTTP form", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    const millis = (headers: Record<string, string>) => {
+      const d = RestJson1.retryAfterFrom(headers, now)
+      return d === undefined ? undefined : Duration.toMillis(d)
+    }
+    // Negative and NaN ask for nothing (`Date.parse` would read "-1" as the year 2001 and "2" as February 2001).
+    expect(millis({ "retry-after": "-1" })).toBeUndefined()
+    expect(millis({ "retry-after": "-30" })).toBeUndefined()
+    expect(millis({ "retry-after": "NaN" })).toBeUndefined()
+    expect(millis({ "retry-after": "Infinity" })).toBeUndefined()
+    expect(millis({ "x-amz-retry-after": "-5" })).toBeUndefined()
+    expect(millis({ "x-amz-retry-after": "NaN", "retry-after": "2" })).toBe(2000)
+    // Fractions of a second, as the AWS SDK reads them.
+    expect(millis({ "retry-after": "1.5" })).toBe(1500)
+    // Huge values are kept as sent (finite); the retry policy caps what it honours.
+    expect(millis({ "retry-after": "99999999999999999999" })).toBe(1e23)
+    expect(millis({ "x-amz-retry-after": "99999999999999999999" })).toBe(1e20)
+    // Past and future HTTP dates in all three forms; the far future stays finite.
+    expect(millis({ "retry-after": "Thu, 01 Jan 1970 00:00:00 GMT" })).toBe(0)
+    expect(millis({ "retry-after": "Thursday, 01-Jan-26 00:00:10 GMT" })).toBe(10_000)
+    expect(millis({ "retry-after": "Thu Jan  1 00:00:20 2026" })).toBe(20_000)
+    expect(millis({ "retry-after": "Fri, 31 Dec 9999 23:59:59 GMT" })).toBe(Date.parse("9999-12-31T23:59:59Z") - now)
+    // Dates in no HTTP form (a year of six digits, a date beyond what a Date holds, ISO, US) are ignored.
+    expect(millis({ "retry-after": "Sat, 13 Sep 275760 00:00:00 GMT" })).toBeUndefined()
+    expect(millis({ "retry-after": "Sun, 14 Sep 275760 00:00:00 GMT" })).toBeUndefined()
+    expect(millis({ "retry-after": "12/31/2099" })).toBeUndefined()
+    expect(millis({ "retry-after": "2026-01-01T00:00:30Z" })).toBeUndefined()
+  })
+
   it("decodes a 200 page with metadata; tells invalid, truncated and misshapen bodies apart", () => {
     const ok = RestJson1.decodeSuccess(200, "r-9", '{"NextToken":"t","Rooms":[{"RoomId":"a","CreatedTimestamp":"2019-12-02T22:29:31.549Z"}]}')
     expect(ok).toMatchObject({ NextToken: "t", $metadata: { requestId: "r-9", httpStatusCode: 200 } })
