@@ -16,6 +16,7 @@
  */
 import { makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -316,8 +317,17 @@ export const skewFromResponse = (
   })
 }
 
+const SESSION_TOKEN_HEADER = "x-amz-security-token"
+
+/** The platform's redacted header names, and the session token's (`authorization` is among the platform's). */
+const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> =>
+  names.includes(SESSION_TOKEN_HEADER) ? names : [...names, SESSION_TOKEN_HEADER]
+
 /**
- * The middleware: signs every attempt and recovers once from a refused clock.
+ * The middleware: signs every attempt and recovers once from a refused clock. The signed request
+ * is sent with `x-amz-security-token` among `Headers.currentRedactedNames`, as `authorization`
+ * already is: a client's spans (`HttpClient.make` records request headers) and whatever inspects
+ * the request on its way (`toJSON`, `util.inspect`, a logging middleware) show it as `<redacted>`.
  *
  * @example
  * const signed = withSigV4(client, { credentials: creds.get, region: "us-east-1", service: "chime" })
@@ -329,7 +339,7 @@ export const withSigV4 = <E, R>(
 ): HttpClient.HttpClient.With<E | CredentialsError, R> => {
   const signer = makeSigner(options)
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(signer.sign(request), client.execute)
+    Effect.locallyWith(Effect.flatMap(signer.sign(request), client.execute), Headers.currentRedactedNames, withTokenRedacted)
   return HttpClient.makeWith(
     (effect) =>
       Effect.flatMap(effect, (request) =>
