@@ -6,7 +6,7 @@ import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import type { EmulatorCredentials, EmulatorOptions, EmulatorService } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
 import { createServer as createHttpServer } from "node:http"
 import { createServer } from "node:net"
 
@@ -559,6 +559,22 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const { exit, heard } = yield* heardOne()
       expect(heard).toEqual(["token plain-4", "done"])
       expect(failureOf(exit)).toMatchObject({ _tag: "ResponseDecodeError", reason: "InvalidShape", requestId: "req-3" })
+    }))
+
+  it.scopedLive("a throw in onNextToken settles the call with that defect, and the layer goes on", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({})
+      const service = yield* serviceOf(live(emulator))
+      const clock = yield* Effect.clock
+      const boom = new Error("onNextToken blew up")
+      const exit = yield* Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+        service.startListRooms!({ AccountId: emulator.accounts[0]! }, clock, resume, () => {
+          throw boom
+        })
+      }).pipe(Effect.timeout("5 seconds"), Effect.exit)
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause) && Cause.squash(exit.cause)).toBe(boom)
+      const exitAfter = yield* Effect.exit(service.listRooms({ AccountId: emulator.accounts[0]! }))
+      expect(Exit.isSuccess(exitAfter)).toBe(true)
     }))
 
   it.scopedLive("declines on another clock, and an abort drops the call without reporting it", () =>
