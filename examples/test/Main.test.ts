@@ -37,8 +37,8 @@ const hostile = (label: string) => `${label}\u001b]0;owned\u0007\u001b[2J\u009b3
 /** The same, as the CLI prints it. */
 const escaped = (label: string) => `${label}?]0;owned??[2J?31m???x`
 
-/** A hostile error message as the CLI prints it: the client has turned C0 and DEL into spaces already. */
-const escapedMessage = "message ]0;owned [2J?31m ??x"
+/** A hostile error message as the CLI prints it: the client has turned C0, DEL and C1 into spaces already. */
+const escapedMessage = "message ]0;owned [2J 31m ??x"
 
 /** Sets the AWS key pair of `credentials` in the environment for this scope. */
 const withEnvCredentials = (credentials: { accessKeyId: string; secretAccessKey: Redacted.Redacted<string> }) =>
