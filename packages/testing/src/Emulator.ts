@@ -37,7 +37,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import { Context, Duration, Effect, Layer, Redacted, Schema, type Scope } from "effect"
 import { Dataset } from "./Dataset.js"
 import type { FaultScript } from "./FaultScript.js"
@@ -131,6 +131,23 @@ export interface EmulatorService {
   readonly setFaults: (faults: FaultScript | undefined) => void
   /** Shifts the emulator's clock from now on (a number is milliseconds and may be negative). */
   readonly setClockOffset: (offset: Duration.DurationInput) => void
+  /**
+   * What the server holds right now: for tests that a client leaves nothing behind (an interrupted
+   * request closes its connection; a released client closes its keep-alive pool).
+   */
+  readonly connections: () => EmulatorConnections
+}
+
+/**
+ * The server's side of its connections, at one moment.
+ *
+ * @since 0.1.0
+ */
+export interface EmulatorConnections {
+  /** TCP connections open (idle keep-alive ones included). */
+  readonly open: number
+  /** Requests received and not yet answered in full, on a connection still open. */
+  readonly answering: number
 }
 
 /**
@@ -221,7 +238,23 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       ? tokenSecretFromString(options.tokenSecret)
       : options.tokenSecret
     const handler = makeHandler({ verifier, paging: makePagingState({ dataset, pageSize, secret }), recordLimit }, state)
-    const server = createServer({ keepAliveTimeout: 30_000 }, handler)
+    let open = 0
+    let answering = 0
+    // A response's "close" comes once it is sent in full or its connection is gone, whichever is first.
+    const answered = () => {
+      answering--
+    }
+    const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      answering++
+      res.once("close", answered)
+      handler(req, res)
+    })
+    server.on("connection", (socket: Socket) => {
+      open++
+      socket.once("close", () => {
+        open--
+      })
+    })
     // A client dropping its connection mid-request must not bring the server down.
     server.on("clientError", (_error, socket) => socket.destroy())
     const boundPort = yield* Effect.acquireRelease(listen(server, port, host), () => close(server, state))
@@ -244,7 +277,8 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       },
       setClockOffset: (offset) => {
         state.clockOffsetMillis = signedMillis(offset)
-      }
+      },
+      connections: () => ({ open, answering })
     }
     return service
   })

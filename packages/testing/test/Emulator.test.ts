@@ -4,7 +4,7 @@ import { createServer } from "node:net"
 import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Redacted, Scope } from "effect"
+import { Duration, Effect, Either, Exit, Redacted, Schedule, Scope } from "effect"
 import { Dataset, Emulator, type EmulatorService, Fault, FaultScript } from "@chime-rooms/testing"
 import { makeTokenBucket } from "../src/internal/rateLimit.js"
 
@@ -750,6 +750,27 @@ describe("Emulator", () => {
         expect(error._tag).toBe("EmulatorError")
         expect(error.reason).toBe("Listen")
       }))
+
+    it.live("connections(): open connections, and requests not yet answered in full", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset, faults: FaultScript.make({ rules: [{ calls: [2], fault: Fault.slow("5 seconds") }] }) })
+        const until = (what: string, done: (c: { open: number; answering: number }) => boolean) =>
+          Effect.suspend(() => done(emulator.connections()) ? Effect.void : Effect.fail(what)).pipe(
+            Effect.retry(Schedule.spaced("5 millis").pipe(Schedule.upTo("2 seconds"))),
+            Effect.orElse(() => Effect.dieMessage(`${what}: ${JSON.stringify(emulator.connections())}`))
+          )
+        expect(emulator.connections()).toEqual({ open: 0, answering: 0 })
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+        // Answered in full, the connection stays in the client's keep-alive pool.
+        expect(response(yield* Effect.promise(() => send(emulator, { agent }))).status).toBe(200)
+        yield* until("one idle connection", (c) => c.open === 1 && c.answering === 0)
+        // Call 2 trickles its body over 5 s: answering, until the client drops the connection.
+        const trickling = send(emulator, { agent })
+        yield* until("one request being answered", (c) => c.open === 1 && c.answering === 1)
+        agent.destroy()
+        yield* until("nothing left", (c) => c.open === 0 && c.answering === 0)
+        expect(yield* Effect.promise(() => trickling)).toMatchObject({ _tag: "Failed" })
+      }).pipe(Effect.scoped), 10_000)
 
     it.effect("runs as a layer", () =>
       Effect.gen(function*() {
