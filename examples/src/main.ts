@@ -6,15 +6,18 @@
 import { Effect, Fiber } from "effect"
 import { ExitCode, run, writer } from "./cli/Run.js"
 
+let readerGone = false
 const fiber = Effect.runFork(
   run(process.argv.slice(2), {
     out: writer(process.stdout),
-    err: (text) => process.stderr.write(text),
+    // Once the reader of stdout has gone, the job ends quietly: no progress, no summary.
+    err: (text) => {
+      if (!readerGone) process.stderr.write(text)
+    },
     errIsTty: process.stderr.isTTY === true
   })
 )
 let interrupted = false
-let readerGone = false
 const stop = () => {
   if (interrupted) process.exit(ExitCode.interrupted)
   interrupted = true
@@ -22,8 +25,8 @@ const stop = () => {
 }
 process.once("SIGINT", stop)
 process.once("SIGTERM", stop)
-// A reader that goes away (`pnpm start | head`) is not an error of ours: the listing stops, the
-// summary is printed as for Ctrl-C, and the job ends with 0.
+// A reader that goes away (`pnpm start | head`) is not an error of ours: the listing stops and the
+// job ends with 0.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE" || readerGone) return
   readerGone = true
