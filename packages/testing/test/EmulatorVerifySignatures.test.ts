@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Dataset, Emulator } from "@chime-rooms/testing"
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 
 const dataset = Dataset.generate({ seed: 3, roomsPerAccount: 30 })
 
@@ -26,4 +26,27 @@ describe("Emulator verifySignatures", () => {
       expect(body.Rooms).toHaveLength(20)
       expect(typeof body.NextToken).toBe("string")
     }))
+})
+
+describe("Emulator slow bodies", () => {
+  it.live("a body that trickles arrives whole and in order, however busy the server (2,000 slow answers)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const emulator = yield* Emulator.make({
+        dataset,
+        verifySignatures: false,
+        tokenSecret: "slow-bodies",
+        faults: FaultScript.make({ rules: [{ always: true, fault: Fault.slow("7 millis") }] })
+      })
+      const account = emulator.accounts[0]!
+      const url = `${emulator.endpoint}/accounts/${encodeURIComponent(account)}/rooms?max-results=10`
+      const bodies = yield* Effect.forEach(
+        Array.from({ length: 2000 }),
+        () => Effect.promise(() => fetch(url).then((response) => response.text())),
+        { concurrency: 50 }
+      )
+      // Every answer is the same page, byte for byte (the token is the same for the same position).
+      const first = bodies[0]!
+      expect(JSON.parse(first).Rooms).toHaveLength(10)
+      expect(bodies.filter((body) => body !== first)).toHaveLength(0)
+    })), 60_000)
 })

@@ -374,20 +374,21 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     }
     const bytes = Buffer.from(out.body, "utf8")
     head(res, entry, out, now, bytes.length)
-    // Ten slices, evenly spread: the first at once, the last after `slow`.
+    // Ten slices, evenly spread: the first at once, the last after `slow`. Each is scheduled once
+    // the one before is written: timers of different delays that fall due in the same millisecond
+    // may fire in either order, which would shuffle the body.
     const slices = Math.min(10, bytes.length)
     const size = Math.ceil(bytes.length / slices)
-    for (let i = 0; i < slices; i++) {
+    const started = performance.now()
+    const write = (i: number): void => {
+      if (res.destroyed) return
       const chunk = bytes.subarray(i * size, Math.min(bytes.length, (i + 1) * size))
-      const last = i === slices - 1
-      const write = () => {
-        if (res.destroyed) return
-        if (last) res.end(chunk)
-        else res.write(chunk)
-      }
-      if (i === 0) write()
-      else later(Math.round((slow * i) / (slices - 1)), write)
+      if (i === slices - 1) return void res.end(chunk)
+      res.write(chunk)
+      const due = started + (slow * (i + 1)) / (slices - 1)
+      later(Math.max(0, Math.round(due - performance.now())), () => write(i + 1))
     }
+    write(0)
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => {
