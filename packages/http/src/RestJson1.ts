@@ -170,7 +170,8 @@ export const decodeError = (
   }
   const message = (fallback: string) => safeExcerpt(rawMessage ?? fallback, 512)
   // The body's own code, kept beside a name it does not repeat (Chime's `Throttled` beside `ThrottledClientException`).
-  const codeBeside = (name: string) => (rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {})
+  const codeBeside = (name: string) =>
+    rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {}
   if (name !== undefined && isServiceErrorName(name)) {
     return makeServiceError(name, { ...common, message: message(name), ...codeBeside(name) })
   }

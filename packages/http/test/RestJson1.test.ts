@@ -43,7 +43,8 @@ describe("RestJson1", () => {
   })
 
   it("takes the message from message, else Message, and keeps the name it came with on a modelled status", () => {
-    const error = RestJson1.decodeError(403, { "x-amzn-errortype": "InvalidSignatureException" }, '{"message":"","Message":"M","MESSAGE":"no"}', 0)
+    const body = '{"message":"","Message":"M","MESSAGE":"no"}'
+    const error = RestJson1.decodeError(403, { "x-amzn-errortype": "InvalidSignatureException" }, body, 0)
     expect(error).toMatchObject({ _tag: "ForbiddenException", code: "InvalidSignatureException", message: "M", status: 403 })
     const upper = RestJson1.decodeError(404, {}, '{"Code":"NotFound","MESSAGE":"not read"}', 0)
     expect(upper).toMatchObject({ _tag: "NotFoundException", code: "NotFound", message: "NotFound" })

@@ -328,14 +328,20 @@ describe("Emulator", () => {
         for (let run = 0; run < 2; run++) {
           const emulator = yield* Emulator.make({ dataset })
           const sent: Array<unknown> = []
-          for (const call of [{ accountId: "nope" }, { accountId: "nope" }, { signer: "none" as const }, {}, { signer: "none" as const }]) {
+          const calls = [{ accountId: "nope" }, { accountId: "nope" }, { signer: "none" as const }, {}, { signer: "none" as const }]
+          for (const call of calls) {
             const r = response(yield* Effect.promise(() => send(emulator, call)))
             sent.push(r.headers["x-amzn-errortype"])
           }
           // The page between them (the fourth call) is no error and counts for nothing.
           expect(sent).toEqual([expected[0], expected[1], expected[2], undefined, expected[3]])
           expect(emulator.received().map((r) => r.outcome?.errorType)).toEqual(sent)
-          const fifth = expectServiceError(yield* Effect.promise(() => send(emulator, { query: { "max-results": "0" } })), 400, "BadRequestException", "BadRequest")
+          const fifth = expectServiceError(
+            yield* Effect.promise(() => send(emulator, { query: { "max-results": "0" } })),
+            400,
+            "BadRequestException",
+            "BadRequest"
+          )
           expect(fifth.response.headers["x-amzn-errortype"]).toBe(expected[4])
         }
       }))

@@ -231,7 +231,7 @@ const CHIME_CORAL = ":http://internal.amazon.com/coral/com.amazonaws.chime/"
 interface Reply {
   readonly status: number
   readonly errorType: string | undefined
-  /** What follows the name in `x-amzn-ErrorType` when a Coral URI is sent: the namespace of who answered. */
+  /** What follows the name in `x-amzn-ErrorType` when a Coral URI is sent: who answered. */
   readonly coral: string | undefined
   readonly contentType: string
   readonly body: string
@@ -340,7 +340,14 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     return ++state.errors % 2 === 0 && reply.coral !== undefined ? reply.errorType + reply.coral : reply.errorType
   }
 
-  const head = (res: ServerResponse, entry: Entry, reply: Reply, errorType: string | undefined, now: number, length: number) => {
+  const head = (
+    res: ServerResponse,
+    entry: Entry,
+    reply: Reply,
+    errorType: string | undefined,
+    now: number,
+    length: number
+  ) => {
     res.sendDate = false
     // A flat name/value list goes straight into the head, skipping the per-header bookkeeping of setHeader.
     const headers = ["Date", httpDate(now), "x-amzn-RequestId", entry.requestId]
