@@ -21,9 +21,13 @@ const resumable = {
 }
 
 const serviceFields = {
-  /** The service's own `Code` from the body (Chime writes values such as `"Throttled"`). */
+  /**
+   * When the error is the one its name says: the body's own `Code` (Chime writes values such as
+   * `"Throttled"`), unless it repeats the name. When the HTTP status picked the error: the name the
+   * response gave (for example `InvalidSignatureException` on a 403), absent when it gave none.
+   */
   code: Schema.optional(Schema.String),
-  /** The service's `Message`. */
+  /** The service's `message` (else `Message`); without one, the error's name or `HTTP <status>`. */
   message: Schema.String,
   /** The HTTP status of the response. */
   status: Schema.Number,
@@ -40,7 +44,7 @@ export class BadRequestException extends Schema.TaggedError<BadRequestException>
   serviceFields
 ) {}
 
-/** The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403 `InvalidSignatureException` and kin, kept as `UnknownServiceError`. @since 0.1.0 */
+/** The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403 `InvalidSignatureException` and kin: a `ForbiddenException` with that name in `code`. @since 0.1.0 */
 export class UnauthorizedClientException extends Schema.TaggedError<UnauthorizedClientException>()(
   "UnauthorizedClientException",
   serviceFields
@@ -144,12 +148,14 @@ export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProp
   new serviceErrors[name].make(props)
 
 /**
- * The service answered with an error whose name the model does not know; kept by name.
+ * The service answered with an error whose name the model does not know, on an HTTP status that
+ * no modelled error has (an unknown name on a modelled status is that status's error, the name in
+ * `code`); kept by name.
  *
  * @since 0.1.0
  */
 export class UnknownServiceError extends Schema.TaggedError<UnknownServiceError>()("UnknownServiceError", {
-  /** The resolved error name (for example `ThrottlingException`), or `""` when none was sent. */
+  /** The error name as the AWS SDK resolves it (for example `ConflictException` on a 409); never empty. */
   errorName: Schema.String,
   ...serviceFields
 }) {}
@@ -211,8 +217,9 @@ export type DecodeFailure = typeof DecodeFailure.Type
 
 /**
  * A response arrived but could not be understood: bad JSON, the wrong shape, a status the
- * protocol does not explain (a 502 HTML page from a proxy), or a body too large to read. `excerpt`
- * is a short, scrubbed start of the body (see {@link safeExcerpt}).
+ * protocol does not explain (an error response that names no error, on a status no modelled error
+ * has: a proxy's 502 page), or a body too large to read. `excerpt` is a short, scrubbed start of
+ * the body (see {@link safeExcerpt}).
  *
  * @since 0.1.0
  */

@@ -23,42 +23,73 @@ import { Duration } from "effect"
  */
 export type ResponseHeaders = Readonly<Record<string, string | undefined>>
 
+/**
+ * An error name as the AWS SDK cleans it (`sanitizeErrorCode` in `@smithy/core`): what comes
+ * before the first `,` (Node joins a repeated header with `", "`), then before the first `:` (a
+ * Coral URI such as `:http://internal.amazon.com/coral/com.amazon.coral.service/`), then, when a
+ * `#` remains, what lies between the first `#` and the next (`aws.namespace#Name`). Nothing is
+ * trimmed: a blank inside is part of the name.
+ */
 const sanitize = (raw: string): string => {
-  const colon = raw.indexOf(":")
-  const cut = colon === -1 ? raw : raw.slice(0, colon)
-  const hash = cut.lastIndexOf("#")
-  return (hash === -1 ? cut : cut.slice(hash + 1)).trim()
+  const comma = raw.indexOf(",")
+  const first = comma === -1 ? raw : raw.slice(0, comma)
+  const colon = first.indexOf(":")
+  const cut = colon === -1 ? first : first.slice(0, colon)
+  const hash = cut.indexOf("#")
+  if (hash === -1) return cut
+  const next = cut.indexOf("#", hash + 1)
+  return next === -1 ? cut.slice(hash + 1) : cut.slice(hash + 1, next)
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** The body member whose name is `name` in any case. */
-const memberAnyCase = (body: Record<string, unknown>, name: string): unknown => {
-  if (name in body) return body[name]
+/**
+ * A header value without the blanks (space, tab) around it, which are not part of it (RFC 9110):
+ * node's parser drops them, undici hands the trailing ones over.
+ */
+const withoutOuterBlanks = (value: string): string => {
+  let start = 0
+  let end = value.length
+  while (start < end && (value[start] === " " || value[start] === "\t")) start++
+  while (end > start && (value[end - 1] === " " || value[end - 1] === "\t")) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
+
+/** A name source's value as the SDK takes it: a string, or a number as JavaScript prints it. */
+const nameValue = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined
+
+/** The first body member, in the body's order, whose name is `code` in any case and whose value is a name. */
+const codeMember = (body: Record<string, unknown>): string | undefined => {
   for (const key in body) {
-    if (key.toLowerCase() === name) return body[key]
+    if (key.toLowerCase() !== "code") continue
+    const value = nameValue(body[key])
+    if (value !== undefined) return value
   }
   return undefined
 }
 
 /**
- * The error name by the restJson1 rules: the `x-amzn-errortype` header, else the body's `code`
- * (any case), else `__type`; cut at the first `:`, keep what follows the last `#`. `""` when none.
+ * The error name by the AWS SDK's restJson1 rules (`loadRestJsonErrorCode`): the
+ * `x-amzn-errortype` header whenever it is present, empty or not; else the body's first `code`
+ * member in any case; else its `__type`; cleaned as the SDK cleans it (see the README's error
+ * section). A `code` or `__type` that is neither a string nor a number counts as absent (the SDK
+ * fails with a `TypeError` on one). `undefined` when nothing names the error (the SDK then says
+ * `Unknown`); `""` when what names it is empty.
  *
  * @example
  * resolveErrorName({ "x-amzn-errortype": "aws.protocoltests.restjson#FooError:http://internal" }, undefined) // "FooError"
+ * resolveErrorName({}, { Code: "Throttled" }) // "Throttled"
  * @since 0.1.0
  */
-export const resolveErrorName = (headers: ResponseHeaders, body: unknown): string => {
+export const resolveErrorName = (headers: ResponseHeaders, body: unknown): string | undefined => {
   const header = headers["x-amzn-errortype"]
-  if (header !== undefined && header !== "") return sanitize(header)
-  if (isRecord(body)) {
-    const code = memberAnyCase(body, "code")
-    if (typeof code === "string" && code !== "") return sanitize(code)
-    const type = body["__type"]
-    if (typeof type === "string" && type !== "") return sanitize(type)
-  }
-  return ""
+  if (header !== undefined) return sanitize(withoutOuterBlanks(header))
+  if (!isRecord(body)) return undefined
+  const code = codeMember(body)
+  if (code !== undefined) return sanitize(code)
+  const type = nameValue(body["__type"])
+  return type === undefined ? undefined : sanitize(type)
 }
 
 const DELTA = /^\s*\d+(?:\.\d+)?\s*$/
@@ -91,10 +122,13 @@ const statusNames: ReadonlyMap<number, ServiceErrorName> = new Map(
   (Object.keys(serviceErrors) as Array<ServiceErrorName>).map((name) => [serviceErrors[name].status, name])
 )
 
-const stringMember = (body: unknown, name: string): string | undefined => {
+/** The message as the SDK picks it: `message`, else `Message`, whichever first is a non-empty string. */
+const messageMember = (body: unknown): string | undefined => {
   if (!isRecord(body)) return undefined
-  const value = memberAnyCase(body, name)
-  return typeof value === "string" ? value : undefined
+  const lower = body["message"]
+  if (typeof lower === "string" && lower !== "") return lower
+  const upper = body["Message"]
+  return typeof upper === "string" && upper !== "" ? upper : undefined
 }
 
 const parseJsonOrUndefined = (text: string): unknown => {
@@ -107,10 +141,13 @@ const parseJsonOrUndefined = (text: string): unknown => {
 }
 
 /**
- * The typed error of a non-2xx response, by the rules in DESIGN.md: a modelled name wins; else the
- * HTTP status picks the modelled error (keeping the name as `code`); else an unknown name becomes
- * `UnknownServiceError`; else `ResponseDecodeError` (`UnexpectedStatus`) with a scrubbed excerpt.
- * Messages go through `safeExcerpt`: services may echo canonical requests that hold tokens.
+ * The typed error of a non-2xx response, named as the AWS SDK names it ({@link resolveErrorName}):
+ * one of the seven modelled names is that error; any other name takes the modelled error of its
+ * HTTP status, with the name in `code`, or on any other status becomes `UnknownServiceError` with
+ * the name in `errorName`; without a name (none, or an empty one) the status's modelled error has
+ * no `code`, and any other status is a `ResponseDecodeError` (`UnexpectedStatus`) with a scrubbed
+ * excerpt of the body. A body that is not JSON counts as none. Names, codes and messages go
+ * through `safeExcerpt`: services may echo canonical requests that hold tokens.
  *
  * @since 0.1.0
  */
@@ -124,35 +161,35 @@ export const decodeError = (
   const name = resolveErrorName(headers, body)
   const requestId = headers["x-amzn-requestid"]
   const retryAfter = retryAfterFrom(headers, now)
-  const rawMessage = stringMember(body, "message")
-  const rawCode = stringMember(body, "code")
+  const rawMessage = messageMember(body)
+  const rawCode = isRecord(body) ? codeMember(body) : undefined
   const common = {
     status,
     ...(requestId !== undefined ? { requestId } : {}),
     ...(retryAfter !== undefined ? { retryAfter } : {})
   }
-  const message = (fallback: string) => (rawMessage !== undefined ? safeExcerpt(rawMessage, 512) : fallback)
-  if (isServiceErrorName(name)) {
-    return makeServiceError(name, {
-      ...common,
-      message: message(name),
-      ...(rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {})
-    })
+  const message = (fallback: string) => safeExcerpt(rawMessage ?? fallback, 512)
+  // The body's own code, kept beside a name it does not repeat (Chime's `Throttled` beside `ThrottledClientException`).
+  const codeBeside = (name: string) =>
+    rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {}
+  if (name !== undefined && isServiceErrorName(name)) {
+    return makeServiceError(name, { ...common, message: message(name), ...codeBeside(name) })
   }
+  const named = name !== undefined && name !== ""
   const byStatus = statusNames.get(status)
   if (byStatus !== undefined) {
     return makeServiceError(byStatus, {
       ...common,
-      message: message(name === "" ? `HTTP ${status}` : name),
-      ...(name !== "" ? { code: safeExcerpt(name, 128) } : {})
+      message: message(named ? name : `HTTP ${status}`),
+      ...(named ? { code: safeExcerpt(name, 128) } : {})
     })
   }
-  if (name !== "") {
+  if (named) {
     return new UnknownServiceError({
       ...common,
       errorName: safeExcerpt(name, 128),
       message: message(name),
-      ...(rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {})
+      ...codeBeside(name)
     })
   }
   return new ResponseDecodeError({

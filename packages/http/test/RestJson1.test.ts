@@ -7,7 +7,47 @@ describe("RestJson1", () => {
     expect(RestJson1.resolveErrorName({ "x-amzn-errortype": "NotFoundException:http://x" }, { Code: "NotFound" })).toBe("NotFoundException")
     expect(RestJson1.resolveErrorName({}, { Code: "ns#Throttled" })).toBe("Throttled")
     expect(RestJson1.resolveErrorName({}, { __type: "a.b#ForbiddenException" })).toBe("ForbiddenException")
-    expect(RestJson1.resolveErrorName({}, undefined)).toBe("")
+    expect(RestJson1.resolveErrorName({}, undefined)).toBeUndefined()
+  })
+
+  // The cases below are the AWS SDK's own answers (`loadRestJsonErrorCode` in @smithy/core, run
+  // through @aws-sdk/client-chime); test/ErrorsDifferential.test.ts checks generated ones against it.
+  it("cleans a name as the AWS SDK does: first value of a repeated header, before ':', between the first two '#'", () => {
+    const header = (value: string) => RestJson1.resolveErrorName({ "x-amzn-errortype": value }, { code: "Other" })
+    expect(header("ThrottledClientException, ThrottledClientException")).toBe("ThrottledClientException")
+    expect(header("A,B:c")).toBe("A")
+    expect(header("ns#Foo:http://internal.amazon.com/coral/com.amazon.coral.service/")).toBe("Foo")
+    expect(header("a#b#c")).toBe("b")
+    expect(header("a#b:c#d")).toBe("b")
+    expect(header("ns#")).toBe("")
+    expect(header("A ,B")).toBe("A ")
+  })
+
+  it("takes an empty header as an empty name, without reading the body", () => {
+    expect(RestJson1.resolveErrorName({ "x-amzn-errortype": "" }, { Code: "Throttled" })).toBe("")
+    const error = RestJson1.decodeError(429, { "x-amzn-errortype": "" }, '{"Code":"Throttled"}', 0)
+    expect(error._tag).toBe("ThrottledClientException")
+    expect((error as { code?: string }).code).toBeUndefined()
+    const other = RestJson1.decodeError(409, { "x-amzn-errortype": "" }, '{"Code":"Conflict"}', 0)
+    expect(other).toMatchObject({ _tag: "ResponseDecodeError", reason: "UnexpectedStatus", status: 409 })
+  })
+
+  it("reads the body's first code member in any case, numbers too; passes over one that is not a name", () => {
+    expect(RestJson1.resolveErrorName({}, { Code: "A", code: "B" })).toBe("A")
+    expect(RestJson1.resolveErrorName({}, { CODE: 42 })).toBe("42")
+    expect(RestJson1.resolveErrorName({}, { code: "", __type: "T" })).toBe("")
+    expect(RestJson1.resolveErrorName({}, { Code: null, code: "B" })).toBe("B")
+    expect(RestJson1.resolveErrorName({}, { code: true, __type: 7.5 })).toBe("7.5")
+    expect(RestJson1.resolveErrorName({}, { code: ["x"], __type: { a: 1 } })).toBeUndefined()
+    expect(RestJson1.resolveErrorName({}, ["code"])).toBeUndefined()
+  })
+
+  it("takes the message from message, else Message, and keeps the name it came with on a modelled status", () => {
+    const body = '{"message":"","Message":"M","MESSAGE":"no"}'
+    const error = RestJson1.decodeError(403, { "x-amzn-errortype": "InvalidSignatureException" }, body, 0)
+    expect(error).toMatchObject({ _tag: "ForbiddenException", code: "InvalidSignatureException", message: "M", status: 403 })
+    const upper = RestJson1.decodeError(404, {}, '{"Code":"NotFound","MESSAGE":"not read"}', 0)
+    expect(upper).toMatchObject({ _tag: "NotFoundException", code: "NotFound", message: "NotFound" })
   })
 
   it("maps Chime's body codes by status when the header is absent", () => {

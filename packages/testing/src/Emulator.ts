@@ -16,6 +16,10 @@
  *   `x-amzn-ErrorType` `MissingAuthenticationTokenException`, `IncompleteSignatureException`,
  *   `UnrecognizedClientException` (unknown key, bad session token) or `InvalidSignatureException`
  *   (mismatch, "Signature expired", wrong scope), and a body `{"message":"..."}` as AWS sends them.
+ * - `x-amzn-ErrorType` names the error alone on the 1st, 3rd, … error response the emulator sends,
+ *   and with a Coral URI on the 2nd, 4th, …, as AWS sends both forms: Chime's errors
+ *   `<Name>:http://internal.amazon.com/coral/com.amazonaws.chime/`, the front end's
+ *   `<Name>:http://internal.amazon.com/coral/com.amazon.coral.service/`.
  * - Every response carries `x-amzn-RequestId` (a UUID) and a `Date` from the emulator's clock
  *   (shifted by `clockOffset`), except the `Html502` fault's page, which models a proxy.
  * - `Retry-After` (whole seconds) on the rate limiter's 429s, and on scripted 429/503 faults that
@@ -228,6 +232,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       faults: options.faults,
       clockOffsetMillis: signedMillis(options.clockOffset ?? 0),
       calls: 0,
+      errors: 0,
       bucket: options.rateLimit === undefined ? undefined : makeTokenBucket(options.rateLimit),
       log: [],
       timers: new Set(),

@@ -156,10 +156,19 @@ const listAll = async (emulator: EmulatorService, call: Call = {}) => {
   return { ids, pages }
 }
 
+/** An error's name as the emulator sends it: alone, or with a Coral URI on every second error response. */
+const errorTypeOf = (answer: Answer): string | undefined => {
+  const sent = response(answer).headers["x-amzn-errortype"]
+  if (typeof sent !== "string") return undefined
+  const coral = /^([^:]+)(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)?$/.exec(sent)
+  if (coral === null) throw new Error(`x-amzn-ErrorType in no form AWS sends: ${sent}`)
+  return coral[1]
+}
+
 const expectServiceError = (answer: Answer, status: number, name: string, code: string) => {
   const r = response(answer)
   expect(r.status).toBe(status)
-  expect(r.headers["x-amzn-errortype"]).toBe(name)
+  expect(errorTypeOf(answer)).toBe(name)
   expect(r.headers["x-amzn-requestid"]).toMatch(/^[0-9a-f-]{36}$/)
   expect(r.headers["content-type"]).toBe("application/json")
   const body = JSON.parse(r.body)
@@ -172,7 +181,7 @@ const expectServiceError = (answer: Answer, status: number, name: string, code: 
 const expectAuthError = (answer: Answer, name: string) => {
   const r = response(answer)
   expect(r.status).toBe(403)
-  expect(r.headers["x-amzn-errortype"]).toBe(name)
+  expect(errorTypeOf(answer)).toBe(name)
   expect(r.headers["x-amzn-requestid"]).toBeDefined()
   const body = JSON.parse(r.body)
   expect(Object.keys(body)).toEqual(["message"])
@@ -299,8 +308,41 @@ describe("Emulator", () => {
         for (const call of [{ path: "/" }, { path: "/accounts/x/rooms/y" }, { path: "/accounts//rooms" }, { method: "POST" }]) {
           const r = response(yield* Effect.promise(() => send(emulator, call)))
           expect(r.status).toBe(404)
-          expect(r.headers["x-amzn-errortype"]).toBe("UnknownOperationException")
+          expect(errorTypeOf(r)).toBe("UnknownOperationException")
           expect(r.headers["x-amzn-requestid"]).toBeDefined()
+        }
+      }))
+
+    it.scoped("x-amzn-ErrorType: the name alone, then with a Coral URI, in turn, Chime's errors and the front end's alike", () =>
+      Effect.gen(function*() {
+        const chime = ":http://internal.amazon.com/coral/com.amazonaws.chime/"
+        const frontEnd = ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+        const expected = [
+          "NotFoundException",
+          "NotFoundException" + chime,
+          "MissingAuthenticationTokenException",
+          "MissingAuthenticationTokenException" + frontEnd,
+          "BadRequestException"
+        ]
+        // The same in every run: a fresh emulator starts over.
+        for (let run = 0; run < 2; run++) {
+          const emulator = yield* Emulator.make({ dataset })
+          const sent: Array<unknown> = []
+          const calls = [{ accountId: "nope" }, { accountId: "nope" }, { signer: "none" as const }, {}, { signer: "none" as const }]
+          for (const call of calls) {
+            const r = response(yield* Effect.promise(() => send(emulator, call)))
+            sent.push(r.headers["x-amzn-errortype"])
+          }
+          // The page between them (the fourth call) is no error and counts for nothing.
+          expect(sent).toEqual([expected[0], expected[1], expected[2], undefined, expected[3]])
+          expect(emulator.received().map((r) => r.outcome?.errorType)).toEqual(sent)
+          const fifth = expectServiceError(
+            yield* Effect.promise(() => send(emulator, { query: { "max-results": "0" } })),
+            400,
+            "BadRequestException",
+            "BadRequest"
+          )
+          expect(fifth.response.headers["x-amzn-errortype"]).toBe(expected[4])
         }
       }))
   })
@@ -503,7 +545,7 @@ describe("Emulator", () => {
         expect(emulator.received().map((r) => r.call)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         expect(emulator.received()[7]!.outcome).toEqual({
           status: 429,
-          errorType: "ThrottledClientException",
+          errorType: "ThrottledClientException:http://internal.amazon.com/coral/com.amazonaws.chime/",
           faults: ["429:retry-after=2s"]
         })
       }))

@@ -21,7 +21,7 @@ import { ALGORITHM } from "./sigv4.js"
 export interface ReceivedOutcome {
   /** The HTTP status sent; `undefined` when the connection was dropped before a status line. */
   readonly status: number | undefined
-  /** The `x-amzn-ErrorType` sent, if any. */
+  /** The `x-amzn-ErrorType` sent, if any, as sent (with its Coral URI on every second error). */
   readonly errorType: string | undefined
   /** The injected faults, in the spec syntax (`429:retry-after=2s`, `reset`, `delay=100ms`). */
   readonly faults: ReadonlyArray<string>
@@ -79,6 +79,8 @@ export interface ServerState {
   faults: FaultScript | undefined
   clockOffsetMillis: number
   calls: number
+  /** Error responses sent so far: every second one names its error with a Coral URI. */
+  errors: number
   bucket: TokenBucket | undefined
   log: Array<ReceivedRequest>
   readonly timers: Set<NodeJS.Timeout>
@@ -218,9 +220,19 @@ const httpDate = (millis: number): string => {
   return lastDate
 }
 
+/**
+ * The Coral URIs that AWS services put after an error's name in `x-amzn-ErrorType`
+ * (`InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/`): the
+ * front end's, as AWS sends it, and one for Chime's own errors in the same form.
+ */
+const FRONT_END_CORAL = ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+const CHIME_CORAL = ":http://internal.amazon.com/coral/com.amazonaws.chime/"
+
 interface Reply {
   readonly status: number
   readonly errorType: string | undefined
+  /** What follows the name in `x-amzn-ErrorType` when a Coral URI is sent: who answered. */
+  readonly coral: string | undefined
   readonly contentType: string
   readonly body: string
   readonly retryAfterSeconds: number | undefined
@@ -229,6 +241,7 @@ interface Reply {
 const jsonReply = (body: string): Reply => ({
   status: 200,
   errorType: undefined,
+  coral: undefined,
   contentType: "application/json",
   body,
   retryAfterSeconds: undefined
@@ -242,6 +255,7 @@ const serviceErrorReply = (
 ): Reply => ({
   status: Fault.statusOf(name),
   errorType: name,
+  coral: CHIME_CORAL,
   contentType: "application/json",
   body: JSON.stringify({ Code: chimeErrorCode[name], Message: message ?? defaultErrorMessage[name] }),
   retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(Duration.toMillis(retryAfter) / 1000)
@@ -251,6 +265,7 @@ const serviceErrorReply = (
 const frontEndErrorReply = (status: number, name: string, message: string): Reply => ({
   status,
   errorType: name,
+  coral: FRONT_END_CORAL,
   contentType: "application/json",
   body: JSON.stringify({ message }),
   retryAfterSeconds: undefined
@@ -316,11 +331,27 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     entry.outcome = { status, errorType, faults }
   }
 
-  const head = (res: ServerResponse, entry: Entry, reply: Reply, now: number, length: number) => {
+  /**
+   * The `x-amzn-ErrorType` of a reply, counted: AWS sends an error's name with or without a Coral
+   * URI, so the emulator sends both, in turn (the 2nd, 4th, … error response has one).
+   */
+  const errorTypeOf = (reply: Reply): string | undefined => {
+    if (reply.errorType === undefined) return undefined
+    return ++state.errors % 2 === 0 && reply.coral !== undefined ? reply.errorType + reply.coral : reply.errorType
+  }
+
+  const head = (
+    res: ServerResponse,
+    entry: Entry,
+    reply: Reply,
+    errorType: string | undefined,
+    now: number,
+    length: number
+  ) => {
     res.sendDate = false
     // A flat name/value list goes straight into the head, skipping the per-header bookkeeping of setHeader.
     const headers = ["Date", httpDate(now), "x-amzn-RequestId", entry.requestId]
-    if (reply.errorType !== undefined) headers.push("x-amzn-ErrorType", reply.errorType)
+    if (errorType !== undefined) headers.push("x-amzn-ErrorType", errorType)
     if (reply.retryAfterSeconds !== undefined) headers.push("Retry-After", String(reply.retryAfterSeconds))
     headers.push("Content-Type", reply.contentType, "Content-Length", String(length))
     res.writeHead(reply.status, headers)
@@ -348,32 +379,33 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
       res.end(HTML_502)
       return
     }
+    const errorType = errorTypeOf(reply)
     if (failure?._tag === "Reset" || failure?._tag === "TruncatedJson") {
       const bytes = Buffer.from(reply.body, "utf8")
       const half = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)))
-      finish(entry, reply.status, reply.errorType, faults)
+      finish(entry, reply.status, errorType, faults)
       if (failure._tag === "TruncatedJson") {
         // A complete HTTP message whose JSON stops short.
-        head(res, entry, reply, now, half.length)
+        head(res, entry, reply, errorType, now, half.length)
         res.end(half)
       } else {
         // The head promises the whole body; half of it arrives, then the connection is reset.
-        head(res, entry, reply, now, bytes.length)
+        head(res, entry, reply, errorType, now, bytes.length)
         res.write(half, () => later(5, () => drop(res)))
       }
       return
     }
     const out = failure?._tag === "InvalidJson" ? { ...reply, body: INVALID_JSON } : reply
-    finish(entry, out.status, out.errorType, faults)
+    finish(entry, out.status, errorType, faults)
     const slow = plan === undefined ? 0 : Duration.toMillis(plan.slow)
     if (slow <= 0) {
-      head(res, entry, out, now, Buffer.byteLength(out.body, "utf8"))
+      head(res, entry, out, errorType, now, Buffer.byteLength(out.body, "utf8"))
       // A string body lets node send head and body in one write instead of a two-buffer writev.
       res.end(out.body, "utf8")
       return
     }
     const bytes = Buffer.from(out.body, "utf8")
-    head(res, entry, out, now, bytes.length)
+    head(res, entry, out, errorType, now, bytes.length)
     // Ten slices, evenly spread: the first at once, the last after `slow`. Each is scheduled once
     // the one before is written: timers of different delays that fall due in the same millisecond
     // may fire in either order, which would shuffle the body.
