@@ -17,15 +17,25 @@ const NextToken = Schema.optionalToOptional(Schema.NullOr(Schema.String), Schema
 })
 
 /**
- * One page of `ListRooms`. `Rooms` absent on the wire decodes to `[]`.
+ * The room list on the wire: a `null` in it is dropped, so a page holds only rooms.
+ */
+const RoomList = Schema.transform(Schema.Array(Schema.NullOr(Room)), Schema.Array(Schema.typeSchema(Room)), {
+  strict: true,
+  decode: (rooms) => rooms.filter((room): room is Room => room !== null),
+  encode: (rooms) => rooms
+})
+
+/**
+ * One page of `ListRooms`. `Rooms` absent or `null` on the wire decodes to `[]`, and a `null` in
+ * the list is dropped.
  *
  * @example
- * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null }) // { Rooms: [] }
+ * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
  * @since 0.1.0
  */
 export const ListRoomsResponse = Schema.Struct({
   NextToken,
-  Rooms: Schema.optionalWith(Schema.Array(Room), { default: () => [] })
+  Rooms: Schema.optionalWith(RoomList, { nullable: true, default: () => [] })
 }).annotations({ identifier: "ListRoomsResponse" })
 
 /**
@@ -60,6 +70,11 @@ export interface ListRoomsOutput extends ListRoomsResponse {
  * `Schema.decodeUnknown(ListRoomsResponse)`, but without building a parse tree: this runs on every
  * page. On failure it returns a message that names the path and the rule, never the value found
  * (so a room `Name` cannot leak into it).
+ *
+ * The rules are the AWS SDK's: `null` members, a `null` `Rooms` and a `null` in the room list are
+ * dropped, unknown members ignored, timestamps read as `parseIsoMillis` reads them. Where the
+ * SDK would hand back a value of the wrong type (a number as `Name`, a string as `Rooms`, a body
+ * that is not an object) this fails instead.
  *
  * @example
  * decodeListRoomsResponse(JSON.parse(body)) // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }

@@ -7,20 +7,22 @@ import { Schema } from "effect"
 import { Timestamp } from "./Timestamp.js"
 
 /**
- * A room. Every member is optional, as in the service model; unknown extra fields are ignored on
- * decode. `Name` is sensitive: the library never writes it into an error message or a log line.
+ * A room. Every member is optional, as in the service model; a `null` member decodes as absent
+ * and unknown extra fields are ignored, as the AWS SDK does. `Name` is sensitive: the library
+ * never writes it into an error message or a log line.
  *
  * @example
- * const room = Schema.decodeUnknownSync(Room)({ RoomId: "r-1", CreatedTimestamp: "2019-12-02T22:29:31.549Z" })
+ * const room = Schema.decodeUnknownSync(Room)({ RoomId: "r-1", Name: null, CreatedTimestamp: "2019-12-02T22:29:31Z" })
+ * // { RoomId: "r-1", CreatedTimestamp: DateTime.Utc }
  * @since 0.1.0
  */
 export const Room = Schema.Struct({
-  AccountId: Schema.optional(Schema.String),
-  CreatedBy: Schema.optional(Schema.String),
-  CreatedTimestamp: Schema.optional(Timestamp),
-  Name: Schema.optional(Schema.String),
-  RoomId: Schema.optional(Schema.String),
-  UpdatedTimestamp: Schema.optional(Timestamp)
+  AccountId: Schema.optionalWith(Schema.String, { nullable: true }),
+  CreatedBy: Schema.optionalWith(Schema.String, { nullable: true }),
+  CreatedTimestamp: Schema.optionalWith(Timestamp, { nullable: true }),
+  Name: Schema.optionalWith(Schema.String, { nullable: true }),
+  RoomId: Schema.optionalWith(Schema.String, { nullable: true }),
+  UpdatedTimestamp: Schema.optionalWith(Timestamp, { nullable: true })
 }).annotations({ identifier: "Room" })
 
 /**
@@ -29,7 +31,7 @@ export const Room = Schema.Struct({
 export interface Room extends Schema.Schema.Type<typeof Room> {}
 
 /**
- * The JSON form of a room on the wire.
+ * The JSON form of a room on the wire (a member may be `null`).
  *
  * @since 0.1.0
  */

@@ -1,19 +1,27 @@
 /**
- * The wire form of Chime's timestamps: ISO-8601 date-time strings, decoded to `DateTime.Utc`.
+ * The wire form of Chime's timestamps: RFC 3339 date-time strings (the model's `iso8601`
+ * timestamp format), decoded to `DateTime.Utc` by the AWS SDK's rules.
  *
  * @since 0.1.0
  */
 import { DateTime, ParseResult, Schema } from "effect"
-import { generalIsoMillis, serviceFormMillis } from "./internal/isoMillis.js"
+import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
 
 /**
- * Parses one wire timestamp to epoch milliseconds, or `undefined` when it is not an
- * ISO-8601 date-time. Shared by the Schema and the one-pass response decoder.
+ * Parses one wire timestamp to epoch milliseconds as the AWS SDK for JavaScript v3 does
+ * (`parseRfc3339DateTimeWithOffset`), or `undefined` where the SDK throws. It accepts `t`/`z` in
+ * either case, any number of fraction digits (truncated to the millisecond) and any `±HH:MM`
+ * offset; it refuses impossible dates (`2019-02-29`, `2019-04-31`) and hour 24, and rolls second
+ * 60 over into the next minute. Years 0000–0099 read as 1900–1999, as the SDK's `Date.UTC` reads
+ * them. Shared by the Schema and the one-pass response decoder.
  *
+ * @example
+ * parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
+ * parseIsoMillis("2019-02-29T00:00:00Z") // undefined
  * @since 0.1.0
  */
 export const parseIsoMillis = (input: string): number | undefined =>
-  serviceFormMillis(input) ?? generalIsoMillis(input)
+  serviceFormMillis(input) ?? rfc3339Millis(input)
 
 /**
  * `string` ⇄ `DateTime.Utc`. Encoding writes `DateTime.formatIso` (millisecond precision, `Z`),
@@ -31,9 +39,9 @@ export const Timestamp: Schema.Schema<DateTime.Utc, string> = Schema.transformOr
     decode: (input, _, ast) => {
       const millis = parseIsoMillis(input)
       return millis === undefined
-        ? ParseResult.fail(new ParseResult.Type(ast, input, "Expected an ISO-8601 date-time string"))
+        ? ParseResult.fail(new ParseResult.Type(ast, input, "Expected an RFC 3339 date-time string"))
         : ParseResult.succeed(DateTime.unsafeMake(millis))
     },
     encode: (dateTime) => ParseResult.succeed(DateTime.formatIso(dateTime))
   }
-).annotations({ identifier: "Timestamp", description: "an ISO-8601 date-time string" })
+).annotations({ identifier: "Timestamp", description: "an RFC 3339 date-time string" })

@@ -7,7 +7,10 @@ describe("one-pass decoder timestamps", () => {
     const wire = {
       Rooms: [
         { RoomId: "a", CreatedTimestamp: "2019-12-02T22:29:31.549Z", UpdatedTimestamp: "2020-02-29T23:59:59.999Z" },
-        { RoomId: "b", CreatedTimestamp: "2019-12-02T23:29:31.5+01:00" }
+        { RoomId: "b", CreatedTimestamp: "2019-12-02T23:29:31.5+01:00" },
+        { RoomId: "c", CreatedTimestamp: "2019-12-02t23:59:59.123456789012z", UpdatedTimestamp: "2016-12-31T23:59:60.000Z" },
+        null,
+        { RoomId: "d", CreatedTimestamp: null, UpdatedTimestamp: "0050-06-30T12:00:00-99:99" }
       ]
     }
     const fast = Either.getOrThrow(decodeListRoomsResponse(wire))

@@ -260,7 +260,7 @@ class FixtureDataset implements Dataset {
       const rooms = [...account.rooms]
       const position = new Map<string, number>()
       rooms.forEach((room, i) => {
-        if (room.RoomId !== undefined && !position.has(room.RoomId)) position.set(room.RoomId, i)
+        if (typeof room.RoomId === "string" && !position.has(room.RoomId)) position.set(room.RoomId, i)
       })
       const members = new Map<string, ReadonlyArray<number>>()
       for (const [memberId, roomIds] of Object.entries(account.members ?? {})) {

@@ -7,7 +7,8 @@
  *
  * - `GET /accounts/{AccountId}/rooms?max-results=&member-id=&next-token=`; `AccountId` is one
  *   percent-decoded path segment. Anything else: 404 `UnknownOperationException`.
- * - 200: `{"NextToken":"...","Rooms":[...]}`; `NextToken` is left out on the last page.
+ * - 200: `{"NextToken":"...","Rooms":[...]}`; `"NextToken":null` on the last page, as the API
+ *   reference's example response.
  * - Chime's errors: `x-amzn-ErrorType: <Name>`, body `{"Code":"<Chime code>","Message":"..."}` with
  *   Chime's codes (`BadRequest`, `Unauthorized`, `Forbidden`, `NotFound`, `Throttled`,
  *   `ServiceFailure`, `ServiceUnavailable`). `max-results` outside 1..99: 400 `BadRequestException`;

@@ -151,7 +151,7 @@ const listAll = async (emulator: EmulatorService, call: Call = {}) => {
     )
     pages++
     ids.push(...page.Rooms.map((r: { RoomId: string }) => r.RoomId))
-    token = page.NextToken
+    token = page.NextToken ?? undefined
   } while (token !== undefined)
   return { ids, pages }
 }
@@ -216,8 +216,10 @@ describe("Emulator", () => {
         const body = JSON.parse(first.body)
         expect(Object.keys(body)).toEqual(["NextToken", "Rooms"])
         expect(body.Rooms).toEqual(Dataset.allRooms(dataset, accountId).slice(0, 3))
-        const last = json(yield* Effect.promise(() => send(emulator, { accountId, query: { "max-results": "99" } })))
-        expect(Object.keys(last)).toEqual(["Rooms"])
+        // The last page says so with a null NextToken, as the API reference's example response.
+        const last = response(yield* Effect.promise(() => send(emulator, { accountId, query: { "max-results": "99" } })))
+        expect(last.body.startsWith('{"NextToken":null,"Rooms":[{')).toBe(true)
+        expect(Object.keys(JSON.parse(last.body))).toEqual(["NextToken", "Rooms"])
       }))
 
     it.scoped("filters by member-id", () =>

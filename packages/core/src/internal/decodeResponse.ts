@@ -13,23 +13,25 @@ const STRING_FIELDS = ["AccountId", "CreatedBy", "Name", "RoomId"] as const
 const TIME_FIELDS = ["CreatedTimestamp", "UpdatedTimestamp"] as const
 
 /**
- * Validates and converts one room. Returns the room, or the path-and-rule of the first problem.
- * An explicit `undefined` never comes out of JSON, so "absent" is the only optional case.
+ * Validates and converts one room; `null` for a `null` in the list, which is dropped. Returns the
+ * room, or the path-and-rule of the first problem. A `null` member is dropped as the AWS SDK drops
+ * it; an explicit `undefined` never comes out of JSON, so it reads as absent too.
  */
-const decodeRoom = (raw: unknown, index: number): Room | string => {
-  if (!isRecord(raw)) return `Rooms[${index}]: expected an object`
+const decodeRoom = (raw: unknown, index: number): Room | string | null => {
+  if (raw === null) return null
+  if (!isRecord(raw)) return `Rooms[${index}]: expected an object or null`
   const room: Mutable<Room> = {}
   for (const key of STRING_FIELDS) {
     const value = raw[key]
-    if (value === undefined) continue
-    if (typeof value !== "string") return `Rooms[${index}].${key}: expected a string`
+    if (value === undefined || value === null) continue
+    if (typeof value !== "string") return `Rooms[${index}].${key}: expected a string or null`
     room[key] = value
   }
   for (const key of TIME_FIELDS) {
     const value = raw[key]
-    if (value === undefined) continue
+    if (value === undefined || value === null) continue
     const millis = typeof value === "string" ? parseIsoMillis(value) : undefined
-    if (millis === undefined) return `Rooms[${index}].${key}: expected an ISO-8601 date-time string`
+    if (millis === undefined) return `Rooms[${index}].${key}: expected an RFC 3339 date-time string or null`
     room[key] = utcFromMillis(millis)
   }
   return room
@@ -38,8 +40,9 @@ const decodeRoom = (raw: unknown, index: number): Room | string => {
 /**
  * The common case in one step: an object with all six fields, four strings and two timestamps in
  * the service's own form. Named reads and one object literal give V8 one shape throughout, about
- * twice as fast as the general loop; `undefined` hands anything else (a field missing or of
- * another type, another timestamp form) to {@link decodeRoom}, which also words the problem.
+ * twice as fast as the general loop; `undefined` hands anything else (a field missing, `null` or
+ * of another type, another timestamp form, a `null` room) to {@link decodeRoom}, which also words
+ * the problem.
  */
 const decodeCompleteRoom = (raw: unknown): Room | undefined => {
   if (typeof raw !== "object" || raw === null) return undefined
@@ -67,6 +70,10 @@ const decodeCompleteRoom = (raw: unknown): Room | undefined => {
   }
 }
 
+/**
+ * The rules are the AWS SDK's, except where it would hand back a value of the wrong type (it passes
+ * a number through as a string member, reads a non-object body as an empty page): that fails here.
+ */
 export const decodeResponseBody = (body: unknown): Either.Either<ListRoomsResponse, string> => {
   if (!isRecord(body)) return Either.left("expected a JSON object")
   const token = body.NextToken
@@ -75,14 +82,18 @@ export const decodeResponseBody = (body: unknown): Either.Either<ListRoomsRespon
   }
   const rawRooms = body.Rooms
   let rooms: Array<Room> = []
-  if (rawRooms !== undefined) {
-    if (!Array.isArray(rawRooms)) return Either.left("Rooms: expected an array")
-    rooms = new Array(rawRooms.length)
-    for (let i = 0; i < rawRooms.length; i++) {
+  if (rawRooms !== undefined && rawRooms !== null) {
+    if (!Array.isArray(rawRooms)) return Either.left("Rooms: expected an array or null")
+    const length = rawRooms.length
+    rooms = new Array(length)
+    let kept = 0
+    for (let i = 0; i < length; i++) {
       const room = decodeCompleteRoom(rawRooms[i]) ?? decodeRoom(rawRooms[i], i)
+      if (room === null) continue
       if (typeof room === "string") return Either.left(room)
-      rooms[i] = room
+      rooms[kept++] = room
     }
+    if (kept !== length) rooms.length = kept
   }
   return Either.right(typeof token === "string" && token !== "" ? { NextToken: token, Rooms: rooms } : { Rooms: rooms })
 }

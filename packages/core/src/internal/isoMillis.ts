@@ -1,29 +1,30 @@
 /**
- * Reading wire timestamps. The service's own form, `YYYY-MM-DDTHH:MM:SS.sssZ`, is read with
- * integer arithmetic (days from the civil date, no `Date.UTC` call): two run per room, so this is
- * most of the decoder's own time. Any other ISO-8601 form goes through the regex and `Date.parse`;
- * a test checks that both give the same result for every input.
+ * Reading wire timestamps by the AWS SDK's rules: those of `parseRfc3339DateTimeWithOffset` in
+ * `@smithy/core/serde`, which the SDK's restJson1 deserializer applies to Chime's `date-time`
+ * members. A test holds both readers here to that function, input for input.
+ *
+ * The service's own form, `YYYY-MM-DDTHH:MM:SS.sssZ`, is read with integer arithmetic (days from
+ * the civil date, no `Date.UTC` call): two run per room, so this is most of the decoder's own
+ * time. Every other form goes through the regex of {@link rfc3339Millis}; a test checks that both
+ * give the same result for every input.
  */
+
+/** The SDK's pattern: `t`/`z` in either case, any number of fraction digits, any two-digit offset. */
+const RFC_3339 = /^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[zZ]|([-+])(\d{2}):(\d{2}))$/
+
+/** The longest each month (1..12) can be; February 29 is then checked against the year. */
+const MAX_DAYS = new Uint8Array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+const isLeapYear = (year: number): boolean => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+
+/** Whether `day` (1..31) exists in `month` (1..12) of `year`, as the SDK's `validateDayOfMonth` says. */
+const dayExists = (year: number, month: number, day: number): boolean =>
+  day <= MAX_DAYS[month]! && (day !== 29 || month !== 2 || isLeapYear(year))
 
 /**
- * An ISO-8601 date-time with a time zone designator. Calendar checks are left to `Date.parse`.
+ * Days since 1970-01-01 of a proleptic Gregorian date (year >= 1); a day past the month's end rolls
+ * over, as in `Date.UTC`.
  */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/
-
-/** The general reader: any ISO-8601 date-time with a zone, or `undefined`. */
-export const generalIsoMillis = (input: string): number | undefined => {
-  if (!ISO_8601.test(input)) return undefined
-  const millis = Date.parse(input)
-  return Number.isNaN(millis) ? undefined : millis
-}
-
-const d2 = (s: string, at: number): number => {
-  const a = s.charCodeAt(at) - 48
-  const b = s.charCodeAt(at + 1) - 48
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (year >= 1); days past the month's end roll over as in `Date.UTC`. */
 const daysFromCivil = (year: number, month: number, day: number): number => {
   const y = month <= 2 ? year - 1 : year
   const era = Math.floor(y / 400)
@@ -35,9 +36,59 @@ const daysFromCivil = (year: number, month: number, day: number): number => {
 }
 
 /**
- * Epoch millis of a timestamp in the service's exact form, or `undefined` for anything else
- * (other forms, and years below 100, where `Date.UTC` maps years to 19xx): the caller then uses
- * {@link generalIsoMillis}.
+ * What the SDK's `Date.UTC` call gives for fields it has already range-checked. `Date.UTC` reads
+ * years 0–99 as 1900–1999 (the SDK passes them on as they are, after checking the day against the
+ * year as written), and a second 60 rolls over into the next minute.
+ */
+const utcMillis = (
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millis: number
+): number =>
+  daysFromCivil(year < 100 ? year + 1900 : year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 +
+  second * 1000 + millis
+
+/**
+ * The general reader: epoch millis of an RFC 3339 date-time the SDK accepts, or `undefined` for
+ * one it refuses. Calendar checks as the SDK's: month 1..12, the day within its month (February 29
+ * in leap years only), hour 0..23, minute 0..59, second 0..60. Offsets `±HH:MM` of any two digits.
+ */
+export const rfc3339Millis = (input: string): number | undefined => {
+  const m = RFC_3339.exec(input)
+  if (m === null) return undefined
+  const year = Number(m[1])
+  const month = Number(m[2])
+  const day = Number(m[3])
+  const hour = Number(m[4])
+  const minute = Number(m[5])
+  const second = Number(m[6])
+  if (month < 1 || month > 12 || day < 1 || !dayExists(year, month, day) || hour > 23 || minute > 59 || second > 60) {
+    return undefined
+  }
+  // The SDK reads the fraction as a number and `Date.UTC` truncates the milliseconds: digits past
+  // the third never round up, unless so many nines follow that `parseFloat` gives 1.
+  const fraction = m[7] === undefined ? 0 : Math.trunc(parseFloat("0." + m[7]) * 1000)
+  const local = utcMillis(year, month, day, hour, minute, second, fraction)
+  if (m[8] === undefined) return local
+  const offset = (Number(m[9]) * 60 + Number(m[10])) * 60_000
+  return m[8] === "+" ? local - offset : local + offset
+}
+
+const d2 = (s: string, at: number): number => {
+  const a = s.charCodeAt(at) - 48
+  const b = s.charCodeAt(at + 1) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
+
+/**
+ * Epoch millis of a timestamp in the service's exact form that the SDK accepts, or `undefined`
+ * for anything else (other forms, impossible dates): the caller then uses {@link rfc3339Millis}.
+ * Three fraction digits are exact: `parseFloat("0.abc") * 1000` truncates back to `abc` for all
+ * thousand of them.
  */
 export const serviceFormMillis = (s: string): number | undefined => {
   if (
@@ -54,14 +105,14 @@ export const serviceFormMillis = (s: string): number | undefined => {
     const m1 = d2(s, 20)
     const m2 = s.charCodeAt(22) - 48
     if (
-      hi >= 0 && lo >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 &&
-      minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && m1 >= 0 && m2 >= 0 && m2 <= 9
+      hi >= 0 && lo >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= MAX_DAYS[month]! && hour >= 0 &&
+      hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 60 && m1 >= 0 && m2 >= 0 && m2 <= 9
     ) {
       const year = hi * 100 + lo
-      // Below 100 `Date.UTC` maps years to 19xx: leave those to the general reader.
-      if (year >= 100) {
-        return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 +
-          m1 * 10 + m2
+      if (day !== 29 || month !== 2 || isLeapYear(year)) {
+        // `utcMillis` written out: this runs twice a room.
+        return daysFromCivil(year < 100 ? year + 1900 : year, month, day) * 86_400_000 + hour * 3_600_000 +
+          minute * 60_000 + second * 1000 + m1 * 10 + m2
       }
     }
   }

@@ -103,8 +103,8 @@ const worker = async (offset: number) => {
       bytes += body.length
       latencies.push(elapsed)
       if (pages % 50 === 0) {
-        const parsed = JSON.parse(body) as { NextToken?: string; Rooms: ReadonlyArray<unknown> }
-        if (parsed.NextToken !== next) throw new Error("NextToken mismatch")
+        const parsed = JSON.parse(body) as { NextToken: string | null; Rooms: ReadonlyArray<unknown> }
+        if ((parsed.NextToken ?? undefined) !== next) throw new Error("NextToken mismatch")
         if (next !== undefined && parsed.Rooms.length !== PAGE) throw new Error(`page of ${parsed.Rooms.length} rooms`)
         roomsSeen += parsed.Rooms.length * 50
       }

@@ -273,7 +273,8 @@ const frontEndErrorReply = (status: number, name: string, message: string): Repl
 
 const pageBody = (paging: PagingState, accountId: string, indices: ReadonlyArray<number>, next: string | undefined) => {
   // Concatenated room by room: a 99-room page of a 100,000-room account never builds more than its own text.
-  let body = next === undefined ? '{"Rooms":[' : '{"NextToken":' + JSON.stringify(next) + ',"Rooms":['
+  // The last page says `"NextToken":null`, as the API reference's example response does.
+  let body = '{"NextToken":' + (next === undefined ? "null" : JSON.stringify(next)) + ',"Rooms":['
   const dataset = paging.dataset
   for (let i = 0; i < indices.length; i++) {
     body += (i === 0 ? "" : ",") + Dataset.roomJson(dataset, accountId, indices[i]!)
