@@ -37,7 +37,7 @@ import {
   UndiciResponse
 } from "./internal/undici.js"
 import type { Exchange, Head } from "./internal/undici.js"
-import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess, peekNextToken } from "./RestJson1.js"
+import { decodeError, decodeParsed, decodeSuccess, nextTokenOf, parseSuccess, peekNextToken, requestIdFrom } from "./RestJson1.js"
 import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
 
@@ -91,7 +91,7 @@ const decodeResponse = (
   maxBytes: number
 ): Effect.Effect<ListRoomsOutput, ChimeError> => {
   const headers = response.headers
-  const requestId = headers["x-amzn-requestid"]
+  const requestId = requestIdFrom((name) => headers[name])
   const status = response.status
   return Effect.flatMap(
     Effect.mapError(boundedText(response, maxBytes), (error) =>
@@ -281,7 +281,7 @@ export const makeWithConfig = (
         return Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
       }
       if (error instanceof BodyTooLargeError) {
-        return Effect.fail(tooLarge(head.status, rawHeader(head.rawHeaders, "x-amzn-requestid"), maxBytes))
+        return Effect.fail(tooLarge(head.status, requestIdFrom((name) => rawHeader(head.rawHeaders, name)), maxBytes))
       }
       const response = new UndiciResponse(request, sent, head)
       return call.relearn ? refused(response, call) : decode(response)
@@ -327,7 +327,7 @@ export const makeWithConfig = (
             return other(outcome)
           }
           const status = head!.status
-          const requestId = rawHeader(head!.rawHeaders, "x-amzn-requestid")
+          const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
           const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
           const finish = (parsed: ReturnType<typeof parse>) => {
             const out = parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)

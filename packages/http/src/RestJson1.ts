@@ -97,6 +97,23 @@ const DELTA = /^\s*\d+(?:\.\d+)?\s*$/
 const HTTP_DATE =
   /^\s*(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\s*$/
 
+/** Where AWS services put the request id, in the order the AWS SDK reads them. */
+const REQUEST_ID_HEADERS = ["x-amzn-requestid", "x-amzn-request-id", "x-amz-request-id"] as const
+
+/**
+ * The request id of a response, as the AWS SDK reads it: `x-amzn-RequestId`, else
+ * `x-amzn-Request-Id`, else `x-amz-request-id`.
+ *
+ * @since 0.1.0
+ */
+export const requestIdFrom = (header: (name: string) => string | undefined): string | undefined => {
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = header(name)
+    if (value !== undefined) return value
+  }
+  return undefined
+}
+
 /**
  * The delay the server asked for: `x-amz-retry-after` (whole milliseconds) first, else
  * `Retry-After`: delta seconds (a fraction too, as the AWS SDK reads it) or an HTTP date, measured
@@ -159,7 +176,7 @@ export const decodeError = (
 ): ChimeError => {
   const body = parseJsonOrUndefined(text)
   const name = resolveErrorName(headers, body)
-  const requestId = headers["x-amzn-requestid"]
+  const requestId = requestIdFrom((name) => headers[name])
   const retryAfter = retryAfterFrom(headers, now)
   const rawMessage = messageMember(body)
   const rawCode = isRecord(body) ? codeMember(body) : undefined

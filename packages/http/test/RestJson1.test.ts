@@ -87,6 +87,14 @@ describe("RestJson1", () => {
     expect(RestJson1.retryAfterFrom({ "retry-after": "soon" }, now)).toBeUndefined()
   })
 
+  it("reads the request id as the AWS SDK does: x-amzn-RequestId, else x-amzn-Request-Id, else x-amz-request-id", () => {
+    const error = (headers: Record<string, string>) => RestJson1.decodeError(404, headers, "", 0)
+    expect(error({ "x-amzn-requestid": "a", "x-amzn-request-id": "b", "x-amz-request-id": "c" })).toMatchObject({ requestId: "a" })
+    expect(error({ "x-amzn-request-id": "b", "x-amz-request-id": "c" })).toMatchObject({ requestId: "b" })
+    expect(error({ "x-amz-request-id": "c" })).toMatchObject({ requestId: "c" })
+    expect(error({})).not.toHaveProperty("requestId")
+  })
+
   it("reads hostile retry-after values safely: negative, NaN, fractions, huge, past and future dates, dates in no HTTP form", () => {
     const now = Date.parse("2026-01-01T00:00:00Z")
     const millis = (headers: Record<string, string>) => {

@@ -356,6 +356,17 @@ class InFlight {
   constructor(public exchange: Exchange | undefined) {}
 }
 
+/**
+ * A header's value without the blanks around it, which are not part of it (RFC 9110 §5.5): node's
+ * parser drops them, undici's keeps those that end the line.
+ */
+const fieldValue = (raw: Buffer): string => {
+  const value = raw.toString("latin1")
+  const first = value.charCodeAt(0)
+  const last = value.charCodeAt(value.length - 1)
+  return first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09 ? value.replace(/^[ \t]+|[ \t]+$/g, "") : value
+}
+
 /** The `content-length` of a raw header list; -1 when absent or unreadable. */
 const declaredLength = (rawHeaders: ReadonlyArray<Buffer>): number => {
   const value = rawHeader(rawHeaders, "content-length")
@@ -382,7 +393,7 @@ const headersOf = (raw: ReadonlyArray<Buffer>): Headers.Headers => {
   const out = Headers.fromInput(NO_HEADERS) as Record<string, string>
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString("latin1").toLowerCase()
-    const value = raw[i + 1]!.toString("latin1")
+    const value = fieldValue(raw[i + 1]!)
     const existing = out[name]
     out[name] = existing === undefined ? value : existing + ", " + value
   }
@@ -649,7 +660,7 @@ export const rawHeader = (rawHeaders: ReadonlyArray<Buffer>, name: string): stri
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!
     if (raw.length !== name.length || raw.toString("latin1").toLowerCase() !== name) continue
-    const v = rawHeaders[i + 1]!.toString("latin1")
+    const v = fieldValue(rawHeaders[i + 1]!)
     value = value === undefined ? v : value + ", " + v
   }
   return value
