@@ -235,7 +235,8 @@ const ENV_NAMES = [
 
 type Env = { readonly [K in (typeof ENV_NAMES)[number]]?: string | undefined }
 
-const rawEnv: Config.Config<Env> = Config.map(
+// Annotated pure (as below): a program that reads no configuration bundles none of this.
+const rawEnv: Config.Config<Env> = /* @__PURE__ */ Config.map(
   Config.all(ENV_NAMES.map((name) => Config.option(Config.string(name)))),
   (values) => Object.fromEntries(ENV_NAMES.map((name, i) => [name, Option.getOrUndefined(values[i]!)]))
 )
@@ -300,7 +301,10 @@ const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigI
  *
  * @since 0.1.0
  */
-export const chimeConfigInput: Config.Config<ChimeConfigInput> = Config.mapOrFail(rawEnv, (env) => combine(env, noFiles))
+export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */ Config.mapOrFail(
+  rawEnv,
+  (env) => combine(env, noFiles)
+)
 
 /**
  * The settings as the AWS SDK for JavaScript v3 reads them: each from the environment first, then
@@ -321,7 +325,7 @@ export const chimeConfigInput: Config.Config<ChimeConfigInput> = Config.mapOrFai
  *
  * @since 0.1.0
  */
-export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> = Effect.flatMap(
+export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> = /* @__PURE__ */ Effect.flatMap(
   rawEnv,
   (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files))
 )

@@ -88,11 +88,17 @@ export interface FileEnv {
  */
 export const loadSharedConfigFiles = (env: FileEnv): Effect.Effect<SharedConfigFiles> =>
   Effect.promise(async () => {
-    const [fs, os, path] = await Promise.all([import("node:fs/promises"), import("node:os"), import("node:path")])
+    let modules
+    try {
+      modules = await Promise.all([import("node:fs/promises"), import("node:os"), import("node:path")])
+    } catch {
+      // No Node file system (a browser, a worker): no files, as for a machine without them.
+      return { configFile: {}, credentialsFile: {} }
+    }
+    const [fs, os, path] = modules
     const home = env.HOME || env.USERPROFILE || (env.HOMEPATH ? `${env.HOMEDRIVE ?? `C:${path.sep}`}${env.HOMEPATH}` : os.homedir())
     const resolve = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file)
-    const read = (file: string) =>
-      fs.readFile(resolve(file), "utf8").then(parseIni).catch((): IniData => ({}))
+    const read = (file: string) => fs.readFile(resolve(file), "utf8").then(parseIni).catch((): IniData => ({}))
     const [configFile, credentialsFile] = await Promise.all([
       read(env.AWS_CONFIG_FILE || path.join(home, ".aws", "config")).then(configData),
       read(env.AWS_SHARED_CREDENTIALS_FILE || path.join(home, ".aws", "credentials"))
