@@ -172,7 +172,10 @@ export const resolveEndpoint = (
   const region = realRegionOf(given)
   // As the SDK's `checkRegion`, which lets `*` through (with a warning about SigV4a).
   if (region !== "*" && !HOST_LABEL.test(region)) {
-    return refuse("InvalidRegion", `Region not accepted: region=${JSON.stringify(region)} is not a valid hostname component.`)
+    return refuse(
+      "InvalidRegion",
+      `Region not accepted: region=${JSON.stringify(region)} is not a valid hostname component.`
+    )
   }
   const custom = input.endpoint === undefined ? Either.right(undefined) : endpointParam(input.endpoint)
   if (Either.isLeft(custom)) return Either.left(custom.left)
@@ -250,7 +253,11 @@ const noFiles: SharedConfigFiles = { configFile: {}, credentialsFile: {} }
  * anything else to the next source (so `AWS_USE_FIPS_ENDPOINT=TRUE` does not use FIPS). We refuse
  * anything else instead; an empty value counts as unset.
  */
-const booleanOf = (value: string | undefined, name: string, where: string): Either.Either<boolean | undefined, ConfigError.ConfigError> =>
+const booleanOf = (
+  value: string | undefined,
+  name: string,
+  where: string
+): Either.Either<boolean | undefined, ConfigError.ConfigError> =>
   value === undefined || value === ""
     ? Either.right(undefined)
     : value === "true"
@@ -258,6 +265,16 @@ const booleanOf = (value: string | undefined, name: string, where: string): Eith
     : value === "false"
     ? Either.right(false)
     : Either.left(ConfigError.InvalidData([name], `${where} ${name} must be "true" or "false"`))
+
+/** `getEndpointUrlConfig`'s reading of the profile: its `services` section's `chime`, else its own `endpoint_url`. */
+const endpointFromFiles = (profile: Profile, files: SharedConfigFiles): string | undefined => {
+  const services = profile["services"]
+  if (services === undefined) return profile["endpoint_url"] || undefined
+  const section = files.configFile[`services.${services}`]
+  // A section the profile names but the file lacks: the SDK's error there only moves it past the files.
+  if (section === undefined) return undefined
+  return section["chime.endpoint_url"] || profile["endpoint_url"] || undefined
+}
 
 /**
  * The settings from the environment and the profile, with the AWS SDK's precedence: see
@@ -279,17 +296,9 @@ const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigI
     const useDualstackEndpoint = yield* setting("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
     const ignore = yield* setting("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls")
     const region = env.AWS_REGION !== undefined ? env.AWS_REGION : regionProfile["region"]
-    let endpoint: string | undefined
-    if (ignore !== true) {
-      endpoint = env.AWS_ENDPOINT_URL_CHIME || env.AWS_ENDPOINT_URL || undefined
-      // `getEndpointUrlConfig`: a `services` section the profile names but the file lacks means no
-      // endpoint from the files at all (the SDK's error there only moves it to the next source).
-      const services = profile["services"]
-      if (endpoint === undefined && (services === undefined || files.configFile[`services.${services}`] !== undefined)) {
-        const section = services === undefined ? undefined : files.configFile[`services.${services}`]
-        endpoint = section?.["chime.endpoint_url"] || profile["endpoint_url"] || undefined
-      }
-    }
+    const endpoint = ignore === true
+      ? undefined
+      : env.AWS_ENDPOINT_URL_CHIME || env.AWS_ENDPOINT_URL || endpointFromFiles(profile, files)
     return { region, endpoint, useFipsEndpoint, useDualstackEndpoint }
   })
 
@@ -325,7 +334,5 @@ export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */
  *
  * @since 0.1.0
  */
-export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> = /* @__PURE__ */ Effect.flatMap(
-  rawEnv,
-  (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files))
-)
+export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> =
+  /* @__PURE__ */ Effect.flatMap(rawEnv, (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files)))

@@ -191,7 +191,10 @@ const walk = (rules: RuleSet, partitions: ReadonlyArray<Partition>, input: RuleP
   const result = rules.results[ref - RESULT]!
   if (result[0] === -1) {
     const message = result[1] as Expression | undefined
-    return { _tag: "Error", message: message === undefined ? "No matching endpoint." : String(evaluate(partitions, message, refs, params)) }
+    return {
+      _tag: "Error",
+      message: message === undefined ? "No matching endpoint." : String(evaluate(partitions, message, refs, params))
+    }
   }
   const [url, props] = result as readonly [Expression, { readonly [key: string]: unknown }]
   return {

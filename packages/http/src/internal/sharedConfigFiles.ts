@@ -96,7 +96,8 @@ export const loadSharedConfigFiles = (env: FileEnv): Effect.Effect<SharedConfigF
       return { configFile: {}, credentialsFile: {} }
     }
     const [fs, os, path] = modules
-    const home = env.HOME || env.USERPROFILE || (env.HOMEPATH ? `${env.HOMEDRIVE ?? `C:${path.sep}`}${env.HOMEPATH}` : os.homedir())
+    const home = env.HOME || env.USERPROFILE ||
+      (env.HOMEPATH ? `${env.HOMEDRIVE ?? `C:${path.sep}`}${env.HOMEPATH}` : os.homedir())
     const resolve = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file)
     const read = (file: string) => fs.readFile(resolve(file), "utf8").then(parseIni).catch((): IniData => ({}))
     const [configFile, credentialsFile] = await Promise.all([
