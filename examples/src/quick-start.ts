@@ -6,7 +6,7 @@ import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Console, Effect, Layer, Stream } from "effect"
 
-// ChimeRooms over HTTP: endpoint from AWS_ENDPOINT_URL_CHIME / AWS_REGION, default credential chain.
+// ChimeRooms over HTTP: endpoint and region read as the AWS SDK reads them, default credential chain.
 const ChimeLive = HttpChimeRooms.layerConfig().pipe(
   Layer.provide(Credentials.layerDefaultChain()),
   Layer.provide(UndiciHttpClient.layer)

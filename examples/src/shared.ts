@@ -13,6 +13,8 @@ export const chimeFor = (
   client: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer
 ): Layer.Layer<ChimeRooms> =>
   HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
+    // An emulator's endpoint and region always resolve: a refusal here would be a defect.
+    Layer.orDie,
     Layer.provide(Credentials.layerStatic(emulator.credentials)),
     Layer.provide(client)
   )

@@ -52,6 +52,17 @@ const withEnvCredentials = (credentials: { accessKeyId: string; secretAccessKey:
     (saved) => Effect.sync(() => (process.env = saved))
   )
 
+/** Sets `vars` in the environment for this scope, the shared config files pointed at nothing. */
+const withEnv = (vars: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const saved = { ...process.env }
+      Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials" }, vars)
+      return saved
+    }),
+    (saved) => Effect.sync(() => (process.env = saved))
+  )
+
 const jsonIds = (text: string) => text.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).RoomId as string)
 
 const allIds = (account: string) =>
@@ -107,6 +118,31 @@ describe("pnpm start", () => {
       expect(help.stdout()).toContain("--max-results N")
     }))
 
+  it.live("the embedded client signs for the emulator's region", () =>
+    Effect.gen(function*() {
+      const io = capture()
+      expect(yield* run(["--json"], io, { ...small, region: "ap-southeast-2" })).toBe(ExitCode.ok)
+      expect(jsonIds(io.stdout())).toEqual(allIds(small.dataset!.accounts[0]!))
+    }))
+
+  it.live("--live settings that lead to no endpoint, or cannot be read, exit 2 before anything is sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make(small)
+      const argv = ["--live", "--endpoint", emulator.endpoint, "--region", emulator.region, "--account", emulator.accounts[0]!]
+      const cases = [
+        [{ AWS_USE_FIPS_ENDPOINT: "true" }, "No endpoint for this configuration: Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [{ AWS_USE_DUALSTACK_ENDPOINT: "yes" }, "Cannot read the configuration: "]
+      ] as const
+      for (const [vars, message] of cases) {
+        const io = capture()
+        const code = yield* Effect.scoped(Effect.zipRight(withEnv(vars), run(argv, io)))
+        expect(code).toBe(ExitCode.usage)
+        expect(io.stderr().startsWith(message), io.stderr()).toBe(true)
+        expect(io.stderr()).toMatch(/\nRun with --help to see the options\.\n$/)
+      }
+      expect(emulator.received()).toEqual([])
+    }).pipe(Effect.scoped))
+
   it.live("an error that survives the retries exits 1 after every room received, and --next-token resumes", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({ ...small, faults: FaultScript.make({ rules: [{ calls: [3], fault: Fault.serviceError("NotFoundException") }] }) })
@@ -118,7 +154,7 @@ describe("pnpm start", () => {
       const saved = { ...process.env }
       Object.assign(process.env, env)
       yield* Effect.addFinalizer(() => Effect.sync(() => (process.env = saved)))
-      const args = ["--live", "--endpoint", emulator.endpoint, "--account", account, "--json"]
+      const args = ["--live", "--endpoint", emulator.endpoint, "--region", emulator.region, "--account", account, "--json"]
 
       const failed = capture()
       expect(yield* run(args, failed)).toBe(ExitCode.serviceError)
@@ -181,7 +217,7 @@ describe("pnpm start", () => {
         [["--account", account, "--max-results", "100"], "--max-results must be an integer from 1 to 99"]
       ]
       for (const [args, message] of cases) {
-        for (const target of [[], ["--live", "--endpoint", emulator.endpoint]]) {
+        for (const target of [[], ["--live", "--endpoint", emulator.endpoint, "--region", emulator.region]]) {
           const io = capture()
           const argv = [...target, "--json", ...args]
           expect(yield* run(argv, io, small), argv.join(" ")).toBe(ExitCode.usage)

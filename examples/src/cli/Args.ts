@@ -40,10 +40,10 @@ Options:
   --json             one room per line on stdout, in the service's field names; nothing else on stdout
   --live             use the real service, with the AWS default credential chain (environment first)
   --endpoint URL     with --live: a custom endpoint (for example a separately started \`pnpm emulator\`)
-  --region REGION    with --live: the region (default: AWS_REGION, else us-east-1)
+  --region REGION    with --live: the region (default: AWS_REGION or the AWS profile's, else us-east-1)
   -h, --help         show this help
 
-Exit codes: 0 done, 1 a service error survived the retries, 2 bad arguments, 130 interrupted.`
+Exit codes: 0 done, 1 a service error survived the retries, 2 bad arguments or configuration, 130 interrupted.`
 
 const valued = new Set(["--account", "--member-id", "--max-results", "--next-token", "--rate", "--endpoint", "--region"])
 

@@ -2,12 +2,13 @@
  * The main job: stream every room of an account to stdout, with live progress and a summary on
  * stderr, against the embedded emulator (default) or the real service (`--live`).
  */
-import type { ChimeError, ChimeRooms, ListRoomsRequest } from "@chime-rooms/core"
-import { chimeConfigInput, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { ChimeRooms } from "@chime-rooms/core"
+import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
+import { Credentials, HttpChimeRooms, loadChimeConfigInput, makeChimeConfig, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
-import { Dataset, Emulator, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
-import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
-import { type Options, parseArgs, requestOf, usage, type UsageError } from "./Args.js"
+import { Dataset, Emulator, type EmulatorError, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
+import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Schedule, type Scope, Stream } from "effect"
+import { type Options, parseArgs, requestOf, usage, UsageError } from "./Args.js"
 import { printable } from "./Printable.js"
 import { jsonLine, tableHeader, tableRow } from "./Table.js"
 
@@ -43,26 +44,47 @@ interface Target {
   readonly account: string
 }
 
-/** The emulator in this scope, and a signed client for it. */
+/** The emulator in this scope, and a client signing for its region. */
 const embedded = (options: Options, emulatorOptions: EmulatorOptions) =>
   Effect.map(Emulator.make(emulatorOptions), (emulator): Target => ({
     account: options.account ?? emulator.accounts[0]!,
     chime: HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
+      // The emulator's endpoint and region always resolve: a refusal here would be a defect.
+      Layer.orDie,
       Layer.provide(Credentials.layerStatic(emulator.credentials)),
       Layer.provide(UndiciHttpClient.layer)
     )
   }))
 
-/** The real service (or `--endpoint`), the AWS default credential chain, env config underneath flags. */
-const live = (options: Options) =>
-  Effect.map(Effect.orElseSucceed(chimeConfigInput, () => ({})), (config): Target => ({
-    account: options.account!,
-    chime: HttpChimeRooms.layer({
-      ...config,
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.region === undefined ? {} : { region: options.region })
-    }).pipe(Layer.provide(Credentials.layerDefaultChain()), Layer.provide(UndiciHttpClient.layer))
-  }))
+/**
+ * The real service (or `--endpoint`), the AWS default credential chain; the settings as the AWS SDK
+ * reads them (environment, then the shared config files' profile), the flags over them. Settings
+ * that cannot be read or lead to no endpoint are a usage error, reported before anything is sent.
+ */
+const live = (options: Options): Effect.Effect<Target, UsageError> =>
+  Effect.flatMap(loadChimeConfigInput, (config) =>
+    Effect.map(
+      makeChimeConfig({
+        ...config,
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.region === undefined ? {} : { region: options.region })
+      }),
+      (resolved): Target => ({
+        account: options.account!,
+        chime: Layer.effect(ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
+          Layer.provide(Credentials.layerDefaultChain()),
+          Layer.provide(UndiciHttpClient.layer)
+        )
+      })
+    )).pipe(
+      Effect.mapError((error) =>
+        new UsageError(printable(
+          error._tag === "EndpointConfigError"
+            ? `No endpoint for this configuration: ${error.message}`
+            : `Cannot read the configuration: ${String(error)}`
+        ))
+      )
+    )
 
 const fmt = (n: number) => n.toLocaleString("en-US")
 const rateText = (rate: number | undefined) => (rate === undefined ? "unlimited" : `${rate.toFixed(1)} req/s`)
@@ -162,14 +184,17 @@ export const run = (
     const rateLimiter = options.rate === undefined
       ? ChimeRateLimiter.layerAdaptive()
       : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) })
+    const acquire: Effect.Effect<Target, EmulatorError | UsageError, Scope.Scope> = options.live
+      ? live(options)
+      : embedded(options, emulatorOptions)
     return yield* Effect.scoped(
-      Effect.flatMap(options.live ? live(options) : embedded(options, emulatorOptions), (target) => {
+      Effect.flatMap(acquire, (target) => {
         // Checked before the client's layer is built and anything is sent.
         const request = requestOf(options, target.account)
         return Either.isLeft(request)
           ? Effect.sync(() => usageError(io, request.left))
           : list(io, options, request.right, target, rateLimiter)
-      })
+      }).pipe(Effect.catchTag("UsageError", (error) => Effect.sync(() => usageError(io, error))))
     )
   }).pipe(
     Effect.catchAllCause((cause) =>

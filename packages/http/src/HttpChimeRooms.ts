@@ -18,8 +18,8 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Config, Duration, Effect, Either, Exit, Layer, Ref, Stream } from "effect"
 import type { ConfigError } from "effect"
-import { chimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
-import type { ChimeConfig, ChimeConfigInput } from "./ChimeConfig.js"
+import { loadChimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
+import type { ChimeConfig, ChimeConfigInput, EndpointConfigError } from "./ChimeConfig.js"
 import { Credentials } from "./Credentials.js"
 import type { AwsCredentials, CredentialsService } from "./Credentials.js"
 import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
@@ -42,7 +42,7 @@ import { skewFromResponse, withSigV4 } from "./SigV4.js"
 import type { Dispatcher } from "undici"
 
 /**
- * Options of {@link layer}: endpoint, region, signing region, per-attempt timeout.
+ * Options of {@link layer}: endpoint, region, FIPS, dual-stack, per-attempt timeout, body cap.
  *
  * @since 0.1.0
  */
@@ -418,20 +418,23 @@ export const makeWithConfig = (
   })
 
 /**
- * Builds the service from explicit options (see `ChimeConfig` for the defaults).
+ * Builds the service from explicit options (see `ChimeConfig` for the defaults). Settings that
+ * lead to no endpoint fail with `EndpointConfigError`.
  *
  * @since 0.1.0
  */
 export const make = (
   options?: HttpChimeRoomsOptions
-): Effect.Effect<ChimeRoomsService, never, HttpClient.HttpClient | Credentials> =>
-  makeWithConfig(makeChimeConfig(options))
+): Effect.Effect<ChimeRoomsService, EndpointConfigError, HttpClient.HttpClient | Credentials> =>
+  Effect.flatMap(makeChimeConfig(options), makeWithConfig)
 
 /**
- * The `ChimeRooms` layer from explicit options.
+ * The `ChimeRooms` layer from explicit options. Settings that lead to no endpoint (FIPS or
+ * dual-stack with a custom endpoint, a region that is not a host name label, an endpoint that is
+ * not an http(s) URL) fail the layer with `EndpointConfigError`.
  *
  * @example
- * const live = HttpChimeRooms.layer({ timeout: "5 seconds" }).pipe(
+ * const live = HttpChimeRooms.layer({ region: "eu-west-1", timeout: "5 seconds" }).pipe(
  *   Layer.provide(UndiciHttpClient.layer),
  *   Layer.provide(Credentials.layerDefaultChain())
  * )
@@ -439,16 +442,20 @@ export const make = (
  */
 export const layer = (
   options?: HttpChimeRoomsOptions
-): Layer.Layer<ChimeRooms, never, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms, make(options))
+): Layer.Layer<ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms, make(options))
 
 /**
- * The `ChimeRooms` layer from `Config`: by default `AWS_ENDPOINT_URL_CHIME` and `AWS_REGION`.
+ * The `ChimeRooms` layer from configuration. By default the settings are read as the AWS SDK reads
+ * them, from the environment and the shared config files' profile (`ChimeConfig.loadChimeConfigInput`:
+ * `AWS_REGION`, `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`, `AWS_ENDPOINT_URL_CHIME`,
+ * `AWS_ENDPOINT_URL`, `AWS_PROFILE`…); given a `Config`, from that alone. Fails with `ConfigError`
+ * for a setting that cannot be read, and with `EndpointConfigError` as {@link layer} does.
  *
  * @example
  * HttpChimeRooms.layerConfig(Config.all({ endpoint: Config.string("CHIME_URL"), timeout: Config.duration("CHIME_TIMEOUT") }))
  * @since 0.1.0
  */
 export const layerConfig = (
-  config: Config.Config<HttpChimeRoomsOptions> = chimeConfigInput
-): Layer.Layer<ChimeRooms, ConfigError.ConfigError, HttpClient.HttpClient | Credentials> =>
-  Layer.effect(ChimeRooms, Effect.flatMap(config, make))
+  config?: Config.Config<HttpChimeRoomsOptions>
+): Layer.Layer<ChimeRooms, ConfigError.ConfigError | EndpointConfigError, HttpClient.HttpClient | Credentials> =>
+  Layer.effect(ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, make))

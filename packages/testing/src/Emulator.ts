@@ -94,6 +94,11 @@ export interface EmulatorOptions {
   /** The interface to listen on; default `127.0.0.1`. */
   readonly host?: string | undefined
   /**
+   * The signing region requests must be scoped to (the region a client configured with a custom
+   * endpoint signs for). Default `us-east-1`.
+   */
+  readonly region?: string | undefined
+  /**
    * The `NextToken` secret. Default: random per instance. Give one (and the same data) to have a
    * restarted emulator honour the tokens of the previous one.
    */
@@ -116,7 +121,7 @@ export interface EmulatorService {
   /** The base URL, `http://127.0.0.1:PORT`. */
   readonly endpoint: string
   readonly port: number
-  /** The signing region, `us-east-1`. */
+  /** The signing region requests must be scoped to (`us-east-1` unless started with another). */
   readonly region: string
   /** The account ids served. */
   readonly accounts: ReadonlyArray<string>
@@ -219,7 +224,9 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
     const first = credentials[0]
     if (first === undefined) return yield* invalid("credentials must hold at least one key pair")
     const host = options.host ?? "127.0.0.1"
-    const region = "us-east-1"
+    const region = options.region ?? "us-east-1"
+    // A host name label, as AWS SDKs require of a region: nothing that would split a credential scope.
+    if (!/^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$/.test(region)) return yield* invalid("region must be a host name label")
     const checking = SigV4Verifier.make({
       credentials,
       region,
@@ -296,7 +303,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
  * @example
  * const program = Effect.gen(function*() {
  *   const emulator = yield* Emulator
- *   // point a client at emulator.endpoint, sign with emulator.credentials, region "us-east-1"
+ *   // point a client at emulator.endpoint, sign with emulator.credentials for emulator.region
  * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
  * @since 0.1.0
  */

@@ -23,6 +23,8 @@ interface Call {
   readonly query?: Record<string, string>
   readonly method?: string
   readonly signer?: Signer | "none"
+  /** The region of the credential scope; default `us-east-1`. */
+  readonly region?: string
   readonly date?: Date
   readonly agent?: Agent
   /** More headers to sign and send. */
@@ -72,7 +74,7 @@ const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
     if (signer !== "none") {
       const v4 = new SignatureV4({
         service: "chime",
-        region: "us-east-1",
+        region: call.region ?? "us-east-1",
         sha256: Hash.bind(null, "sha256"),
         credentials: signer
       })
@@ -369,6 +371,19 @@ describe("Emulator", () => {
           expect(text).not.toContain(secret)
           expect(text).not.toMatch(/Signature=[0-9a-f]/)
         }
+      }))
+
+    it.scoped("accepts the signing region it is started with and refuses every other", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ dataset, region: "eu-west-1" })
+        expect(emulator.region).toBe("eu-west-1")
+        expect(response(yield* Effect.promise(() => send(emulator, { region: "eu-west-1" }))).status).toBe(200)
+        for (const region of ["us-east-1", "eu-west-2"]) {
+          const refused = yield* Effect.promise(() => send(emulator, { region }))
+          expect(expectAuthError(refused, "InvalidSignatureException")).toBe("Credential should be scoped to a valid region.")
+        }
+        const exit = yield* Effect.exit(Emulator.make({ dataset, region: "eu/west-1" }))
+        expect(exit).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "EmulatorError", reason: "InvalidOption" } } })
       }))
 
     it.scoped("refuses a date more than 5 minutes off: Signature expired", () =>

@@ -50,12 +50,13 @@ const run = (args: ReadonlyArray<string>) =>
   })
 
 const get = async (
-  info: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } },
-  accountId: string
+  info: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  accountId: string,
+  region = info.region
 ) => {
   const url = new URL(info.endpoint)
   const path = `/accounts/${encodeURIComponent(accountId)}/rooms`
-  const signer = new SignatureV4({ service: "chime", region: "us-east-1", sha256: Hash.bind(null, "sha256"), credentials: info.credentials })
+  const signer = new SignatureV4({ service: "chime", region, sha256: Hash.bind(null, "sha256"), credentials: info.credentials })
   const signed = await signer.sign({ method: "GET", protocol: "http:", hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host } })
   const response = await fetch(`${info.endpoint}${path}`, { headers: signed.headers })
   return { status: response.status, body: await response.text() }
@@ -95,6 +96,18 @@ describe("pnpm emulator (the CLI)", () => {
     await expect(get(info, info.accounts[0])).rejects.toThrow()
   }, 20_000)
 
+  it("--region: the JSON line names it, and requests signed for it (only) are served", async () => {
+    const running = await start(["--rooms", "5", "--region", "ap-southeast-2"])
+    const info = JSON.parse(running.firstLine)
+    expect(info.region).toBe("ap-southeast-2")
+    expect((await get(info, info.accounts[0])).status).toBe(200)
+    const other = await get(info, info.accounts[0], "us-east-1")
+    expect(other.status).toBe(403)
+    expect(JSON.parse(other.body).message).toBe("Credential should be scoped to a valid region.")
+    running.child.kill("SIGTERM")
+    expect((await running.exit).code).toBe(0)
+  }, 20_000)
+
   it("exits 0 on SIGINT", async () => {
     const running = await start(["--rooms", "5"])
     JSON.parse(running.firstLine)
@@ -103,7 +116,7 @@ describe("pnpm emulator (the CLI)", () => {
   }, 20_000)
 
   it("refuses bad arguments with a message on stderr and exit code 2", async () => {
-    const cases = [["--port", "x"], ["--frobnicate"], ["--fault", "nonsense"], ["--burst", "3"], ["--rooms"]]
+    const cases = [["--port", "x"], ["--frobnicate"], ["--fault", "nonsense"], ["--burst", "3"], ["--rooms"], ["--region", "eu/west-1"]]
     const results = await Promise.all(cases.map(run))
     results.forEach((result, i) => {
       expect(result.code, cases[i]!.join(" ")).toBe(2)
@@ -128,12 +141,13 @@ describe("parseArgs", () => {
     const parsed = parseArgs([
       "--port=8080", "--accounts", "3", "--rooms", "100000", "--members", "4", "--page-size", "99", "--seed", "-7",
       "--rate", "2.5", "--fault", "429@5,6:retry-after=2", "--fault=reset@every=10", "--clock-offset", "-600",
-      "--max-skew", "60", "--record", "0"
+      "--max-skew", "60", "--record", "0", "--region=us-gov-west-1"
     ])
     expect(Either.isRight(parsed)).toBe(true)
     if (Either.isLeft(parsed)) return
     const o = parsed.right
     expect(o).toMatchObject({ port: 8080, accounts: 3, rooms: 100000, members: 4, pageSize: 99, seed: -7, rate: 2.5, record: 0 })
+    expect(o.region).toBe("us-gov-west-1")
     expect(o.faults).toEqual(["429@5,6:retry-after=2", "reset@every=10"])
     expect(o.clockOffsetMillis).toBe(-600_000)
     expect(Duration.toSeconds(o.maxSkew)).toBe(60)
@@ -142,7 +156,7 @@ describe("parseArgs", () => {
 
   it("has defaults", () => {
     const parsed = parseArgs([])
-    expect(Either.getOrThrow(parsed)).toMatchObject({ port: 0, accounts: 1, rooms: 1000, pageSize: 10, seed: 1, faults: [] })
+    expect(Either.getOrThrow(parsed)).toMatchObject({ port: 0, accounts: 1, rooms: 1000, pageSize: 10, seed: 1, faults: [], region: "us-east-1" })
     expect(rateLimitOf(Either.getOrThrow(parsed))).toBeUndefined()
     expect(rateLimitOf(Either.getOrThrow(parseArgs(["--rate", "10", "--burst", "20"])))).toEqual({ rate: 10, burst: 20 })
     expect(rateLimitOf(Either.getOrThrow(parseArgs(["--rate", "10", "--rate-retry-after"])))).toEqual({ rate: 10, burst: 10, retryAfter: true })
@@ -156,5 +170,6 @@ describe("parseArgs", () => {
     expect(parseArgs(["--page-size"])).toEqual(Either.left("--page-size needs a value"))
     expect(Either.isLeft(parseArgs(["--fault", "429@0"]))).toBe(true)
     expect(parseArgs(["stray"])).toEqual(Either.left('unknown argument "stray"'))
+    expect(parseArgs(["--region", "-east"])).toEqual(Either.left('--region needs a region name (letters, digits, dashes), got "-east"'))
   })
 })

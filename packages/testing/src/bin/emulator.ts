@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pnpm emulator [--port N] [--accounts N] [--rooms N] [--page-size N] [--rate R --burst B]
- * [--fault SPEC ...] [--seed N]`: runs the emulator until SIGINT/SIGTERM, then exits 0.
+ * [--fault SPEC ...] [--seed N] [--region REGION]`: runs the emulator until SIGINT/SIGTERM, then exits 0.
  * Bad arguments: a message on stderr and exit code 2.
  *
  * @since 0.1.0
@@ -44,7 +44,8 @@ const program = Effect.gen(function*() {
     rateLimit: rateLimitOf(options),
     clockOffset: options.clockOffsetMillis,
     maxSkew: options.maxSkew,
-    recordLimit: options.record
+    recordLimit: options.record,
+    region: options.region
   })
   process.stdout.write(
     announcement({

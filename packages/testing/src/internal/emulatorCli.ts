@@ -23,6 +23,8 @@ export interface CliOptions {
   readonly clockOffsetMillis: number
   readonly maxSkew: Duration.Duration
   readonly record: number
+  /** The signing region requests must be scoped to. */
+  readonly region: string
 }
 
 /** The usage text. */
@@ -48,6 +50,7 @@ Options:
   --clock-offset S   shift the emulator's clock by S seconds (may be negative)
   --max-skew S       accepted signature date skew in seconds (default 300)
   --record N         requests kept for inspection (default 1000)
+  --region REGION    the signing region requests must be scoped to (default us-east-1)
   --help             print this text
 `
 
@@ -65,7 +68,8 @@ const defaults: CliOptions = {
   faults: [],
   clockOffsetMillis: 0,
   maxSkew: Duration.minutes(5),
-  record: 1000
+  record: 1000,
+  region: "us-east-1"
 }
 
 const integer = (flag: string, text: string, min: number, max: number): Either.Either<number, string> => {
@@ -94,7 +98,8 @@ const FLAGS_WITH_VALUE = new Set([
   "--fault",
   "--clock-offset",
   "--max-skew",
-  "--record"
+  "--record",
+  "--region"
 ])
 
 /** Parses the arguments after the script name; a `Left` holds the message for stderr. */
@@ -158,6 +163,11 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<CliOptions
         break
       case "--record":
         parsed = Either.map(integer(flag, value, 0, 1_000_000), (n) => (options.record = n))
+        break
+      case "--region":
+        parsed = /^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$/.test(value)
+          ? Either.right((options.region = value))
+          : Either.left(`--region needs a region name (letters, digits, dashes), got ${JSON.stringify(value)}`)
         break
       default: {
         parsed = Either.map(
