@@ -24,6 +24,7 @@ import { Credentials } from "./Credentials.js"
 import type { AwsCredentials, CredentialsService } from "./Credentials.js"
 import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
 import { isPlainBasePath, makeFastGetSigner } from "./internal/fastSign.js"
+import { boundedText } from "./internal/body.js"
 import { leanTimeout, liveClock, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { timeoutError, toTransportError } from "./internal/transport.js"
 import {
@@ -64,27 +65,6 @@ const tooLarge = (status: number, requestId: string | undefined, maxBytes: numbe
     ...(requestId !== undefined ? { requestId } : {})
   })
 
-/**
- * The body as text, refused as soon as its bytes pass `maxBytes`: reading stops there, and
- * interrupting the body's stream drops the connection, whichever client it came from.
- */
-const boundedText = (
-  response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number
-): Effect.Effect<string, HttpClientError.ResponseError | BodyTooLargeError> =>
-  Effect.map(
-    Stream.runFoldEffect(response.stream, { chunks: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
-      read.size += chunk.length
-      if (read.size > maxBytes) return Effect.fail(new BodyTooLargeError(maxBytes))
-      read.chunks.push(chunk)
-      return Effect.succeed(read)
-    }),
-    ({ chunks, size }) => {
-      const only = chunks.length === 1 ? chunks[0]! : undefined
-      return decodeUtf8(only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, size))
-    }
-  )
-
 const decodeResponse = (
   response: HttpClientResponse.HttpClientResponse,
   timeoutMillis: number,
@@ -95,7 +75,7 @@ const decodeResponse = (
   const status = response.status
   return Effect.flatMap(
     Effect.mapError(boundedText(response, maxBytes), (error) =>
-      error instanceof BodyTooLargeError
+      error instanceof BodyTooLargeError || error.cause instanceof BodyTooLargeError
         ? tooLarge(status, requestId, maxBytes)
         : transportError(error, requestId, timeoutMillis)),
     (text): Effect.Effect<ListRoomsOutput, ChimeError> => {
@@ -219,7 +199,8 @@ export const makeWithConfig = (
       credentials: credentials.get,
       region: config.signingRegion,
       service: config.signingName,
-      clockOffset
+      clockOffset,
+      maxBodyBytes: config.maxResponseBytes
     })
     const timeoutMillis = Duration.toMillis(config.timeout)
     const timed = Duration.isFinite(config.timeout)
@@ -352,10 +333,10 @@ export const makeWithConfig = (
       Effect.async<ListRoomsOutput, ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
     /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
     const refused = (response: HttpClientResponse.HttpClientResponse, call: Call): Effect.Effect<ListRoomsOutput, ChimeError> =>
-      Effect.flatMap(skewFromResponse(response, Date.now()), (learned) =>
-        learned === undefined
-          ? decode(response)
-          : Effect.zipRight(learn(learned), Effect.suspend(() => exchange({ ...call, relearn: false }, Date.now() + learned))))
+      Effect.flatMap(skewFromResponse(response, Date.now(), maxBytes), ({ offset, rest }) =>
+        offset === undefined
+          ? decode(rest)
+          : Effect.zipRight(learn(offset), Effect.suspend(() => exchange({ ...call, relearn: false }, Date.now() + offset))))
 
     /**
      * The URL of a valid request and, when the credentials are at hand, its call (otherwise the

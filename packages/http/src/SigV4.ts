@@ -14,12 +14,13 @@
  *
  * @since 0.1.0
  */
+import { boundedText } from "./internal/body.js"
 import { makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Hash } from "@smithy/hash-node"
 import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4"
 import { createHash, createHmac } from "node:crypto"
@@ -43,6 +44,11 @@ export interface SigV4Options {
    * request signed with it. A fresh one is made when absent.
    */
   readonly clockOffset?: Ref.Ref<number> | undefined
+  /**
+   * The most of a 401/403's body read to tell whether it refuses the request's date (default
+   * 4 MiB): a larger body fails, when decoded, with the cause `BodyTooLargeError`.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /**
@@ -293,28 +299,65 @@ const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet c
 export const maxLearnedSkewMillis = 24 * 60 * 60 * 1000
 
 /**
- * The server's clock offset from ours when `response` refuses a request for its date (a 401/403
- * whose error type or message says so, with a `Date` header within {@link maxLearnedSkewMillis}
- * of ours); `undefined` otherwise.
+ * What a response says of our clock, and the response to go on with.
+ *
+ * @since 0.1.0
+ */
+export interface ClockRefusal {
+  /** The server's clock offset from ours, when the response refuses the request for its date. */
+  readonly offset: number | undefined
+  /**
+   * The response to decode: `response` itself when its body was not read, else one that replays
+   * it (or, when reading it failed or passed `maxBytes`, whose body fails the same way): a body
+   * can be read only once on most clients (`fetch`'s stream locks).
+   */
+  readonly rest: HttpClientResponse.HttpClientResponse
+}
+
+/**
+ * Whether `response` refuses a request for its date (a 401/403 whose error type or message says
+ * so, with a `Date` header within {@link maxLearnedSkewMillis} of ours), and by how much. The body
+ * is read, up to `maxBytes`, only when the error type does not already say it.
  *
  * @since 0.1.0
  */
 export const skewFromResponse = (
   response: HttpClientResponse.HttpClientResponse,
-  now: number
-): Effect.Effect<number | undefined> => {
-  if (response.status !== 401 && response.status !== 403) return Effect.succeed(undefined)
+  now: number,
+  maxBytes = 4 * 1024 * 1024
+): Effect.Effect<ClockRefusal> => {
+  const untouched: ClockRefusal = { offset: undefined, rest: response }
+  if (response.status !== 401 && response.status !== 403) return Effect.succeed(untouched)
   const headers = response.headers
   const date = headers["date"]
-  if (date === undefined) return Effect.succeed(undefined)
+  if (date === undefined) return Effect.succeed(untouched)
   const offset = Date.parse(date) - now
-  if (!(Math.abs(offset) <= maxLearnedSkewMillis)) return Effect.succeed(undefined)
+  if (!(Math.abs(offset) <= maxLearnedSkewMillis)) return Effect.succeed(untouched)
   const errorType = headers["x-amzn-errortype"] ?? ""
-  if (SKEW_MESSAGE.test(errorType)) return Effect.succeed(offset)
-  return Effect.match(response.text, {
-    onFailure: () => undefined,
-    onSuccess: (text) => (SKEW_MESSAGE.test(text) ? offset : undefined)
+  if (SKEW_MESSAGE.test(errorType)) return Effect.succeed({ offset, rest: response })
+  return Effect.match(boundedText(response, maxBytes), {
+    onFailure: (error) => ({ offset: undefined, rest: replay(response, error) }),
+    onSuccess: (text) => ({ offset: SKEW_MESSAGE.test(text) ? offset : undefined, rest: replay(response, text) })
   })
+}
+
+/** A response with `response`'s status and headers whose body is `body`, or fails with it. */
+const replay = (
+  response: HttpClientResponse.HttpClientResponse,
+  body: string | Error
+): HttpClientResponse.HttpClientResponse => {
+  const headers = new globalThis.Headers()
+  for (const [name, value] of Object.entries(response.headers)) {
+    // The body is replayed whole and decoded: its length and encoding are the replay's own.
+    if (name === "content-length" || name === "content-encoding" || name === "transfer-encoding") continue
+    try {
+      headers.append(name, value)
+    } catch {
+      // A value `fetch`'s `Headers` refuses cannot matter to the decoding of an error.
+    }
+  }
+  const source = typeof body === "string" ? body : new ReadableStream({ start: (controller) => controller.error(body) })
+  return HttpClientResponse.fromWeb(response.request, new globalThis.Response(source, { status: response.status, headers }))
 }
 
 const SESSION_TOKEN_HEADER = "x-amz-security-token"
@@ -346,9 +389,9 @@ export const withSigV4 = <E, R>(
         Effect.flatMap(attempt(request), (response) => {
           if (response.status !== 401 && response.status !== 403) return Effect.succeed(response)
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.flatMap(skewFromResponse(response, now), (offset) =>
+            Effect.flatMap(skewFromResponse(response, now, options.maxBodyBytes), ({ offset, rest }) =>
               offset === undefined
-                ? Effect.succeed(response)
+                ? Effect.succeed(rest)
                 : Effect.zipRight(Ref.set(signer.clockOffset, offset), attempt(request))))
         })),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>

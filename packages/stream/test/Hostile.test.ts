@@ -206,3 +206,28 @@ describe("a throw inside a transport callback settles the page, over every clien
     }
   }
 })
+
+describe("a refusal whose body is read to tell a refused clock", () => {
+  for (const [name, client] of clients) {
+    it.live(`${name}: a 403 with today's Date is a ForbiddenException with its message; a 300 MB one is TooLarge`, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const server = yield* scriptedServer(({ call, response, stream }) => {
+          const headers = { "x-amzn-errortype": "AccessDeniedException", "x-amzn-requestid": `req-${call}`, date: new Date().toUTCString() }
+          if (call === 1) {
+            const body = JSON.stringify({ message: "User is not authorized" })
+            response.writeHead(403, { ...headers, "content-length": String(body.length) })
+            response.end(body)
+            return
+          }
+          response.writeHead(403, headers)
+          return stream(300 * 1024 * 1024)
+        })
+        const chime = chimeOver(server.endpoint, client)
+        const first = failure(yield* ChimeRooms.listRooms(request).pipe(Effect.provide(chime), Effect.exit))
+        assert.deepInclude(first, { _tag: "ForbiddenException", code: "AccessDeniedException", message: "User is not authorized", requestId: "req-1" })
+        const huge = failure(yield* ChimeRooms.listRooms(request).pipe(Effect.provide(chime), Effect.timeout("20 seconds"), Effect.exit))
+        assert.deepInclude(huge, { _tag: "ResponseDecodeError", reason: "TooLarge", status: 403, requestId: "req-2" })
+        assert.isBelow(server.bodyBytes(), 100 * 1024 * 1024)
+      })), 30_000)
+  }
+})
