@@ -7,7 +7,8 @@ export const alias = {
   "@chime-rooms/core": pkg("core"),
   "@chime-rooms/http": pkg("http"),
   "@chime-rooms/stream": pkg("stream"),
-  "@chime-rooms/testing": pkg("testing")
+  "@chime-rooms/testing": pkg("testing"),
+  "@chime-rooms/cli": pkg("cli")
 }
 
-export const projects = ["core", "http", "stream", "testing"].map((name) => `packages/${name}`).concat(["examples"])
+export const projects = ["core", "http", "stream", "testing", "cli"].map((name) => `packages/${name}`).concat(["examples"])

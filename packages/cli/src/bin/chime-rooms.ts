@@ -1,10 +1,11 @@
+#!/usr/bin/env node
 /**
  * `pnpm start`: lists every room of an account (see `--help`). Exit codes: 0 done (or the reader
  * of stdout went away), 1 a service error survived the retries, 2 bad arguments, 130 interrupted
  * (Ctrl-C).
  */
 import { Effect, Fiber } from "effect"
-import { ExitCode, run, writer } from "./cli/Run.js"
+import { ExitCode, run, writer } from "../Run.js"
 
 let readerGone = false
 const fiber = Effect.runFork(

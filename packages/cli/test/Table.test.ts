@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime } from "effect"
-import { printable, printableJson } from "../src/cli/Printable.js"
-import { jsonLine, tableHeader, tableRow } from "../src/cli/Table.js"
+import { printable, printableJson } from "../src/Printable.js"
+import { jsonLine, tableHeader, tableRow } from "../src/Table.js"
 
 const room = {
   AccountId: "acc",

@@ -3,7 +3,7 @@ import { Dataset, Emulator, type EmulatorOptions, Fault, FaultScript } from "@ch
 import { Effect, Fiber, Redacted } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { ExitCode, type Io, run } from "../src/cli/Run.js"
+import { ExitCode, type Io, run } from "../src/Run.js"
 
 interface Captured extends Io {
   readonly stdout: () => string

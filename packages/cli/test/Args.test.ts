@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseArgs, requestOf, UsageError } from "../src/cli/Args.js"
+import { parseArgs, requestOf, UsageError } from "../src/Args.js"
 
 const ok = (...argv: Array<string>) => Either.getOrThrow(parseArgs(argv))
 const bad = (...argv: Array<string>) => {

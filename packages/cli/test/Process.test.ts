@@ -3,8 +3,8 @@ import { execFileSync, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { beforeAll } from "vitest"
 
-const root = fileURLToPath(new URL("../..", import.meta.url))
-const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+const main = fileURLToPath(new URL("../dist/bin/chime-rooms.js", import.meta.url))
 
 interface Finished {
   readonly code: number | null
@@ -43,7 +43,7 @@ const start = (
 
 describe("the main job as a process", () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "examples"], { cwd: root })
+    execFileSync(process.execPath, [fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "packages/cli"], { cwd: root })
   }, 120_000)
 
   it("exits 2 on bad arguments", async () => {
