@@ -9,8 +9,10 @@
 // C0 (newline and tab included: each printed value stays on its line), DEL and C1 (U+009B is a
 // CSI on its own) move the cursor, start escape sequences or ring the bell; the bidi marks,
 // embeddings, overrides and isolates reorder what follows them on the line.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const CONTROL_CLASS = "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+const CONTROL = new RegExp(`[${CONTROL_CLASS}]`, "g")
+// The same set but tab, line feed and carriage return: the layout of multi-line text.
+const CONTROL_BUT_LAYOUT = new RegExp(`(?![\\t\\n\\r])[${CONTROL_CLASS}]`, "g")
 
 /**
  * `text` with every control character replaced by `?`: it prints as text, one character wide, and
@@ -34,3 +36,14 @@ export const printable = (text: string): string => text.replace(CONTROL, "?")
  */
 export const printableJson = (json: string): string =>
   json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/**
+ * `text` with every control character but tab, line feed and carriage return replaced by `?`: for
+ * multi-line values whose line breaks are data (a CSV field, quoted), with nothing left that starts
+ * an escape sequence, rings the bell or reorders the line.
+ *
+ * @example
+ * printableLines("two\r\nlines\u001b[2J") // "two\r\nlines?[2J"
+ * @since 0.1.0
+ */
+export const printableLines = (text: string): string => text.replace(CONTROL_BUT_LAYOUT, "?")

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 /**
- * `pnpm start`: lists every room of an account (see `--help`). Exit codes: 0 done (or the reader
- * of stdout went away), 1 a service error survived the retries, 2 bad arguments, 130 interrupted
- * (Ctrl-C).
+ * The `chime-rooms` command (`chime-rooms --help`): `run` bound to this process. Exit codes: 0 done
+ * (or the reader of stdout went away), 1 a service error survived the retries, 2 bad arguments,
+ * 130 interrupted (Ctrl-C: the listing prints its summary first; the emulator exits 0).
+ *
+ * @since 0.1.0
  */
-import { Effect, Fiber } from "effect"
-import { ExitCode, run, writer } from "../Run.js"
+import { Deferred, Effect, Fiber } from "effect"
+import { ExitCode, writer } from "../Io.js"
+import { run } from "../Run.js"
 
+const stop = Effect.runSync(Deferred.make<void>())
 let readerGone = false
 const fiber = Effect.runFork(
   run(process.argv.slice(2), {
@@ -15,19 +19,22 @@ const fiber = Effect.runFork(
     err: (text) => {
       if (!readerGone) process.stderr.write(text)
     },
-    errIsTty: process.stderr.isTTY === true
+    errIsTty: process.stderr.isTTY === true,
+    outIsTty: process.stdout.isTTY === true,
+    stop: Deferred.await(stop)
   })
 )
-let interrupted = false
-const stop = () => {
-  if (interrupted) process.exit(ExitCode.interrupted)
-  interrupted = true
-  Effect.runFork(Fiber.interrupt(fiber))
+let stopping = false
+const onSignal = () => {
+  // A second Ctrl-C does not wait for the job to wind down.
+  if (stopping) process.exit(ExitCode.interrupted)
+  stopping = true
+  Deferred.unsafeDone(stop, Effect.void)
 }
-process.once("SIGINT", stop)
-process.once("SIGTERM", stop)
-// A reader that goes away (`pnpm start | head`) is not an error of ours: the listing stops and the
-// job ends with 0.
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+// A reader that goes away (`chime-rooms list | head`) is not an error of ours: the listing stops
+// and the job ends with 0.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE" || readerGone) return
   readerGone = true
@@ -38,11 +45,5 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 process.stderr.on("error", () => {})
 
 fiber.addObserver((exit) => {
-  process.exitCode = interrupted
-    ? ExitCode.interrupted
-    : readerGone
-    ? ExitCode.ok
-    : exit._tag === "Success"
-    ? exit.value
-    : ExitCode.serviceError
+  process.exitCode = readerGone ? ExitCode.ok : exit._tag === "Success" ? exit.value : ExitCode.serviceError
 })
