@@ -22,7 +22,10 @@ const start = (args: ReadonlyArray<string>) =>
       Effect.fork(run(["emulator", ...args], io)),
       (fiber) => Effect.zipRight(io.requestStop, Fiber.await(fiber))
     )
-    const line = yield* io.firstLine
+    const line = yield* Effect.raceFirst(
+      io.firstLine,
+      Effect.flatMap(Fiber.join(fiber), (code) => Effect.dieMessage(`exited with ${code} before printing: ${io.stderr()}`))
+    )
     return { io, fiber, line, info: JSON.parse(line) as Announced }
   })
 
