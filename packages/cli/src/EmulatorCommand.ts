@@ -163,8 +163,8 @@ export const emulatorValued: { readonly valued: ReadonlySet<string>; readonly re
  * included, on purpose), keys in this order.
  *
  * @example
- * announcement({ endpoint: "http://127.0.0.1:4566", region: "us-east-1", accounts: ["a"], accessKeyId: "AKIA…", secretAccessKey: "…" })
- * // '{"endpoint":"http://127.0.0.1:4566","region":"us-east-1","accounts":["a"],"credentials":{"accessKeyId":"AKIA…","secretAccessKey":"…"}}'
+ * announcement({ endpoint: "http://127.0.0.1:4566", region: "us-east-1", accounts: ["a"], accessKeyId: "AK", … })
+ * // '{"endpoint":"http://127.0.0.1:4566","region":"us-east-1","accounts":["a"],"credentials":{…}}'
  * @since 0.1.0
  */
 export const announcement = (info: {

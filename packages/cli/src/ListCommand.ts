@@ -302,7 +302,8 @@ const fmt = (n: number) => n.toLocaleString("en-US")
 const rateText = (rate: number | undefined) => (rate === undefined ? "unlimited" : `${rate.toFixed(1)} req/s`)
 
 const progressLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
-  `pages ${fmt(s.pages)} · rooms ${fmt(s.rooms)} · ${fmt(Math.round(s.rooms / Math.max(elapsedMs / 1000, 0.001)))} rooms/s · ` +
+  `pages ${fmt(s.pages)} · rooms ${fmt(s.rooms)} · ` +
+  `${fmt(Math.round(s.rooms / Math.max(elapsedMs / 1000, 0.001)))} rooms/s · ` +
   `retries ${fmt(s.retries)} · throttles ${fmt(s.throttles)} · limiter ${rateText(s.currentRate)}`
 
 const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>

@@ -24,7 +24,10 @@ const start = (args: ReadonlyArray<string>) =>
     )
     const line = yield* Effect.raceFirst(
       io.firstLine,
-      Effect.flatMap(Fiber.join(fiber), (code) => Effect.dieMessage(`exited with ${code} before printing: ${io.stderr()}`))
+      Effect.flatMap(
+        Fiber.join(fiber),
+        (code) => Effect.dieMessage(`exited with ${code} before printing: ${io.stderr()}`)
+      )
     )
     return { io, fiber, line, info: JSON.parse(line) as Announced }
   })

@@ -77,7 +77,7 @@ describe("chime-rooms as a process", () => {
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty("RoomId")
     const terminated = await start(["list", "--", "--format", "csv"], (child) => child.kill("SIGTERM"))
     expect(terminated.code).toBe(130)
-    expect(terminated.stdout.startsWith("AccountId,CreatedBy,CreatedTimestamp,Name,RoomId,UpdatedTimestamp\r\n")).toBe(true)
+    expect(terminated.stdout.split("\r\n")[0]).toBe("AccountId,CreatedBy,CreatedTimestamp,Name,RoomId,UpdatedTimestamp")
     expect(terminated.stderr).toMatch(/\d+ rooms in \d+ pages · \d+ requests/)
   }, 60_000)
 
@@ -99,12 +99,15 @@ describe("chime-rooms as a process", () => {
 
   it("emulator: its first line is the JSON announcement; SIGTERM and SIGINT end it with exit code 0", async () => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      const result = await start(["emulator", "--", "--rooms", "5", "--fault=503@1"], undefined, (child) => child.kill(signal))
+      const args = ["emulator", "--", "--rooms", "5", "--fault=503@1"]
+      const result = await start(args, undefined, (child) => child.kill(signal))
       expect(result.code, signal).toBe(0)
       const info = JSON.parse(result.stdout.split("\n")[0]!)
       expect(Object.keys(info)).toEqual(["endpoint", "region", "accounts", "credentials"])
       expect(result.stdout).toBe(`${JSON.stringify(info)}\n`)
-      expect(result.stderr).toMatch(/^emulator: serving 1 account\(s\) x 5 rooms on http:\/\/127\.0\.0\.1:\d+; SIGINT or SIGTERM to stop\n$/)
+      expect(result.stderr).toMatch(
+        /^emulator: serving 1 account\(s\) x 5 rooms on http:\/\/127\.0\.0\.1:\d+; SIGINT or SIGTERM to stop\n$/
+      )
     }
   }, 60_000)
 })

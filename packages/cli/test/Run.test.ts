@@ -269,7 +269,8 @@ describe("chime-rooms list: formats", () => {
       expect(csv.stdout().replaceAll("\r\n", "")).not.toContain("\n")
       const first = small.dataset!.room(account, 0)
       expect(lines[1]).toBe(
-        [first.AccountId, first.CreatedBy, first.CreatedTimestamp, first.Name, first.RoomId, first.UpdatedTimestamp].join(",")
+        [first.AccountId, first.CreatedBy, first.CreatedTimestamp, first.Name, first.RoomId, first.UpdatedTimestamp]
+          .join(",")
       )
       expect(csv.stderr()).toContain("230 rooms in 3 pages")
     }))
@@ -306,8 +307,14 @@ describe("chime-rooms: the command line", () => {
         [["list", "--account", "--json"], "--account needs a value"],
         [["list", "--account"], "--account needs a value"],
         [["list", "--account", "a", "--account", "b"], "--account given twice"],
-        [["list", "--endpoint", "http://127.0.0.1:1"], "--endpoint needs --live (without it the embedded emulator is used)"],
-        [["list", "--live", "--account", "a", "--endpoint", "ftp://x"], "--endpoint must be an http(s) URL, got \"ftp://x\""],
+        [
+          ["list", "--endpoint", "http://127.0.0.1:1"],
+          "--endpoint needs --live (without it the embedded emulator is used)"
+        ],
+        [
+          ["list", "--live", "--account", "a", "--endpoint", "ftp://x"],
+          "--endpoint must be an http(s) URL, got \"ftp://x\""
+        ],
         [["list", "--region", "eu-west-1"], "--region needs --live"],
         [["list", "--profile", "dev"], "--profile needs --live"],
         [["list", "--live"], "--live needs --account ID"],
@@ -325,7 +332,8 @@ describe("chime-rooms: the command line", () => {
     Effect.gen(function*() {
       const plain = capture()
       expect(yield* run(["list", "--json", "--max-results", "99"], plain, small)).toBe(ExitCode.ok)
-      for (const argv of [["--", "list", "--json", "--max-results", "99"], ["list", "--", "--json", "--max-results", "99"]]) {
+      const dashed = [["--", "list", "--json", "--max-results", "99"], ["list", "--", "--json", "--max-results", "99"]]
+      for (const argv of dashed) {
         const io = capture()
         expect(yield* run(argv, io, small), argv.join(" ")).toBe(ExitCode.ok)
         expect(io.stdout()).toBe(plain.stdout())
@@ -337,7 +345,13 @@ describe("chime-rooms: the command line", () => {
 
   it.live("--help, --version and --completions come from @effect/cli and exit 0, plain text off a terminal", () =>
     Effect.gen(function*() {
-      for (const argv of [["list", "--help"], ["list", "--live", "--help"], ["list", "--max-results", "100", "-h"], ["list", "--account", "a", "--account", "b", "--help"]]) {
+      const helps = [
+        ["list", "--help"],
+        ["list", "--live", "--help"],
+        ["list", "--max-results", "100", "-h"],
+        ["list", "--account", "a", "--account", "b", "--help"]
+      ]
+      for (const argv of helps) {
         const io = capture()
         expect(yield* run(argv, io, small), argv.join(" ")).toBe(ExitCode.ok)
         for (const option of ["--format table | json | csv", "--prefetch N", "--profile NAME", "--next-token TOKEN"]) {
