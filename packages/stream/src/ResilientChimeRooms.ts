@@ -8,7 +8,7 @@ import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms
 import { ChimeRooms } from "@chime-rooms/core"
 import { Effect, Layer } from "effect"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { decorate, env, fetchPage, span } from "./internal/resilient.js"
+import { decorate, env, fetchPage, span, telemetry } from "./internal/resilient.js"
 import type { RetryBudget } from "./RetryBudget.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 
@@ -39,7 +39,7 @@ export const listRooms = (
 > =>
   Effect.flatMap(
     env(options?.retry),
-    (e) => span(e, "ChimeRooms.listRooms", { "chime.account": request.AccountId }, fetchPage(e, request))
+    (e) => span(e, telemetry.callSpan, { [telemetry.account]: request.AccountId }, fetchPage(e, request))
   )
 
 /**
@@ -63,8 +63,8 @@ export const layer = (
       decorate(e.service, (request) =>
         span(
           e,
-          "ChimeRooms.listRooms",
-          { "chime.account": request.AccountId },
+          telemetry.callSpan,
+          { [telemetry.account]: request.AccountId },
           Effect.map(fetchPage(e, request), (fetched) => fetched.output)
         )))
   )

@@ -29,7 +29,7 @@ import type { Clock, MetricLabel } from "effect"
 import { monotonicMillis } from "./clock.js"
 import { LoopGuard } from "./loopGuard.js"
 import { pagesTotal, rateLimitGauge, requestsTotal, roomsTotal, throttlesTotal } from "./metrics.js"
-import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
+import { type Env, type Fetched, fetchPage, retryAfterFirst, span, telemetry } from "./resilient.js"
 
 /** One page as the consumer gets it. */
 export interface PumpedPage {
@@ -309,7 +309,9 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
       // Starting it threw (a custom limiter, credentials, signing): this page fails, those before it stand.
       return fail(slot, defect)
     }
-    fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
+    const page = fetchPage(e, pageRequest)
+    const attributes = e.spans ? { [telemetry.account]: request.AccountId, [telemetry.page]: requested } : undefined
+    fork(slot, attributes === undefined ? page : span(e, telemetry.pageSpan, attributes, page))
   }
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
