@@ -417,7 +417,7 @@ export const make = (
  * @example
  * const live = HttpChimeRooms.layer({ region: "eu-west-1", timeout: "5 seconds" }).pipe(
  *   Layer.provide(UndiciHttpClient.layer),
- *   Layer.provide(Credentials.layerDefaultChain())
+ *   Layer.provide(CredentialsChain.layer())
  * )
  * @since 0.1.0
  */
