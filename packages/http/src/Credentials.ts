@@ -8,7 +8,17 @@
  * @since 0.1.0
  */
 import { CredentialsError, safeExcerpt } from "@chime-rooms/core"
-import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Redacted } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /**
  * One set of AWS credentials. Secrets stay `Redacted` until the signer needs them.

@@ -24,7 +24,10 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Hash } from "@smithy/hash-node"
 import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4"
 import { createHash, createHmac } from "node:crypto"
-import { Clock, Effect, Redacted, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import type { AwsCredentials } from "./Credentials.js"
 
 /**

@@ -12,7 +12,7 @@
  */
 import { createHash, createHmac } from "node:crypto"
 import * as crypto from "node:crypto"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import type { AwsCredentials } from "../Credentials.js"
 
 const ALGORITHM = "AWS4-HMAC-SHA256"
