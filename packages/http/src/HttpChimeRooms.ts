@@ -186,7 +186,7 @@ const fastPathOf = (
  * `Effect.timeoutFail`'s (on a `TestClock`) or a single timer around a forked attempt. The fast
  * one is taken when the client is `UndiciHttpClient`'s own (not wrapped), the credentials are at
  * hand (`Credentials.current`), and the clock is the live one: the request is signed by the
- * specialised signer (checked against smithy's in the tests), sent on the client's dispatcher
+ * specialised signer (checked against the general one in the tests), sent on the client's dispatcher
  * with the attempt's deadline as the exchange's own timer, and a refused clock is learnt and
  * retried within the same deadline, as the middleware does. Measured, the general path's fork
  * and middleware cost as much CPU per page as parsing it. The fast path also offers
