@@ -32,6 +32,8 @@ export interface SizeResult {
   readonly file: string
   /** Bytes in the minified output per package (`effect`, `@smithy/core`, `packages/http`…), largest first. */
   readonly packages: ReadonlyArray<readonly [string, number]>
+  /** Bytes in the minified output per input file (paths as esbuild gives them), largest first. */
+  readonly files: ReadonlyArray<readonly [string, number]>
 }
 
 /**
@@ -137,7 +139,10 @@ export const measureSizes = async (distDir: string, outDir: string): Promise<Arr
         minifiedBytes: code.byteLength,
         gzippedBytes: gzipSync(code, { level: 9 }).byteLength,
         file,
-        packages: byPackage(out.metafile)
+        packages: byPackage(out.metafile),
+        files: Object.values(out.metafile.outputs).flatMap((o) =>
+          Object.entries(o.inputs).map(([path, { bytesInOutput }]) => [path, bytesInOutput] as const)
+        ).filter(([, bytes]) => bytes > 0).sort((a, b) => b[1] - a[1])
       })
     }
   }

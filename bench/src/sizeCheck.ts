@@ -1,9 +1,10 @@
 /**
  * `pnpm test:size`: bundles the size table's programs as the bench does and fails (exit code 1)
  * when our FetchHttpClient program weighs more than plain Effect doing the same job plus
- * `overPlainEffectTarget` gzipped, in either import style, or when its bundle holds a package it
- * has no use for: the AWS default credential chain (`@aws-sdk/*`, `@smithy/core`), `undici` or
- * `fast-check`. Sizes are deterministic for a given lockfile, so this is an exact check.
+ * `overPlainEffectTarget` gzipped, in either import style, or when its bundle holds what it has no
+ * use for: the AWS default credential chain (`@aws-sdk/*`, `@smithy/core`), `undici` or our
+ * `UndiciHttpClient`'s machinery and fast path, `fast-check`. Sizes are deterministic for a given
+ * lockfile, so this is an exact check.
  *
  * @since 0.1.0
  */
@@ -16,7 +17,9 @@ const distDir = dirname(fileURLToPath(import.meta.url))
 const outDir = join(dirname(distDir), ".bench-tmp", "size")
 
 /** Packages a FetchHttpClient + `Credentials.layerEnv` program must not carry. */
-const unwanted = [/^@aws-sdk\//, /^@smithy\/core$/, /^undici$/, /^fast-check$/, /^pure-rand$/]
+const unwanted = [/^@aws-sdk\//, /^@smithy\//, /^undici$/, /^fast-check$/, /^pure-rand$/]
+/** Nor these modules of ours: `UndiciHttpClient`'s machinery and `HttpChimeRooms`' fast path over it. */
+const unwantedFiles = [/packages\/http\/dist\/(UndiciHttpClient|CredentialsChain|internal\/(undici|fastPath))\.js$/]
 
 const results = await measureSizes(distDir, outDir)
 const failures: Array<string> = []
@@ -43,6 +46,9 @@ for (const r of results) {
   if (r.kind === "ours") {
     for (const [pkg, bytes] of r.packages) {
       if (unwanted.some((re) => re.test(pkg))) failures.push(`${name}: bundles ${pkg} (${int(bytes)} B minified)`)
+    }
+    for (const [file, bytes] of r.files) {
+      if (unwantedFiles.some((re) => re.test(file))) failures.push(`${name}: bundles ${file} (${int(bytes)} B minified)`)
     }
   }
 }
