@@ -4,7 +4,14 @@
  */
 import { ChimeRooms } from "@chime-rooms/core"
 import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, loadChimeConfigInput, makeChimeConfig, UndiciHttpClient } from "@chime-rooms/http"
+import {
+  Credentials,
+  CredentialsChain,
+  HttpChimeRooms,
+  loadChimeConfigInput,
+  makeChimeConfig,
+  UndiciHttpClient
+} from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, type EmulatorError, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
 import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, Schedule, type Scope, Stream } from "effect"
@@ -72,7 +79,7 @@ const live = (options: Options): Effect.Effect<Target, UsageError> =>
       (resolved): Target => ({
         account: options.account!,
         chime: Layer.effect(ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
-          Layer.provide(Credentials.layerDefaultChain()),
+          Layer.provide(CredentialsChain.layer()),
           Layer.provide(UndiciHttpClient.layer)
         )
       })

@@ -6,7 +6,8 @@
  */
 import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { ChimeRooms } from "@chime-rooms/core"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
 import { decorate, env, fetchPage, span, telemetry } from "./internal/resilient.js"
 import type { RetryBudget } from "./RetryBudget.js"
