@@ -19,7 +19,7 @@ import { parseArgs } from "node:util"
 import type { Report } from "./clients/common.js"
 import { runClient } from "./clientChild.js"
 import { type Server, startServer } from "./emulatorChild.js"
-import { measureSizes, type SizeResult } from "./size.js"
+import { measureSizes, overPlainEffectTarget, settings, type SizeResult, targetOf } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
 
 const distDir = dirname(fileURLToPath(import.meta.url))
@@ -394,18 +394,38 @@ const memory = async (): Promise<string> => {
 const size = async (): Promise<string> => {
   log("\n# 4. Bundle size")
   const results: ReadonlyArray<SizeResult> = await measureSizes(distDir, join(tmpDir, "size"))
-  const ours = results.find((r) => r.kind === "ours")
-  const body = results.map((r) => [
-    r.label, int(r.minifiedBytes), int(r.gzippedBytes), ours === undefined ? "—" : times(r.gzippedBytes / ours.gzippedBytes)
-  ])
-  for (const r of results) log(`  ${r.label}: ${int(r.minifiedBytes)} B minified, ${int(r.gzippedBytes)} B gzipped`)
+  const ours = results.find((r) => r.kind === "ours" && !r.modulePaths)
+  const kb = (bytes: number) => `${fixed(bytes / 1024, 1)} KB`
+  const body = results.map((r) => {
+    // A missed target is marked, as in the other sections; `pnpm test:size` is what fails on it.
+    const target = targetOf(r, results)
+    return [
+      r.modulePaths ? `${r.label}, \`effect\` imported by module path` : r.label,
+      int(r.minifiedBytes),
+      int(r.gzippedBytes),
+      ours === undefined ? "—" : times(r.gzippedBytes / ours.gzippedBytes),
+      target === undefined ? "—" : `≤ ${int(target.limit)} (plain Effect + ${kb(overPlainEffectTarget)})`,
+      target === undefined ? "" : mark(target.pass)
+    ]
+  })
+  for (const r of results) {
+    log(`  ${r.label}${r.modulePaths ? " (module paths)" : ""}: ${int(r.minifiedBytes)} B minified, ` +
+      `${int(r.gzippedBytes)} B gzipped; largest: ${r.packages.slice(0, 4).map(([p, b]) => `${p} ${int(b)}`).join(", ")}`)
+  }
   return [
     "## 4. Bundle size — a \"list every room\" program",
     "",
-    table(["program", "minified bytes", "gzipped bytes", "gzipped × ours (fetch)"], body),
+    table(["program", "minified bytes", "gzipped bytes", "gzipped × ours (fetch)", "target (gzipped bytes)", ""], body),
     "",
-    "esbuild `bundle: true, minify: true, platform: \"node\", format: \"esm\"`, gzip level 9 (node:zlib); " +
-      "the programs are `bench/src/size/*.ts`."
+    `esbuild \`${JSON.stringify(settings).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ")}\`, gzip level 9 (node:zlib); ` +
+      "the programs are `bench/src/size/*.ts`. The plain-Effect program does the job by hand: `Config`, a SigV4 " +
+      "signature with `node:crypto`, `HttpClient.retryTransient` with jittered backoff, a `Schema` decode and " +
+      "`Stream.paginateChunkEffect`; ours adds the endpoint rules, shared config files, credential refresh, clock-skew " +
+      "correction, `Retry-After`, the adaptive rate limiter and retry budget, typed errors and metrics. Every program's " +
+      "own code imports `{ Effect, Stream, … } from \"effect\"`, as Effect's documentation writes it; the rows " +
+      "\"imported by module path\" bundle the same programs with those imports rewritten to `effect/Effect`… at " +
+      "bundle time, where esbuild keeps only what is used of each module (from the index it keeps every member of a " +
+      "namespace the program touches). `pnpm test:size` fails when a target is missed."
   ].join("\n")
 }
 

@@ -2,13 +2,13 @@
  * The README's quick start, compiled with the rest so it cannot drift (`--live` use only: it
  * talks to the real service with your AWS credentials).
  */
-import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Console, Effect, Layer, Stream } from "effect"
 
 // ChimeRooms over HTTP: endpoint and region read as the AWS SDK reads them, default credential chain.
 const ChimeLive = HttpChimeRooms.layerConfig().pipe(
-  Layer.provide(Credentials.layerDefaultChain()),
+  Layer.provide(CredentialsChain.layer()),
   Layer.provide(UndiciHttpClient.layer)
 )
 

@@ -7,7 +7,14 @@
  */
 import { ChimeRooms } from "@chime-rooms/core"
 import type { ChimeError, ListRoomsRequest, Room } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, loadChimeConfigInput, makeChimeConfig, UndiciHttpClient } from "@chime-rooms/http"
+import {
+  Credentials,
+  CredentialsChain,
+  HttpChimeRooms,
+  loadChimeConfigInput,
+  makeChimeConfig,
+  UndiciHttpClient
+} from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, type EmulatorError, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
@@ -280,7 +287,7 @@ const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
         account: options.account!,
         chime: Layer.effect(ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
           Layer.provide(
-            Credentials.layerDefaultChain(options.profile === undefined ? undefined : { profile: options.profile })
+            CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile })
           ),
           Layer.provide(UndiciHttpClient.layer)
         )

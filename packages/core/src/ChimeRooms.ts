@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
-import type { Clock, Exit } from "effect"
-import { Context, Effect } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import type { ChimeError } from "./Errors.js"
 import type { ListRoomsRequest } from "./ListRoomsRequest.js"
 import type { ListRoomsOutput } from "./ListRoomsResponse.js"

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { Room } from "./Room.js"
 import { decodeResponseBody } from "./internal/decodeResponse.js"
 

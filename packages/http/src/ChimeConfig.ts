@@ -12,7 +12,13 @@
  *
  * @since 0.1.0
  */
-import { Config, ConfigError, Duration, Effect, Either, Option, Schema } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { decide } from "./internal/endpointRules.js"
 import { partitions, rules } from "./internal/endpointRulesData.js"
 import { loadSharedConfigFiles } from "./internal/sharedConfigFiles.js"

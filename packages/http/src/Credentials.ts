@@ -1,13 +1,24 @@
 /**
- * AWS credentials as a service: static values, the environment through `Config`, the AWS default
- * provider chain, or any AWS-SDK-style async provider. Temporary credentials are cached and
- * refreshed before they expire; concurrent callers share one refresh, and a refresh that brings
- * nothing better is retried with backoff while the credentials still work.
+ * AWS credentials as a service: static values, the environment through `Config`, or any
+ * AWS-SDK-style async provider (the AWS default provider chain is `CredentialsChain.layer`, a
+ * module of its own). Temporary credentials are cached and refreshed before they expire;
+ * concurrent callers share one refresh, and a refresh that brings nothing better is retried with
+ * backoff while the credentials still work.
  *
  * @since 0.1.0
  */
 import { CredentialsError, safeExcerpt } from "@chime-rooms/core"
-import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Redacted } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /**
  * One set of AWS credentials. Secrets stay `Redacted` until the signer needs them.
@@ -158,32 +169,6 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
     provider: AwsCredentialsProvider,
     options?: ProviderOptions
   ): Layer.Layer<Credentials> => Layer.effect(Credentials, makeCached(provider, options))
-
-  /**
-   * The AWS default provider chain (`fromNodeProviderChain` of `@aws-sdk/credential-providers`):
-   * environment, SSO and shared config/credentials files (`AWS_PROFILE`), web identity, ECS/EKS
-   * container credentials, EC2 instance metadata. Cached and refreshed as `layerProvider`; the
-   * chain keeps its own cache too, renewed when under 5 minutes are left, so a `refreshBefore`
-   * above 5 minutes gets the same credentials back (and backs off) until then.
-   */
-  static readonly layerDefaultChain = (
-    options?: Record<string, unknown> & ProviderOptions
-  ): Layer.Layer<Credentials> =>
-    Layer.effect(
-      Credentials,
-      Effect.flatMap(
-        // Loaded on demand: the chain pulls in the SDK's config loaders, unneeded elsewhere.
-        Effect.promise(() => import("@aws-sdk/credential-providers")),
-        (sdk) => {
-          let chain: AwsCredentialsProvider | undefined
-          const provider: AwsCredentialsProvider = () => {
-            chain ??= sdk.fromNodeProviderChain(options as Parameters<typeof sdk.fromNodeProviderChain>[0]) as AwsCredentialsProvider
-            return chain()
-          }
-          return makeCached(provider, { sources: defaultChainSources, ...options })
-        }
-      )
-    )
 }
 
 

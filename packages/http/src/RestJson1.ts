@@ -14,7 +14,7 @@ import {
   UnknownServiceError
 } from "@chime-rooms/core"
 import type { ChimeError, ListRoomsOutput, ServiceErrorName } from "@chime-rooms/core"
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 
 /**
  * Response headers as the platform gives them (lower-case names).

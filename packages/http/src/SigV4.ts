@@ -4,9 +4,9 @@
  * `x-amz-security-token` when there is a session token); a request refused because its date is
  * off teaches the offset and is signed and sent once more.
  *
- * Signing uses `@smithy/signature-v4` with the Node `Sha256` of `@smithy/hash-node`. One
- * `SignatureV4` instance is kept per credentials; the derived signing key is cached per day by
- * smithy itself (a module-level cache keyed by date, region, service and credentials).
+ * The canonical request is written by `internal/canonicalRequest.ts`, `@smithy/signature-v4`'s
+ * rules (held to the AWS SDK's copy of smithy by the tests); hashes and HMACs are `node:crypto`'s.
+ * The derived signing key is kept per day and credentials.
  *
  * What is signed is the request's URL string as written (path and query, with `urlParams`), not a
  * re-parsed form: give it URLs that are already percent-encoded (what `HttpChimeRooms` builds), so
@@ -15,16 +15,18 @@
  * @since 0.1.0
  */
 import { boundedText } from "./internal/body.js"
+import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
 import { makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Hash } from "@smithy/hash-node"
-import { getCanonicalHeaders, getSigningKey, SignatureV4 } from "@smithy/signature-v4"
 import { createHash, createHmac } from "node:crypto"
-import { Clock, Effect, Redacted, Ref } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import type { AwsCredentials } from "./Credentials.js"
 
 /**
@@ -65,17 +67,8 @@ export interface Signer {
   readonly clockOffset: Ref.Ref<number>
 }
 
-/** The `Sha256` constructor smithy wants: Node's `createHash`/`createHmac` behind `Hash`. */
-class Sha256 extends Hash {
-  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
-    super("sha256", secret)
-  }
-}
-
-interface SmithyRequest {
+interface SignableRequest {
   method: string
-  protocol: string
-  hostname: string
   path: string
   query: Record<string, string | Array<string>>
   headers: Record<string, string>
@@ -106,7 +99,7 @@ const hostOf = (authority: string, scheme: string): string => {
 }
 
 /** Splits the URL string by hand: the URL parser would normalise what must be signed as written. */
-const toSmithy = (request: HttpClientRequest.HttpClientRequest): SmithyRequest => {
+const toSignable = (request: HttpClientRequest.HttpClientRequest): SignableRequest => {
   const url = request.url
   const schemeEnd = url.indexOf("://")
   const scheme = schemeEnd === -1 ? "https" : url.slice(0, schemeEnd).toLowerCase()
@@ -151,24 +144,16 @@ const toSmithy = (request: HttpClientRequest.HttpClientRequest): SmithyRequest =
   }
   const hostname = hostOf(url.slice(authorityStart, authorityEnd), scheme)
   if (!hasHost) headers.host = hostname
-  return { method: request.method, protocol: scheme + ":", hostname, path, query, headers }
+  return { method: request.method, path, query, headers }
 }
 
 const ALGORITHM = "AWS4-HMAC-SHA256"
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-/** Exposes smithy's canonical request builder (protected) to the signer below. */
-class Canonicalizer extends SignatureV4 {
-  canonicalRequest(request: SmithyRequest, canonicalHeaders: Record<string, string>, payloadHash: string): string {
-    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash)
-  }
-}
-
-/** What is kept per credentials: smithy's instance and the signing key of the current day. */
+/** What is kept per credentials: their plain values and the signing key of the current day. */
 interface CredentialState {
   readonly credentials: AwsCredentials
   readonly plain: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  readonly canonicalizer: Canonicalizer
   shortDate: string
   key: Buffer | undefined
 }
@@ -192,12 +177,9 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
 /**
  * Builds a {@link Signer}.
  *
- * The hot path is synchronous: smithy canonicalises (`getCanonicalHeaders`, the instance's
- * canonical request) and derives the signing key once per day and credentials (`getSigningKey`);
- * the two hashes per request run on `node:crypto` directly instead of smithy's promise-returning
- * digests, and the `x-amz-date` string is rebuilt only when the second changes. smithy's own
- * `signRequest` would also recompute an HMAC of the secret on every call just to look its key
- * cache up.
+ * Signing is synchronous: the canonical request is written by hand (smithy's rules), the signing
+ * key derived once per day and credentials, the two hashes per request run on `node:crypto`, and
+ * the `x-amz-date` string is rebuilt only when the second changes.
  *
  * @since 0.1.0
  */
@@ -211,16 +193,7 @@ export const makeSigner = (options: SigV4Options): Signer => {
       secretAccessKey: Redacted.value(credentials.secretAccessKey),
       ...(credentials.sessionToken !== undefined ? { sessionToken: Redacted.value(credentials.sessionToken) } : {})
     }
-    const canonicalizer = new Canonicalizer({
-      credentials: plain,
-      region: options.region,
-      service: options.service,
-      sha256: Sha256,
-      // Only S3 wants x-amz-content-sha256; other services (and the test suite) sign without it.
-      applyChecksum: false,
-      uriEscapePath: true
-    })
-    state = { credentials, plain, canonicalizer, shortDate: "", key: undefined }
+    state = { credentials, plain, shortDate: "", key: undefined }
     return state
   }
 
@@ -234,15 +207,14 @@ export const makeSigner = (options: SigV4Options): Signer => {
   ): HttpClientRequest.HttpClientRequest => {
     const shortDate = longDate.slice(0, 8)
     const scope = `${shortDate}/${options.region}/${options.service}/aws4_request`
-    const smithy = toSmithy(request)
-    smithy.headers["x-amz-date"] = longDate
+    const signable = toSignable(request)
+    signable.headers["x-amz-date"] = longDate
     const token = current.plain.sessionToken
-    if (token !== undefined) smithy.headers["x-amz-security-token"] = token
-    const canonicalHeaders = getCanonicalHeaders(smithy)
-    const canonical = current.canonicalizer.canonicalRequest(smithy, canonicalHeaders, payloadHashOf(request))
+    if (token !== undefined) signable.headers["x-amz-security-token"] = token
+    // No x-amz-content-sha256: only S3 wants it; other services (and the test suite) sign without it.
+    const { canonical, signedHeaders } = canonicalRequest(signable, payloadHashOf(request))
     const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`
     const signature = createHmac("sha256", key).update(stringToSign).digest("hex")
-    const signedHeaders = Object.keys(canonicalHeaders).sort().join(";")
     const headers: Record<string, string> = {
       "x-amz-date": longDate,
       authorization: `${ALGORITHM} Credential=${current.plain.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`
@@ -259,18 +231,11 @@ export const makeSigner = (options: SigV4Options): Signer => {
           const current = stateFor(credentials)
           const longDate = longDateOf(now + offset)
           const shortDate = longDate.slice(0, 8)
-          if (current.key !== undefined && current.shortDate === shortDate) {
-            return Effect.succeed(finish(request, current, longDate, current.key))
+          if (current.key === undefined || current.shortDate !== shortDate) {
+            current.key = signingKey(current.plain.secretAccessKey, shortDate, options.region, options.service)
+            current.shortDate = shortDate
           }
-          return Effect.map(
-            Effect.promise(() => getSigningKey(Sha256, current.plain, shortDate, options.region, options.service)),
-            (derived) => {
-              const key = Buffer.from(derived)
-              current.shortDate = shortDate
-              current.key = key
-              return finish(request, current, longDate, key)
-            }
-          )
+          return Effect.succeed(finish(request, current, longDate, current.key))
         })))
   return { sign, clockOffset }
 }

@@ -16,12 +16,16 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect, Layer, Stream } from "effect"
-import type { Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import { Agent } from "undici"
 import type { Dispatcher } from "undici"
-import { DispatcherTypeId, send, targetOf } from "./internal/undici.js"
+import { makeFastPath } from "./internal/fastPath.js"
+import { FastPathTypeId } from "./internal/fastPathHook.js"
+import { send, targetOf } from "./internal/undici.js"
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
@@ -71,8 +75,9 @@ export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClien
   )
   // What `makeWith` would do, without wrapping the request in an effect first.
   ;(client as { execute: typeof execute }).execute = execute
-  // Lets `HttpChimeRooms` recognise this very client (clients derived from it do not carry it).
-  ;(client as unknown as { [DispatcherTypeId]: Dispatcher })[DispatcherTypeId] = dispatcher
+  // `HttpChimeRooms`' fast path, carried by this very client (clients derived from it do not carry
+  // it) so that a program without this client bundles none of it.
+  ;(client as unknown as { [FastPathTypeId]: unknown })[FastPathTypeId] = makeFastPath(dispatcher)
   return client
 }
 

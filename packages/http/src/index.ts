@@ -6,6 +6,13 @@
  */
 export * from "./ChimeConfig.js"
 export * from "./Credentials.js"
+/**
+ * The AWS default credential provider chain: `layer(options?)`. A module of its own, so that a
+ * program that does not use it does not bundle it.
+ *
+ * @since 0.1.0
+ */
+export * as CredentialsChain from "./CredentialsChain.js"
 /** `ChimeRooms` over `HttpClient`: `layer`, `layerConfig`, `make`. @since 0.1.0 */
 export * as HttpChimeRooms from "./HttpChimeRooms.js"
 /** The restJson1 error rules and response decoding. @since 0.1.0 */

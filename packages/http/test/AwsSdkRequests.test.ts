@@ -24,7 +24,7 @@
  *   differs from ours by exactly these four.
  * - Ours four ways: `UndiciHttpClient` as given (the fast path: `internal/fastSign.ts` and
  *   `internal/encode.ts`, through `startListRooms`, which declines rather than falling back to the
- *   general path), and the general path (`SigV4.withSigV4`, smithy's canonicaliser) over
+ *   general path), and the general path (`SigV4.withSigV4`, smithy's rules written out) over
  *   `UndiciHttpClient` behind `HttpClient.mapRequest`, `NodeHttpClient.layerUndici` and
  *   `FetchHttpClient` (which parses the URL again before sending it).
  *

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Credentials } from "@chime-rooms/http"
+import { Credentials, CredentialsChain } from "@chime-rooms/http"
 import type { AwsCredentials, AwsSdkCredentials, CredentialsService } from "@chime-rooms/http"
 import { Clock, ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 
@@ -154,14 +154,14 @@ describe("Credentials", () => {
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("CredentialsError")
     }))
 
-  it.effect("layerDefaultChain resolves through the AWS SDK chain (environment first, so no network here)", () =>
+  it.effect("CredentialsChain.layer resolves through the AWS SDK chain (environment first, so no network here)", () =>
     Effect.gen(function*() {
       const saved = { ...process.env }
       process.env.AWS_ACCESS_KEY_ID = "AKCHAIN"
       process.env.AWS_SECRET_ACCESS_KEY = "chain-secret"
       process.env.AWS_SESSION_TOKEN = "chain-token"
       try {
-        const creds = yield* Credentials.get.pipe(Effect.provide(Credentials.layerDefaultChain()))
+        const creds = yield* Credentials.get.pipe(Effect.provide(CredentialsChain.layer()))
         expect(creds.accessKeyId).toBe("AKCHAIN")
         expect(Redacted.value(creds.secretAccessKey)).toBe("chain-secret")
         expect(Redacted.value(creds.sessionToken!)).toBe("chain-token")

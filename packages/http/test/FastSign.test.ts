@@ -74,7 +74,7 @@ describe("the fast GET signer", () => {
     for (const bad of ["/", "//x", "/a//b", "/.", "/..", "/a/./b", "/a%20b", "/a b", "x"]) expect(isPlainBasePath(bad)).toBe(false)
   })
 
-  it.effect("signs exactly as smithy (SigV4.sign) on 400 random and hostile requests", () =>
+  it.effect("signs exactly as the general signer (SigV4.sign, smithy's rules) on 400 random and hostile requests", () =>
     Effect.gen(function*() {
       const next = rng(20261126)
       let compared = 0

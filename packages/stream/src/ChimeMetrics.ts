@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { ChimeRateLimiter } from "./ChimeRateLimiter.js"
 
 /** The Effect metrics every stream and resilient call records into. @since 0.1.0 */

@@ -7,7 +7,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Metric } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import { monotonicMillis } from "./internal/clock.js"
 import { rateLimitGauge } from "./internal/metrics.js"
 import { AdaptiveState, awsParameters, ModelState, modelParameters } from "./internal/adaptive.js"

@@ -6,7 +6,11 @@
  * @since 0.1.0
  */
 import type { ChimeError, ChimeRooms, ListRoomsRequest, Room } from "@chime-rooms/core"
-import { Channel, Chunk, Effect, FiberRef, Stream } from "effect"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Stream from "effect/Stream"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
 import { makePump, type PumpedPage } from "./internal/pump.js"
 import { env } from "./internal/resilient.js"

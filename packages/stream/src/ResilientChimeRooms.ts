@@ -6,9 +6,10 @@
  */
 import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { ChimeRooms } from "@chime-rooms/core"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
-import { decorate, env, fetchPage, span } from "./internal/resilient.js"
+import { decorate, env, fetchPage, span, telemetry } from "./internal/resilient.js"
 import type { RetryBudget } from "./RetryBudget.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 
@@ -39,7 +40,7 @@ export const listRooms = (
 > =>
   Effect.flatMap(
     env(options?.retry),
-    (e) => span(e, "ChimeRooms.listRooms", { "chime.account": request.AccountId }, fetchPage(e, request))
+    (e) => span(e, telemetry.callSpan, { [telemetry.account]: request.AccountId }, fetchPage(e, request))
   )
 
 /**
@@ -63,8 +64,8 @@ export const layer = (
       decorate(e.service, (request) =>
         span(
           e,
-          "ChimeRooms.listRooms",
-          { "chime.account": request.AccountId },
+          telemetry.callSpan,
+          { [telemetry.account]: request.AccountId },
           Effect.map(fetchPage(e, request), (fetched) => fetched.output)
         )))
   )

@@ -13,7 +13,9 @@
  * @since 0.1.0
  */
 import type { ChimeError } from "@chime-rooms/core"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /**
  * The shape of a retry budget.

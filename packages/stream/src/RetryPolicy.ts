@@ -26,7 +26,12 @@
  */
 import type { ChimeError } from "@chime-rooms/core"
 import { isRetryableError, isThrottlingError } from "@chime-rooms/core"
-import { Duration, Effect, Random, Schedule, ScheduleDecision, ScheduleInterval } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleInterval from "effect/ScheduleInterval"
 
 /**
  * A retry policy: `schedule` receives each retryable failure and returns the backoff (or stops);

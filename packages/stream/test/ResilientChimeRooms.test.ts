@@ -9,7 +9,7 @@ import {
   RetryPolicy
 } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Metric, Option, Stream, TestClock, Tracer } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Metric, Option, Stream, TestClock, Tracer } from "effect"
 import { makeFake } from "./fake.js"
 
 const unavailable = (id: string) => new ServiceUnavailableException({ message: "down", status: 503, requestId: id })
@@ -80,7 +80,7 @@ describe("ResilientChimeRooms.layer", () => {
 describe("observability", () => {
   // Also over a service that starts calls without a fiber: spans need one, so pages then take it.
   for (const mode of ["effects", "callbacks"] as const) {
-  it.effect(`each page and each attempt is a span, with attempt number, request id and account (${mode})`, () =>
+  it.effect(`each page and each attempt is a span: attempt, status, request id, error, retry delay (${mode})`, () =>
     Effect.gen(function*() {
       const { spans, tracer } = yield* recordingTracer
       const fake = makeFake({ rooms: 20, pageSize: 10, fault: (call) => (call === 2 ? unavailable("req-2") : undefined) })
@@ -92,18 +92,43 @@ describe("observability", () => {
         name: s.name,
         page: s.attributes.get("chime.page"),
         attempt: s.attributes.get("chime.attempt"),
-        requestId: s.attributes.get("chime.request_id"),
+        status: s.attributes.get("http.response.status_code"),
+        requestId: s.attributes.get("aws.request_id"),
+        error: s.attributes.get("error.type"),
         account: s.attributes.get("chime.account"),
         parent: Option.getOrUndefined(Option.map(s.parent, (p) => (p._tag === "Span" ? p.name : "external")))
       }))
+      const page = {
+        attempt: undefined,
+        status: undefined,
+        requestId: undefined,
+        error: undefined,
+        account: "acc-9",
+        parent: undefined
+      }
+      const attempt = { page: undefined, error: undefined, account: "acc-9", parent: "ChimeRoomsStream.page" }
       assert.deepStrictEqual(summary, [
-        { name: "ChimeRoomsStream.page", page: 1, attempt: undefined, requestId: undefined, account: "acc-9", parent: undefined },
-        { name: "ChimeRooms.listRooms.attempt", page: undefined, attempt: 1, requestId: "req-1", account: "acc-9", parent: "ChimeRoomsStream.page" },
-        { name: "ChimeRoomsStream.page", page: 2, attempt: undefined, requestId: undefined, account: "acc-9", parent: undefined },
-        { name: "ChimeRooms.listRooms.attempt", page: undefined, attempt: 1, requestId: "req-2", account: "acc-9", parent: "ChimeRoomsStream.page" },
-        { name: "ChimeRooms.listRooms.attempt", page: undefined, attempt: 2, requestId: "req-3", account: "acc-9", parent: "ChimeRoomsStream.page" }
+        { ...page, name: "ChimeRoomsStream.page", page: 1 },
+        { ...attempt, name: "ChimeRooms.listRooms.attempt", attempt: 1, status: 200, requestId: "req-1" },
+        { ...page, name: "ChimeRoomsStream.page", page: 2 },
+        {
+          ...attempt,
+          name: "ChimeRooms.listRooms.attempt",
+          attempt: 1,
+          status: 503,
+          requestId: "req-2",
+          error: "ServiceUnavailableException"
+        },
+        { ...attempt, name: "ChimeRooms.listRooms.attempt", attempt: 2, status: 200, requestId: "req-3" }
       ])
-      assert.strictEqual(spans[3]!.attributes.get("chime.error"), "ServiceUnavailableException")
+      // The failed attempt holds the delay the policy chose, which is the time until the next attempt.
+      const delay = spans[3]!.attributes.get("chime.retry_delay_ms")
+      assert.isNumber(delay)
+      assert.closeTo(delay as number, fake.calls[2]!.at - fake.calls[1]!.at, 1)
+      const withDelay = spans.filter((s) => s.attributes.has("chime.retry_delay_ms"))
+      assert.deepStrictEqual(withDelay, [spans[3]!], "only a failed attempt that is retried")
+      const failed = spans[3]!.status
+      assert.isTrue(failed._tag === "Ended" && Exit.isFailure(failed.exit), "the failed attempt's span ends failed")
       assert.isTrue(spans.every((s) => s.status._tag === "Ended"))
     }))
 

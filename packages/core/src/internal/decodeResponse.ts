@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { ListRoomsResponse } from "../ListRoomsResponse.js"
 import type { Room } from "../Room.js"
 import { parseIsoMillis } from "../Timestamp.js"

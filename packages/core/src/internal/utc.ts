@@ -11,7 +11,8 @@
  * The module checks at load that such a value behaves like `unsafeMake`'s; if a future Effect
  * changes the representation, it falls back to `unsafeMake`.
  */
-import { DateTime, Equal } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Equal from "effect/Equal"
 
 const template = DateTime.unsafeMake(0)
 

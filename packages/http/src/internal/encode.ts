@@ -4,7 +4,7 @@
  * The URL strings built here are already in the form the WHATWG URL parser produces, so a client
  * that re-parses them (fetch, `HttpClient.make`) sends exactly the bytes that were signed.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidRequestError } from "@chime-rooms/core"
 import type { ListRoomsRequest } from "@chime-rooms/core"
 

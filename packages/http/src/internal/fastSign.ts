@@ -7,12 +7,12 @@
  * For that shape smithy's canonical request reduces to string concatenation: the canonical path
  * is the path with `%` escaped once more, the canonical query is the query as written, and the
  * payload hash is the hash of nothing. What is left per request is two `node:crypto` calls; the
- * signing key is derived once per day and credentials. `SigV4.sign` (smithy) stays the reference:
+ * signing key is derived once per day and credentials. `SigV4.sign` (the general signer, held to smithy's) stays the reference:
  * a test checks this signer against it on many random and hostile inputs.
  */
 import { createHash, createHmac } from "node:crypto"
 import * as crypto from "node:crypto"
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import type { AwsCredentials } from "../Credentials.js"
 
 const ALGORITHM = "AWS4-HMAC-SHA256"
@@ -24,7 +24,7 @@ const sha256Hex: (data: string) => string = typeof (crypto as { hash?: unknown }
   : (data) => createHash("sha256").update(data).digest("hex")
 
 /** As smithy's `getCanonicalHeaders` writes a value: line breaks and runs of blanks to one space, trimmed. */
-const canonicalValue = (value: string): string =>
+export const canonicalValue = (value: string): string =>
   /[\t\r\n]|^ | $| {2}/.test(value) ? value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "") : value
 
 /** Characters smithy's `escapeUri` leaves as they are, besides `/` (kept by the path rule) and `%`. */

@@ -6,7 +6,7 @@
  * that never reads them (no `layerConfig`) runs where there is no file system, and bundles none
  * of this (`sideEffects: false`).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /** Sections by name, keys by name; a sub-section's keys read `sub.key`. */
 export type IniData = Record<string, Record<string, string>>

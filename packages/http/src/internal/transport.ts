@@ -6,6 +6,18 @@ import { TransportError } from "@chime-rooms/core"
 import type { TransportFailure } from "@chime-rooms/core"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 
+/**
+ * The cause of a request that was still incomplete (head or body) when its time ran out; see
+ * `internal/undici.ts`'s `send`.
+ */
+export class AttemptTimeoutError extends Error {
+  readonly code = "ETIMEDOUT"
+  constructor(readonly millis: number) {
+    super(`no complete response within ${millis} ms`)
+    this.name = "TimeoutError"
+  }
+}
+
 const REFUSED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
 const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "ECONNABORTED"])
 const TIMEOUT = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])

@@ -15,9 +15,15 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Chunk, Effect, Inspectable, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { globalValue } from "effect/GlobalValue"
 import type { Dispatcher } from "undici"
+import { BodyTooLargeError, decodeUtf8 } from "./body.js"
+import { AttemptTimeoutError } from "./transport.js"
 
 /** Bytes of an unread body kept before the socket is paused until someone reads. */
 const HIGH_WATER_MARK = 1024 * 1024
@@ -60,30 +66,6 @@ export class RequestAbortedError extends Error {
   constructor() {
     super("Request aborted")
     this.name = "AbortError"
-  }
-}
-
-/**
- * The cause of a request that was still incomplete (head or body) when its time ran out; see
- * {@link send}'s `timeoutMillis`.
- */
-export class AttemptTimeoutError extends Error {
-  readonly code = "ETIMEDOUT"
-  constructor(readonly millis: number) {
-    super(`no complete response within ${millis} ms`)
-    this.name = "TimeoutError"
-  }
-}
-
-/**
- * The cause of a response whose body is larger than its reader's cap (announced by its
- * `content-length`, or counted as it streams in); the request is aborted at once.
- */
-export class BodyTooLargeError extends Error {
-  readonly code = "ERR_BODY_TOO_LARGE"
-  constructor(readonly maxBytes: number) {
-    super(`the response body is larger than ${maxBytes} bytes`)
-    this.name = "BodyTooLargeError"
   }
 }
 
@@ -377,12 +359,6 @@ const declaredLength = (rawHeaders: ReadonlyArray<Buffer>): number => {
 const concat = (chunks: ReadonlyArray<Buffer>, size: number): Buffer =>
   chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
 
-/** As undici's `body.text()`: UTF-8, a leading byte order mark dropped. */
-export const decodeUtf8 = (body: Buffer): string => {
-  const start = body.length > 2 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0
-  return body.toString("utf8", start)
-}
-
 /**
  * Response headers as the platform's `Headers` (lower-case names, repeated values joined with
  * `", "`, as `Headers.fromInput` does with undici's parsed headers), in one pass over the raw list.
@@ -665,13 +641,6 @@ export const rawHeader = (rawHeaders: ReadonlyArray<Buffer>, name: string): stri
   }
   return value
 }
-
-/** Marks a client of `UndiciHttpClient.make` (not a derived one) with its dispatcher. */
-export const DispatcherTypeId: unique symbol = Symbol.for("@chime-rooms/http/UndiciHttpClient/dispatcher")
-
-/** The dispatcher of an unwrapped `UndiciHttpClient` client; `undefined` for any other client. */
-export const dispatcherOf = (client: object): Dispatcher | undefined =>
-  DispatcherTypeId in client ? (client as { [DispatcherTypeId]: Dispatcher })[DispatcherTypeId] : undefined
 
 const abortOn = (signal: AbortSignal, exchange: Exchange): void => {
   if (signal.aborted) exchange.abort()

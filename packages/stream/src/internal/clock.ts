@@ -1,8 +1,8 @@
 /**
  * Time for pacing and waiting, which must not jump when the wall clock is set.
  */
-import { Effect } from "effect"
-import type { Clock } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 
 /** The default services' clock: one instance, replaced only by `TestClock` or a custom `Clock`. */
 export const liveClock: Clock.Clock = Effect.runSync(Effect.clock)

@@ -1,5 +1,5 @@
 /** The global Effect metrics, in one place so every module can record without import cycles. */
-import { Metric } from "effect"
+import * as Metric from "effect/Metric"
 
 /** Requests sent (every attempt). */
 export const requestsTotal = Metric.counter("chime_rooms_requests_total", {

@@ -24,12 +24,18 @@
  */
 import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { isThrottlingError, PaginationLoopError, withResumeToken } from "@chime-rooms/core"
-import { Cause, Effect, Exit, Fiber, FiberId, Runtime } from "effect"
-import type { Clock, MetricLabel } from "effect"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import type * as MetricLabel from "effect/MetricLabel"
+import * as Runtime from "effect/Runtime"
 import { monotonicMillis } from "./clock.js"
 import { LoopGuard } from "./loopGuard.js"
 import { pagesTotal, rateLimitGauge, requestsTotal, roomsTotal, throttlesTotal } from "./metrics.js"
-import { type Env, type Fetched, fetchPage, retryAfterFirst, span } from "./resilient.js"
+import { type Env, type Fetched, fetchPage, retryAfterFirst, span, telemetry } from "./resilient.js"
 
 /** One page as the consumer gets it. */
 export interface PumpedPage {
@@ -309,7 +315,9 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
       // Starting it threw (a custom limiter, credentials, signing): this page fails, those before it stand.
       return fail(slot, defect)
     }
-    fork(slot, span(e, "ChimeRoomsStream.page", { "chime.account": request.AccountId, "chime.page": requested }, fetchPage(e, pageRequest)))
+    const page = fetchPage(e, pageRequest)
+    const attributes = e.spans ? { [telemetry.account]: request.AccountId, [telemetry.page]: requested } : undefined
+    fork(slot, attributes === undefined ? page : span(e, telemetry.pageSpan, attributes, page))
   }
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */

@@ -5,7 +5,15 @@
  */
 import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
 import { ChimeRooms, isThrottlingError, retryAfterOf } from "@chime-rooms/core"
-import { Duration, Effect, type Fiber, FiberRef, Metric, Option, ScheduleDecision, ScheduleIntervals, type Tracer } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type * as Tracer from "effect/Tracer"
 import type { ChimeMetricsService } from "../ChimeMetrics.js"
 import { ChimeMetrics } from "../ChimeMetrics.js"
 import { monotonicMillis } from "./clock.js"
@@ -100,11 +108,30 @@ export interface Fetched {
 
 const requestIdOf = (error: ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
 
+const statusOf = (error: ChimeError): number | undefined => ("status" in error ? error.status : undefined)
+
+/**
+ * The names of the spans and their attributes. OpenTelemetry's semantic conventions where one
+ * fits (`http.response.status_code`, `error.type`, `aws.request_id`), `chime.*` for the rest.
+ */
+export const telemetry = {
+  pageSpan: "ChimeRoomsStream.page",
+  callSpan: "ChimeRooms.listRooms",
+  attemptSpan: "ChimeRooms.listRooms.attempt",
+  account: "chime.account",
+  page: "chime.page",
+  attempt: "chime.attempt",
+  status: "http.response.status_code",
+  requestId: "aws.request_id",
+  errorType: "error.type",
+  retryDelay: "chime.retry_delay_ms"
+} as const
+
 /** `metric` + `by` under the fiber's metric labels, as `Metric.incrementBy` records it, without its effect. */
 export const count = (fiber: Fiber.RuntimeFiber<unknown, unknown>, metric: Metric.Metric.Counter<number>, by: number): void =>
   metric.unsafeUpdate(by, fiber.getFiberRef(FiberRef.currentMetricLabels))
 
-const attempt = (env: Env, request: ListRoomsRequest, n: number): Effect.Effect<ListRoomsOutput, ChimeError> => {
+const attempt = (env: Env, request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {
   // Counted and sent in one step: a page's path is a handful of effects, and each costs most while
   // the JIT is still cold, which is most of a short listing.
   const send = Effect.zipRight(
@@ -116,22 +143,33 @@ const attempt = (env: Env, request: ListRoomsRequest, n: number): Effect.Effect<
     })
   )
   if (!env.spans) return send
-  return send.pipe(
-    Effect.tapBoth({
-      onSuccess: (output) =>
-        output.$metadata.requestId === undefined
-          ? Effect.void
-          : Effect.annotateCurrentSpan("chime.request_id", output.$metadata.requestId),
-      onFailure: (error) => {
-        const id = requestIdOf(error)
-        return Effect.annotateCurrentSpan({ "chime.error": error._tag, ...(id === undefined ? {} : { "chime.request_id": id }) })
-      }
-    }),
-    Effect.withSpan("ChimeRooms.listRooms.attempt", {
-      attributes: { "chime.attempt": n, "chime.account": request.AccountId },
-      captureStackTrace: false
-    })
-  )
+  return Effect.tapBoth(send, {
+    onSuccess: (output) => {
+      const { httpStatusCode, requestId } = output.$metadata
+      return Effect.annotateCurrentSpan({
+        ...(httpStatusCode === undefined ? {} : { [telemetry.status]: httpStatusCode }),
+        ...(requestId === undefined ? {} : { [telemetry.requestId]: requestId })
+      })
+    },
+    onFailure: (error) => {
+      const status = statusOf(error)
+      const id = requestIdOf(error)
+      return Effect.annotateCurrentSpan({
+        [telemetry.errorType]: error._tag,
+        ...(status === undefined ? {} : { [telemetry.status]: status }),
+        ...(id === undefined ? {} : { [telemetry.requestId]: id })
+      })
+    }
+  })
+}
+
+/** A retry the policy and the budget granted after attempt `n` failed with `error`: the next attempt, in `delay` ms. */
+interface Retry {
+  readonly n: number
+  readonly error: ChimeError
+  readonly state: unknown
+  readonly cost: number
+  readonly delay: number
 }
 
 /**
@@ -145,12 +183,27 @@ export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fe
  * The rest of {@link fetchPage} after a first attempt that failed with `error` and whose feedback
  * (limiter, stats) was already given: the retries the policy and budget allow, or the failure.
  */
-export const retryAfterFirst = (env: Env, request: ListRoomsRequest, error: ChimeError): Effect.Effect<Fetched, ChimeError> =>
-  fetcher(env, request).retryOrFail(1, env.policy.schedule.initial, error)
+export const retryAfterFirst = (
+  env: Env,
+  request: ListRoomsRequest,
+  error: ChimeError
+): Effect.Effect<Fetched, ChimeError> => {
+  const { decide, wait } = fetcher(env, request)
+  return decide(1, env.policy.schedule.initial, error, wait)
+}
 
 const fetcher = (env: Env, request: ListRoomsRequest) => {
-  const loop = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
-    Effect.matchEffect(attempt(env, request, n), {
+  /**
+   * Attempt `n` and its feedback; on a failure, the decision: the failure, or the retry handed to
+   * `retry` (which waits and sends again, or hands the retry out of the attempt's span).
+   */
+  const settle = <A>(
+    n: number,
+    state: unknown,
+    lastCost: number | undefined,
+    retry: (granted: Retry) => Effect.Effect<A, ChimeError>
+  ): Effect.Effect<Fetched | A, ChimeError> =>
+    Effect.matchEffect(attempt(env, request), {
       onSuccess: (output) =>
         Effect.zipRight(env.limiter.onSuccess, Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))),
       onFailure: (error) => {
@@ -161,9 +214,36 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
             return Metric.increment(throttlesTotal)
           }))
           : env.limiter.onSuccess
-        return Effect.zipRight(feedback, retryOrFail(n, state, error))
+        return Effect.zipRight(feedback, decide(n, state, error, retry))
       }
     })
+
+  const plain = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
+    settle(n, state, lastCost, wait)
+
+  // The attempt's span holds its outcome and, when a retry follows, the delay chosen before it:
+  // the span closes with the attempt's failure, and the wait happens outside it.
+  const traced = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
+    Effect.suspend(() => {
+      let granted: Retry | undefined
+      return settle(n, state, lastCost, (retry) => {
+        granted = retry
+        return Effect.zipRight(Effect.annotateCurrentSpan(telemetry.retryDelay, retry.delay), Effect.fail(retry.error))
+      }).pipe(
+        Effect.withSpan(telemetry.attemptSpan, {
+          attributes: { [telemetry.attempt]: n, [telemetry.account]: request.AccountId },
+          captureStackTrace: false
+        }),
+        Effect.catchAll((error) => (granted === undefined ? Effect.fail(error) : wait(granted)))
+      )
+    })
+
+  const loop = env.spans ? traced : plain
+
+  const wait = (retry: Retry): Effect.Effect<Fetched, ChimeError> => {
+    const next = Effect.suspend(() => loop(retry.n + 1, retry.state, retry.cost))
+    return retry.delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(retry.delay)), next) : next
+  }
 
   const giveUp = (error: ChimeError): Effect.Effect<never, ChimeError> =>
     Effect.suspend(() => {
@@ -171,7 +251,12 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
       return Effect.fail(error)
     })
 
-  const retryOrFail = (n: number, state: unknown, error: ChimeError): Effect.Effect<Fetched, ChimeError> => {
+  const decide = <A>(
+    n: number,
+    state: unknown,
+    error: ChimeError,
+    retry: (granted: Retry) => Effect.Effect<A, ChimeError>
+  ): Effect.Effect<A, ChimeError> => {
     if (!env.policy.while(error)) return giveUp(error)
     // The schedule's times are monotonic, as the sleep that waits its delay out.
     return Effect.clockWith((clock) => {
@@ -187,14 +272,11 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
         return Effect.flatMap(env.budget.acquire(error), (cost) => {
           if (cost === undefined) return giveUp(error)
           env.metrics?.recordRetry()
-          return Metric.increment(retriesTotal).pipe(
-            Effect.zipRight(delay > 0 ? Effect.sleep(Duration.millis(delay)) : Effect.void),
-            Effect.zipRight(Effect.suspend(() => loop(n + 1, next, cost)))
-          )
+          return Effect.zipRight(Metric.increment(retriesTotal), retry({ n, error, state: next, cost, delay }))
         })
       })
     })
   }
 
-  return { loop, retryOrFail }
+  return { loop, decide, wait }
 }
