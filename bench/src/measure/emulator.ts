@@ -4,7 +4,7 @@
  * account over and over from this process with `--connections` keep-alive connections (undici),
  * 99 rooms a page, every request signed. The server's CPU time is read from its own process.
  *
- * `pnpm -s build && node bench/dist/measure/emulator.js [--seconds 10] [--connections 8] [--rooms 100000]`
+ * `pnpm measure:emulator [--seconds 10] [--connections 8] [--rooms 100000]`
  * (`MEASURE_EMULATOR_NODE_ARGS="--cpu-prof"` passes node flags to the emulator's process).
  */
 import { SigV4 } from "@chime-rooms/http"

@@ -6,7 +6,7 @@
  * the client process's CPU time (the server runs in its own process; on a busy machine CPU time
  * is the steadier measure of what the client itself costs).
  *
- * Usage: `pnpm -s build && node bench/dist/measure/http.js [runs] [rooms]`; `ONLY=0,2` keeps those rows.
+ * Usage: `pnpm measure:http [runs] [rooms]`; `ONLY=0,2` keeps those rows.
  * It uses the packages' public API only.
  */
 import { ChimeRooms } from "@chime-rooms/core"
