@@ -119,7 +119,6 @@ const installedCopies = (dir) => {
 const allowed = /^(package\.json|README\.md|LICENSE|dist\/.+|src\/.+)$/
 const forbidden = [
   { re: /\.tsbuildinfo$/, what: "TypeScript build info" },
-  { re: /(^|\/)measure\.[^/]+$/, what: "a measurement program" },
   { re: /(^|\/)(test|tests|__tests__)\//, what: "a test directory" },
   { re: /\.(test|spec)\.[^/]+$/, what: "a test file" }
 ]
@@ -144,7 +143,7 @@ const checkTarball = (pkg, tarball, extracted) => {
     const found = files.filter((file) => re.test(file))
     if (found.length > 0) fail(`${pkg.name}: ${what} in the tarball: ${found.join(", ")}`)
   }
-  ok("no .tsbuildinfo, no measurement program, no tests")
+  ok("no .tsbuildinfo, no tests")
 
   const js = files.filter((file) => file.startsWith("dist/") && file.endsWith(".js"))
   if (js.length === 0) fail(`${pkg.name}: no JavaScript under dist/`)
@@ -192,6 +191,12 @@ const checkTarball = (pkg, tarball, extracted) => {
   ok(`the ${targets.length} exports/bin targets are in the tarball`)
 
   if (pkg.library) {
+    // Programs live in the CLI (an application) and in bench/, never in a library.
+    const programs = files.filter((file) => /^(dist|src)\/bin\//.test(file))
+    if (manifest.bin !== undefined || programs.length > 0) {
+      fail(`${pkg.name}: a library ships no program: ${[...Object.keys(manifest.bin ?? {}), ...programs].join(", ")}`)
+    }
+    ok("a library: no bin, nothing under dist/bin or src/bin")
     const runtime = Object.keys(manifest.dependencies ?? {})
     const shared = runtime.filter((name) => /^(effect$|@effect\/|@chime-rooms\/)/.test(name))
     if (shared.length > 0) fail(`${pkg.name}: ${shared.join(", ")} must be peerDependencies, not dependencies`)
@@ -295,19 +300,6 @@ const installAndRun = (work, variant, pins, libraries) => {
   for (const name of Object.keys(tsconfigs)) {
     run("node", [tsc, "-p", `tsconfig.${name}.json`], { cwd: app })
     ok(`${tsVersion} typechecks src/main.ts under ${tsconfigs[name].compilerOptions.moduleResolution} resolution`)
-  }
-
-  // A program a library ships (the emulator of @chime-rooms/testing) starts with what the app installed.
-  for (const pkg of libraries) {
-    for (const program of pkg.files.filter((file) => /^dist\/bin\/[^/]+\.js$/.test(file))) {
-      const file = path.join(app, "node_modules", pkg.name, program)
-      const help = run("node", [file, "--help"], { cwd: app, capture: true, allowFailure: true, env: npmEnv })
-      if (help.status !== 0) {
-        process.stderr.write(help.stderr)
-        fail(`node ${pkg.name}/${program} --help exited with ${help.status}`)
-      }
-      ok(`node ${pkg.name}/${program} --help starts and exits 0`)
-    }
   }
 
   // Room names are never printed (they are sensitive): only counts and the summary lines.

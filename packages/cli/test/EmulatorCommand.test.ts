@@ -1,8 +1,12 @@
 import { ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator } from "@chime-rooms/testing"
+import { CliConfig, Options } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, Layer } from "effect"
+import { emulatorOptions, emulatorValued } from "../src/EmulatorCommand.js"
+import { normalize } from "../src/internal/argv.js"
 import { ExitCode } from "../src/Io.js"
 import { run } from "../src/Run.js"
 import { capture, type Captured } from "./support.js"
@@ -43,6 +47,17 @@ const listOnce = (info: Announced, account: string, region = info.region) =>
       )
     )
   )
+
+/** The options `chime-rooms emulator argv` runs with, read as `run` reads them. */
+const parse = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const args = Either.getOrThrow(normalize(["emulator", ...argv], { emulator: emulatorValued }))
+    const config = CliConfig.make({ isCaseSensitive: true })
+    const [error, rest, options] = yield* Options.processCommandLine(emulatorOptions, args.slice(1), config)
+    expect(error._tag).toBe("None")
+    expect(rest).toEqual([])
+    return options
+  }).pipe(Effect.provide(NodeContext.layer))
 
 const stop = (io: Captured, fiber: Fiber.RuntimeFiber<number>) => Effect.zipRight(io.requestStop, Fiber.join(fiber))
 
@@ -92,6 +107,53 @@ describe("chime-rooms emulator", () => {
       expect(throttled.left._tag).toBe("ThrottledClientException")
       expect("retryAfter" in throttled.left && Duration.toSeconds(throttled.left.retryAfter!)).toBeGreaterThanOrEqual(1)
     }).pipe(Effect.scoped))
+
+  it.effect("reads every option, in both --flag value and --flag=value forms", () =>
+    Effect.gen(function*() {
+      const options = yield* parse([
+        "--port=8080", "--accounts", "3", "--rooms", "100000", "--members", "4", "--page-size", "99", "--seed", "-7",
+        "--rate", "2.5", "--fault", "429@5,6:retry-after=2", "--fault=reset@every=10", "--clock-offset", "-600",
+        "--max-skew", "60", "--record", "0", "--region=us-gov-west-1"
+      ])
+      expect(options).toMatchObject({
+        port: 8080,
+        accounts: 3,
+        rooms: 100000,
+        members: 4,
+        pageSize: 99,
+        seed: -7,
+        record: 0,
+        region: "us-gov-west-1",
+        faultSpecs: ["429@5,6:retry-after=2", "reset@every=10"],
+        clockOffsetMillis: -600_000
+      })
+      expect(Duration.toSeconds(options.maxSkew)).toBe(60)
+      // The burst defaults to the rate rounded up.
+      expect(options.rateLimit).toEqual({ rate: 2.5, burst: 3 })
+    }))
+
+  it.effect("has defaults; --burst and --rate-retry-after shape the rate limit", () =>
+    Effect.gen(function*() {
+      const options = yield* parse([])
+      expect(options).toMatchObject({
+        port: 0,
+        accounts: 1,
+        rooms: 1000,
+        members: 20,
+        pageSize: 10,
+        seed: 1,
+        record: 1000,
+        region: "us-east-1",
+        faultSpecs: [],
+        clockOffsetMillis: 0
+      })
+      expect(Duration.toSeconds(options.maxSkew)).toBe(300)
+      expect(options.rateLimit).toBeUndefined()
+      expect((yield* parse(["--rate", "10", "--burst", "20"])).rateLimit).toEqual({ rate: 10, burst: 20 })
+      expect((yield* parse(["--rate", "10", "--rate-retry-after"])).rateLimit).toEqual(
+        { rate: 10, burst: 10, retryAfter: true }
+      )
+    }))
 
   it.live("bad arguments exit 2 with a message, nothing on stdout, no emulator started", () =>
     Effect.gen(function*() {

@@ -1,20 +1,19 @@
-#!/usr/bin/env node
 /**
- * Measures how many `ListRooms` pages per second the emulator serves: it starts the CLI emulator
- * in a child process (one account of `--rooms` rooms), then lists that account over and over with
- * `--connections` keep-alive connections (undici), 99 rooms a page, every request signed.
+ * Measures how many `ListRooms` pages per second the emulator serves: it starts `chime-rooms
+ * emulator` (the CLI's bin) in a child process, one account of `--rooms` rooms, then lists that
+ * account over and over from this process with `--connections` keep-alive connections (undici),
+ * 99 rooms a page, every request signed. The server's CPU time is read from its own process.
  *
- * `node packages/testing/dist/bin/measure.js [--seconds 10] [--connections 8] [--rooms 100000]`
- *
- * A development tool: it needs the repository's dev-dependencies (undici).
- *
- * @since 0.1.0
+ * `pnpm measure:emulator [--seconds 10] [--connections 8] [--rooms 100000]`
+ * (`MEASURE_EMULATOR_NODE_ARGS="--cpu-prof"` passes node flags to the emulator's process).
  */
+import { SigV4 } from "@chime-rooms/http"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Effect, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Pool } from "undici"
-import * as sigv4 from "../internal/sigv4.js"
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -29,14 +28,19 @@ const PAGE = 99
 
 interface Announcement {
   readonly endpoint: string
+  readonly region: string
   readonly accounts: ReadonlyArray<string>
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
 
-const emulatorPath = fileURLToPath(new URL("./emulator.js", import.meta.url))
-const child = spawn(process.execPath, [...(process.env.MEASURE_EMULATOR_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""), emulatorPath, "--rooms", String(rooms), "--record", "0"], {
-  stdio: ["ignore", "pipe", "inherit"]
-})
+// Built by `pnpm build` (bench/tsconfig.json references packages/cli for it).
+const cliPath = fileURLToPath(new URL("../../../packages/cli/dist/bin/chime-rooms.js", import.meta.url))
+const nodeArgs = (process.env.MEASURE_EMULATOR_NODE_ARGS ?? "").split(" ").filter((a) => a !== "")
+const child = spawn(
+  process.execPath,
+  [...nodeArgs, cliPath, "emulator", "--rooms", String(rooms), "--record", "0"],
+  { stdio: ["ignore", "pipe", "inherit"] }
+)
 
 const info = await new Promise<Announcement>((resolve, reject) => {
   let out = ""
@@ -52,30 +56,21 @@ const url = new URL(info.endpoint)
 const accountId = info.accounts[0]!
 const path = `/accounts/${encodeURIComponent(accountId)}/rooms`
 
-// The signing key changes once a day: derive it once, as SDKs do.
-let keyDate = ""
-let signingKey: Buffer | undefined
+// The library's signer, as a client signs: it derives the signing key once a day.
+const signer = SigV4.makeSigner({
+  credentials: Effect.succeed({
+    accessKeyId: info.credentials.accessKeyId,
+    secretAccessKey: Redacted.make(info.credentials.secretAccessKey)
+  }),
+  region: info.region,
+  service: "chime"
+})
 
-/** A plain SigV4 signature over host and x-amz-date, the way an SDK signs a bodiless GET. */
-const sign = (query: string): Record<string, string> => {
-  const amzDate = sigv4.formatAmzDate(Date.now())
-  const date = amzDate.slice(0, 8)
-  const canonical = `GET\n${sigv4.canonicalUri(path)}\n${sigv4.canonicalQuery(query)}\n` +
-    `host:${url.host}\nx-amz-date:${amzDate}\n\nhost;x-amz-date\n${sigv4.EMPTY_SHA256}`
-  const scope = `${date}/us-east-1/chime/aws4_request`
-  if (date !== keyDate) {
-    keyDate = date
-    signingKey = sigv4.deriveSigningKey(info.credentials.secretAccessKey, date, "us-east-1", "chime")
-  }
-  const key = signingKey!
-  const signature = sigv4.hmacHex(key, sigv4.stringToSign(amzDate, scope, canonical))
-  return {
-    host: url.host,
-    "x-amz-date": amzDate,
-    authorization:
-      `AWS4-HMAC-SHA256 Credential=${info.credentials.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}`
-  }
-}
+/** The headers of a signed bodiless GET of `path?query`: host, x-amz-date and authorization. */
+const sign = (query: string): Record<string, string> => ({
+  host: url.host,
+  ...Effect.runSync(signer.sign(HttpClientRequest.get(`${info.endpoint}${path}?${query}`))).headers
+})
 
 const pool = new Pool(info.endpoint, { connections, pipelining: 1 })
 let measuring = false

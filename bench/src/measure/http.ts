@@ -6,12 +6,11 @@
  * the client process's CPU time (the server runs in its own process; on a busy machine CPU time
  * is the steadier measure of what the client itself costs).
  *
- * Usage: `pnpm -s tsc -b packages/http && node packages/http/dist/bin/measure.js [runs] [rooms]`
- * (`@effect/platform-node` is a dev dependency: this script is for the repository, not for users.)
- *
- * @since 0.1.0
+ * Usage: `pnpm measure:http [runs] [rooms]`; `ONLY=0,2` keeps those rows.
+ * It uses the packages' public API only.
  */
 import { ChimeRooms } from "@chime-rooms/core"
+import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -20,9 +19,6 @@ import { fork } from "node:child_process"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import { Agent, request } from "undici"
-import { Credentials } from "../Credentials.js"
-import * as HttpChimeRooms from "../HttpChimeRooms.js"
-import * as UndiciHttpClient from "../UndiciHttpClient.js"
 
 const PAGE = 99
 
