@@ -1,6 +1,8 @@
 /**
  * Rendering rooms for a terminal or a pipe, one row at a time (nothing is buffered: the listing
  * may hold millions of rooms).
+ *
+ * @since 0.1.0
  */
 import { DateTime, Schema } from "effect"
 import { Room } from "@chime-rooms/core"

@@ -72,12 +72,14 @@ const decodeResponse = (
   )
 }
 
-/**
- * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
- *
- * @since 0.1.0
- */
-export { defaultTimeout } from "./ChimeConfig.js"
+export {
+  /**
+   * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
+   *
+   * @since 0.1.0
+   */
+  defaultTimeout
+} from "./ChimeConfig.js"
 
 /**
  * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then

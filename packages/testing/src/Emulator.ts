@@ -52,7 +52,20 @@ import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./inte
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
 import { type SigV4Verification, SigV4Verifier, signedMillis } from "./SigV4Verifier.js"
 
-export type { ReceivedOutcome, ReceivedRequest } from "./internal/server.js"
+export type {
+  /**
+   * What the emulator did with a request.
+   *
+   * @since 0.1.0
+   */
+  ReceivedOutcome,
+  /**
+   * One request as the emulator received it, minus secrets.
+   *
+   * @since 0.1.0
+   */
+  ReceivedRequest
+} from "./internal/server.js"
 
 /**
  * A key pair the emulator accepts. With `sessionToken`, requests must carry it in
