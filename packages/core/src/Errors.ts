@@ -173,7 +173,12 @@ export const isServiceErrorName = (name: string): name is ServiceErrorName => Ob
  * Builds the modelled error called `name`.
  *
  * @example
+ * ```ts
+ * import { makeServiceError } from "@chime-rooms/core"
+ *
  * makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
+ * ```
+ *
  * @since 0.1.0
  */
 export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProps): ServiceError =>

@@ -4,7 +4,13 @@
  *
  * @since 0.1.0
  */
+/**
+ * @since 0.1.0
+ */
 export * from "./ChimeConfig.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Credentials.js"
 /**
  * The AWS default credential provider chain: `layer(options?)`. A module of its own, so that a

@@ -100,7 +100,16 @@ export interface ChimeMetricsService {
  * (`Resilience.layer` does) and skip it otherwise.
  *
  * @example
- * const stats = yield* ChimeMetrics.snapshot // { pages, rooms, retries, throttles, currentRate, ... }
+ * ```ts
+ * import { ChimeMetrics } from "@chime-rooms/stream"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const stats = yield* ChimeMetrics.snapshot // { pages, rooms, retries, throttles, currentRate, ... }
+ *   return stats.pages
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>() {}
