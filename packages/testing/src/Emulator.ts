@@ -314,10 +314,17 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
  * server and its keep-alive connections); `layer` does the same as a `Layer`.
  *
  * @example
+ * ```ts
+ * import { Dataset, Emulator } from "@chime-rooms/testing"
+ * import { Effect } from "effect"
+ *
  * const program = Effect.gen(function*() {
  *   const emulator = yield* Emulator
  *   // point a client at emulator.endpoint, sign with emulator.credentials for emulator.region
+ *   return emulator.endpoint
  * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
+ * ```
+ *
  * @since 0.1.0
  */
 export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {
