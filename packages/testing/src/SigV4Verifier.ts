@@ -368,7 +368,9 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
  * import { SigV4Verifier, type WireRequest } from "@chime-rooms/testing"
  * import { Effect, Redacted } from "effect"
  *
- * const layer = SigV4Verifier.layer({ credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") }] })
+ * const layer = SigV4Verifier.layer({
+ *   credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") }]
+ * })
  * const verify = (request: WireRequest) =>
  *   Effect.flatMap(SigV4Verifier, (v) => v.verify(request)).pipe(Effect.provide(layer))
  * ```
