@@ -1,5 +1,5 @@
 /**
- * `pnpm docs`: @effect/docgen in each public package, which type-checks every `@example` (with this
+ * `pnpm docgen`: @effect/docgen in each public package, which type-checks every `@example` (with this
  * package's TypeScript 5, first on the PATH) and runs it with tsx. Examples build programs and layers
  * without running them, so none reaches the network.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 const tools = dirname(fileURLToPath(import.meta.url))
 const root = dirname(tools)
 const packages = ["core", "http", "stream", "testing", "cli"]
-// Only the packages named on the command line, if any: `pnpm docs http`
+// Only the packages named on the command line, if any: `pnpm docgen http`
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("-"))
 const env = { ...process.env, PATH: `${join(tools, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}` }
 
