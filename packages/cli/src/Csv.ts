@@ -20,7 +20,12 @@ import { printableLines } from "./Printable.js"
  * One value as a CSV field: quoted when it holds `,`, `"`, CR or LF.
  *
  * @example
- * csvField("Ops, \"night\"") // '"Ops, ""night"""'
+ * ```ts
+ * import { Csv } from "@chime-rooms/cli"
+ *
+ * Csv.csvField("Ops, \"night\"") // '"Ops, ""night"""'
+ * ```
+ *
  * @since 0.1.0
  */
 export const csvField = (value: string): string => {

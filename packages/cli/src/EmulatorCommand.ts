@@ -163,8 +163,19 @@ export const emulatorValued: { readonly valued: ReadonlySet<string>; readonly re
  * included, on purpose), keys in this order.
  *
  * @example
- * announcement({ endpoint: "http://127.0.0.1:4566", region: "us-east-1", accounts: ["a"], accessKeyId: "AK", … })
+ * ```ts
+ * import { EmulatorCommand } from "@chime-rooms/cli"
+ *
+ * EmulatorCommand.announcement({
+ *   endpoint: "http://127.0.0.1:4566",
+ *   region: "us-east-1",
+ *   accounts: ["a"],
+ *   accessKeyId: "AK…",
+ *   secretAccessKey: "…"
+ * })
  * // '{"endpoint":"http://127.0.0.1:4566","region":"us-east-1","accounts":["a"],"credentials":{…}}'
+ * ```
+ *
  * @since 0.1.0
  */
 export const announcement = (info: {

@@ -19,7 +19,12 @@ const CONTROL_BUT_LAYOUT = new RegExp(`(?![\\t\\n\\r])[${CONTROL_CLASS}]`, "g")
  * moves no cursor.
  *
  * @example
- * printable("chat\u001b[2JRoom") // "chat?[2JRoom"
+ * ```ts
+ * import { Printable } from "@chime-rooms/cli"
+ *
+ * Printable.printable("chat\u001b[2JRoom") // "chat?[2JRoom"
+ * ```
+ *
  * @since 0.1.0
  */
 export const printable = (text: string): string => text.replace(CONTROL, "?")
@@ -31,7 +36,12 @@ export const printable = (text: string): string => text.replace(CONTROL, "?")
  * contents change.
  *
  * @example
- * printableJson(JSON.stringify({ Name: "a\u009b2J" })) // '{"Name":"a\\u009b2J"}'
+ * ```ts
+ * import { Printable } from "@chime-rooms/cli"
+ *
+ * Printable.printableJson(JSON.stringify({ Name: "a\u009b2J" })) // '{"Name":"a\\u009b2J"}'
+ * ```
+ *
  * @since 0.1.0
  */
 export const printableJson = (json: string): string =>
@@ -43,7 +53,12 @@ export const printableJson = (json: string): string =>
  * an escape sequence, rings the bell or reorders the line.
  *
  * @example
- * printableLines("two\r\nlines\u001b[2J") // "two\r\nlines?[2J"
+ * ```ts
+ * import { Printable } from "@chime-rooms/cli"
+ *
+ * Printable.printableLines("two\r\nlines\u001b[2J") // "two\r\nlines?[2J"
+ * ```
+ *
  * @since 0.1.0
  */
 export const printableLines = (text: string): string => text.replace(CONTROL_BUT_LAYOUT, "?")

@@ -87,7 +87,13 @@ const consoleOf = (io: Io): Console.Console => {
  * `embedded` replaces the embedded emulator's set-up of `list` (tests use it to script failures).
  *
  * @example
- * run(["list", "--format", "csv"], io) // Effect<0 | 1 | 2 | 130>
+ * ```ts
+ * import { Io, Run } from "@chime-rooms/cli"
+ *
+ * const io: Io.Io = { out: Io.writer(process.stdout), err: (text) => process.stderr.write(text), errIsTty: false }
+ * const exitCode = Run.run(["list", "--format", "csv"], io) // Effect<0 | 1 | 2 | 130>
+ * ```
+ *
  * @since 0.1.0
  */
 export const run = (

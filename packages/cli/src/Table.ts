@@ -1,6 +1,8 @@
 /**
  * Rendering rooms for a terminal or a pipe, one row at a time (nothing is buffered: the listing
  * may hold millions of rooms).
+ *
+ * @since 0.1.0
  */
 import { DateTime, Schema } from "effect"
 import { Room } from "@chime-rooms/core"
@@ -22,10 +24,18 @@ const fit = (s: string, width: number) => {
   return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean.padEnd(width)
 }
 
-/** The header line of the table. */
+/**
+ * The header line of the table.
+ *
+ * @since 0.1.0
+ */
 export const tableHeader = (): string => columns.map((c) => c.title.padEnd(c.width)).join("  ").trimEnd()
 
-/** One room as a table row of fixed-width columns. */
+/**
+ * One room as a table row of fixed-width columns.
+ *
+ * @since 0.1.0
+ */
 export const tableRow = (room: Room): string => columns.map((c) => fit(c.cell(room), c.width)).join("  ").trimEnd()
 
 const encodeRoom = Schema.encodeSync(Room)
@@ -33,5 +43,7 @@ const encodeRoom = Schema.encodeSync(Room)
 /**
  * One room as one line of JSON in the service's field names (timestamps as ISO strings), every
  * control character in it escaped.
+ *
+ * @since 0.1.0
  */
 export const jsonLine = (room: Room): string => printableJson(JSON.stringify(encodeRoom(room)))

@@ -45,7 +45,17 @@ export interface ChimeRoomsService {
  * The service tag.
  *
  * @example
- * const page = yield* ChimeRooms.listRooms({ AccountId: "acc-1", MaxResults: 50 })
+ * ```ts
+ * import { ChimeRooms } from "@chime-rooms/core"
+ * import { Effect } from "effect"
+ *
+ * // Needs a ChimeRooms layer: HttpChimeRooms.layer(...) or InMemoryChimeRooms.layer(...)
+ * const program = Effect.gen(function*() {
+ *   const page = yield* ChimeRooms.listRooms({ AccountId: "acc-1", MaxResults: 50 })
+ *   return page.Rooms.length
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<ChimeRooms, ChimeRoomsService>() {

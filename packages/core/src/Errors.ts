@@ -41,43 +41,72 @@ const serviceFields = {
   ...resumable
 }
 
-/** The input was rejected by the service (HTTP 400). @since 0.1.0 */
+/**
+ * The input was rejected by the service (HTTP 400).
+ *
+ * @since 0.1.0
+ */
 export class BadRequestException extends Schema.TaggedError<BadRequestException>()(
   "BadRequestException",
   serviceFields
 ) {}
 
-/** The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403 `InvalidSignatureException` and kin: a `ForbiddenException` with that name in `code`. @since 0.1.0 */
+/**
+ * The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403
+ * `InvalidSignatureException` and kin: a `ForbiddenException` with that name in `code`.
+ *
+ * @since 0.1.0
+ */
 export class UnauthorizedClientException extends Schema.TaggedError<UnauthorizedClientException>()(
   "UnauthorizedClientException",
   serviceFields
 ) {}
 
-/** The caller may not list this account's rooms (HTTP 403). @since 0.1.0 */
+/**
+ * The caller may not list this account's rooms (HTTP 403).
+ *
+ * @since 0.1.0
+ */
 export class ForbiddenException extends Schema.TaggedError<ForbiddenException>()(
   "ForbiddenException",
   serviceFields
 ) {}
 
-/** The account (or member) does not exist (HTTP 404). @since 0.1.0 */
+/**
+ * The account (or member) does not exist (HTTP 404).
+ *
+ * @since 0.1.0
+ */
 export class NotFoundException extends Schema.TaggedError<NotFoundException>()(
   "NotFoundException",
   serviceFields
 ) {}
 
-/** The caller is sending too many requests (HTTP 429). @since 0.1.0 */
+/**
+ * The caller is sending too many requests (HTTP 429).
+ *
+ * @since 0.1.0
+ */
 export class ThrottledClientException extends Schema.TaggedError<ThrottledClientException>()(
   "ThrottledClientException",
   serviceFields
 ) {}
 
-/** The service failed (HTTP 500). @since 0.1.0 */
+/**
+ * The service failed (HTTP 500).
+ *
+ * @since 0.1.0
+ */
 export class ServiceFailureException extends Schema.TaggedError<ServiceFailureException>()(
   "ServiceFailureException",
   serviceFields
 ) {}
 
-/** The service is temporarily unavailable (HTTP 503). @since 0.1.0 */
+/**
+ * The service is temporarily unavailable (HTTP 503).
+ *
+ * @since 0.1.0
+ */
 export class ServiceUnavailableException extends Schema.TaggedError<ServiceUnavailableException>()(
   "ServiceUnavailableException",
   serviceFields
@@ -144,7 +173,12 @@ export const isServiceErrorName = (name: string): name is ServiceErrorName => Ob
  * Builds the modelled error called `name`.
  *
  * @example
+ * ```ts
+ * import { makeServiceError } from "@chime-rooms/core"
+ *
  * makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
+ * ```
+ *
  * @since 0.1.0
  */
 export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProps): ServiceError =>

@@ -44,7 +44,12 @@ const NextToken = OptionalString.pipe(
  * The `ListRooms` request.
  *
  * @example
+ * ```ts
+ * import type { ListRoomsRequest } from "@chime-rooms/core"
+ *
  * const request: ListRoomsRequest = { AccountId: "12a3456b-7c89-012d-3456-78901e23fg45", MaxResults: 50 }
+ * ```
+ *
  * @since 0.1.0
  */
 export const ListRoomsRequest = Schema.Struct({
@@ -73,7 +78,12 @@ const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError =>
  * Checks a request against the service's rules without throwing.
  *
  * @example
+ * ```ts
+ * import { validateRequest } from "@chime-rooms/core"
+ *
  * validateRequest({ AccountId: "   " }) // Left(InvalidRequestError: AccountId must contain a non-space character)
+ * ```
+ *
  * @since 0.1.0
  */
 export const validateRequest = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>

@@ -31,7 +31,13 @@ const RoomList = Schema.transform(Schema.Array(Schema.NullOr(Room)), Schema.Arra
  * the list is dropped.
  *
  * @example
+ * ```ts
+ * import { ListRoomsResponse } from "@chime-rooms/core"
+ * import { Schema } from "effect"
+ *
  * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
+ * ```
+ *
  * @since 0.1.0
  */
 export const ListRoomsResponse = Schema.Struct({
@@ -78,7 +84,14 @@ export interface ListRoomsOutput extends ListRoomsResponse {
  * that is not an object) this fails instead.
  *
  * @example
- * decodeListRoomsResponse(JSON.parse(body)) // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
+ * ```ts
+ * import { decodeListRoomsResponse } from "@chime-rooms/core"
+ *
+ * const body = '{"Rooms":[{"RoomId":"r-1","CreatedTimestamp":"2019-12-02T22:29:31Z"}]}'
+ * decodeListRoomsResponse(JSON.parse(body))
+ * // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
+ * ```
+ *
  * @since 0.1.0
  */
 export const decodeListRoomsResponse = decodeResponseBody

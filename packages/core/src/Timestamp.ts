@@ -18,8 +18,13 @@ import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
  * them. Shared by the Schema and the one-pass response decoder.
  *
  * @example
+ * ```ts
+ * import { parseIsoMillis } from "@chime-rooms/core"
+ *
  * parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
  * parseIsoMillis("2019-02-29T00:00:00Z") // undefined
+ * ```
+ *
  * @since 0.1.0
  */
 export const parseIsoMillis = (input: string): number | undefined =>
@@ -30,7 +35,13 @@ export const parseIsoMillis = (input: string): number | undefined =>
  * which is the form the service sends, so a decoded room encodes back to its wire string.
  *
  * @example
+ * ```ts
+ * import { Timestamp } from "@chime-rooms/core"
+ * import { Schema } from "effect"
+ *
  * Schema.decodeUnknownSync(Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
+ * ```
+ *
  * @since 0.1.0
  */
 export const Timestamp: Schema.Schema<DateTime.Utc, string> = Schema.transformOrFail(

@@ -4,9 +4,27 @@
  *
  * @since 0.1.0
  */
+/**
+ * @since 0.1.0
+ */
 export * from "./ChimeRooms.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Errors.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./ListRoomsRequest.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./ListRoomsResponse.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Room.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Timestamp.js"

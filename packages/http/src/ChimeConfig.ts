@@ -159,12 +159,17 @@ const endpointParam = (endpoint: string): Either.Either<string, EndpointConfigEr
  * SDK's handling of the region first (a FIPS pseudo-region, a region that is not a host label).
  *
  * @example
+ * ```ts
+ * import { resolveEndpoint } from "@chime-rooms/http"
+ *
  * resolveEndpoint({ region: "eu-west-1" })
  * // Right({ endpoint: "https://chime.us-east-1.amazonaws.com", signingRegion: "us-east-1", signingName: "chime" })
  * resolveEndpoint({ region: "cn-north-1", useDualstackEndpoint: true })
  * // Right({ endpoint: "https://chime.cn-north-1.api.amazonwebservices.com.cn", signingRegion: "cn-north-1", … })
  * resolveEndpoint({ endpoint: "http://127.0.0.1:4566", useFipsEndpoint: true })
  * // Left(EndpointConfigError: Invalid Configuration: FIPS and custom endpoint are not supported)
+ * ```
+ *
  * @since 0.1.0
  */
 export const resolveEndpoint = (
@@ -212,8 +217,13 @@ export const resolveEndpoint = (
  * Resolves explicit settings to a {@link ChimeConfig}, or the reason there is no endpoint for them.
  *
  * @example
+ * ```ts
+ * import { makeChimeConfig } from "@chime-rooms/http"
+ *
  * makeChimeConfig({ endpoint: "http://127.0.0.1:4566", region: "eu-west-1", timeout: "2 seconds" })
  * // Right({ endpoint: "http://127.0.0.1:4566", signingRegion: "eu-west-1", … })
+ * ```
+ *
  * @since 0.1.0
  */
 export const makeChimeConfig = (input: ChimeConfigInput = {}): Either.Either<ChimeConfig, EndpointConfigError> =>

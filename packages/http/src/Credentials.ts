@@ -95,7 +95,16 @@ export interface CredentialsService {
  * The credentials service.
  *
  * @example
- * const creds = yield* Credentials.get
+ * ```ts
+ * import { Credentials } from "@chime-rooms/http"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const creds = yield* Credentials.get
+ *   return creds.accessKeyId
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
@@ -112,7 +121,12 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
    * Fixed credentials.
    *
    * @example
+   * ```ts
+   * import { Credentials } from "@chime-rooms/http"
+   * import { Redacted } from "effect"
+   *
    * Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") })
+   * ```
    */
   static readonly layerStatic = (credentials: {
     readonly accessKeyId: string

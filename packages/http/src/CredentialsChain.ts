@@ -27,10 +27,16 @@ import {
  * then. Other options go to `fromNodeProviderChain` (`profile`, `roleAssumer`…).
  *
  * @example
+ * ```ts
+ * import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+ * import { Layer } from "effect"
+ *
  * const live = HttpChimeRooms.layerConfig().pipe(
  *   Layer.provide(UndiciHttpClient.layer),
  *   Layer.provide(CredentialsChain.layer())
  * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (options?: Record<string, unknown> & ProviderOptions): Layer.Layer<Credentials> =>

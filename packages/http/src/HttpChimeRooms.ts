@@ -72,12 +72,14 @@ const decodeResponse = (
   )
 }
 
-/**
- * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
- *
- * @since 0.1.0
- */
-export { defaultTimeout } from "./ChimeConfig.js"
+export {
+  /**
+   * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
+   *
+   * @since 0.1.0
+   */
+  defaultTimeout
+} from "./ChimeConfig.js"
 
 /**
  * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then
@@ -86,8 +88,13 @@ export { defaultTimeout } from "./ChimeConfig.js"
  * is the validated request. Lets a caller (the CLI) refuse a request up front, without a layer.
  *
  * @example
+ * ```ts
+ * import { HttpChimeRooms } from "@chime-rooms/http"
+ *
  * HttpChimeRooms.validateSendable({ AccountId: ".." })
  * // Left(InvalidRequestError: AccountId must not be '.' or '..' (a dot segment …))
+ * ```
+ *
  * @since 0.1.0
  */
 export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
@@ -181,10 +188,16 @@ export const make = (
  * not an http(s) URL) fail the layer with `EndpointConfigError`.
  *
  * @example
+ * ```ts
+ * import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+ * import { Layer } from "effect"
+ *
  * const live = HttpChimeRooms.layer({ region: "eu-west-1", timeout: "5 seconds" }).pipe(
  *   Layer.provide(UndiciHttpClient.layer),
  *   Layer.provide(CredentialsChain.layer())
  * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (
@@ -199,7 +212,15 @@ export const layer = (
  * for a setting that cannot be read, and with `EndpointConfigError` as {@link layer} does.
  *
  * @example
- * HttpChimeRooms.layerConfig(Config.all({ endpoint: Config.string("CHIME_URL"), timeout: Config.duration("CHIME_TIMEOUT") }))
+ * ```ts
+ * import { HttpChimeRooms } from "@chime-rooms/http"
+ * import { Config } from "effect"
+ *
+ * HttpChimeRooms.layerConfig(
+ *   Config.all({ endpoint: Config.string("CHIME_URL"), timeout: Config.duration("CHIME_TIMEOUT") })
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layerConfig = (

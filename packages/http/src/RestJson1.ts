@@ -78,8 +78,14 @@ const codeMember = (body: Record<string, unknown>): string | undefined => {
  * `Unknown`); `""` when what names it is empty.
  *
  * @example
- * resolveErrorName({ "x-amzn-errortype": "aws.protocoltests.restjson#FooError:http://internal" }, undefined) // "FooError"
- * resolveErrorName({}, { Code: "Throttled" }) // "Throttled"
+ * ```ts
+ * import { RestJson1 } from "@chime-rooms/http"
+ *
+ * RestJson1.resolveErrorName({ "x-amzn-errortype": "aws.protocoltests.restjson#FooError:http://internal" }, undefined)
+ * // "FooError"
+ * RestJson1.resolveErrorName({}, { Code: "Throttled" }) // "Throttled"
+ * ```
+ *
  * @since 0.1.0
  */
 export const resolveErrorName = (headers: ResponseHeaders, body: unknown): string | undefined => {
@@ -321,7 +327,12 @@ const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || 
  * different). Services write the key once, at the top level; the emulator writes it first.
  *
  * @example
- * peekNextToken(Buffer.from('{"NextToken":"abc","Rooms":[]}')) // "abc"
+ * ```ts
+ * import { RestJson1 } from "@chime-rooms/http"
+ *
+ * RestJson1.peekNextToken(Buffer.from('{"NextToken":"abc","Rooms":[]}')) // "abc"
+ * ```
+ *
  * @since 0.1.0
  */
 export const peekNextToken = (body: Buffer): string | undefined => {

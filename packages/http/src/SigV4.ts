@@ -338,7 +338,18 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * the request on its way (`toJSON`, `util.inspect`, a logging middleware) show it as `<redacted>`.
  *
  * @example
- * const signed = withSigV4(client, { credentials: creds.get, region: "us-east-1", service: "chime" })
+ * ```ts
+ * import { Credentials, SigV4 } from "@chime-rooms/http"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* HttpClient.HttpClient
+ *   const creds = yield* Credentials
+ *   return SigV4.withSigV4(client, { credentials: creds.get, region: "us-east-1", service: "chime" })
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const withSigV4 = <E, R>(

@@ -4,7 +4,13 @@
  *
  * @since 0.1.0
  */
+/**
+ * @since 0.1.0
+ */
 export * from "./ChimeConfig.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Credentials.js"
 /**
  * The AWS default credential provider chain: `layer(options?)`. A module of its own, so that a
@@ -13,11 +19,27 @@ export * from "./Credentials.js"
  * @since 0.1.0
  */
 export * as CredentialsChain from "./CredentialsChain.js"
-/** `ChimeRooms` over `HttpClient`: `layer`, `layerConfig`, `make`. @since 0.1.0 */
+/**
+ * `ChimeRooms` over `HttpClient`: `layer`, `layerConfig`, `make`.
+ *
+ * @since 0.1.0
+ */
 export * as HttpChimeRooms from "./HttpChimeRooms.js"
-/** The restJson1 error rules and response decoding. @since 0.1.0 */
+/**
+ * The restJson1 error rules and response decoding.
+ *
+ * @since 0.1.0
+ */
 export * as RestJson1 from "./RestJson1.js"
-/** SigV4 signing middleware: `withSigV4`, `sign`, `makeSigner`. @since 0.1.0 */
+/**
+ * SigV4 signing middleware: `withSigV4`, `sign`, `makeSigner`.
+ *
+ * @since 0.1.0
+ */
 export * as SigV4 from "./SigV4.js"
-/** A lean keep-alive undici `HttpClient`: `layer`, `layerWith`, `make`. @since 0.1.0 */
+/**
+ * A lean keep-alive undici `HttpClient`: `layer`, `layerWith`, `make`.
+ *
+ * @since 0.1.0
+ */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"

@@ -9,19 +9,47 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ChimeRateLimiter } from "./ChimeRateLimiter.js"
 
-/** The Effect metrics every stream and resilient call records into. @since 0.1.0 */
+/**
+ * The Effect metrics every stream and resilient call records into.
+ *
+ * @since 0.1.0
+ */
 export {
-  /** Pages delivered to a consumer. */
+  /**
+   * Pages delivered to a consumer.
+   *
+   * @since 0.1.0
+   */
   pagesTotal,
-  /** The limiter's current rate in requests per second (0 while unlimited). */
+  /**
+   * The limiter's current rate in requests per second (0 while unlimited).
+   *
+   * @since 0.1.0
+   */
   rateLimitGauge,
-  /** Requests sent (every attempt). */
+  /**
+   * Requests sent (every attempt).
+   *
+   * @since 0.1.0
+   */
   requestsTotal,
-  /** Retries scheduled. */
+  /**
+   * Retries scheduled.
+   *
+   * @since 0.1.0
+   */
   retriesTotal,
-  /** Rooms delivered to a consumer. */
+  /**
+   * Rooms delivered to a consumer.
+   *
+   * @since 0.1.0
+   */
   roomsTotal,
-  /** Throttling responses received. */
+  /**
+   * Throttling responses received.
+   *
+   * @since 0.1.0
+   */
   throttlesTotal
 } from "./internal/metrics.js"
 
@@ -72,7 +100,16 @@ export interface ChimeMetricsService {
  * (`Resilience.layer` does) and skip it otherwise.
  *
  * @example
- * const stats = yield* ChimeMetrics.snapshot // { pages, rooms, retries, throttles, currentRate, ... }
+ * ```ts
+ * import { ChimeMetrics } from "@chime-rooms/stream"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const stats = yield* ChimeMetrics.snapshot // { pages, rooms, retries, throttles, currentRate, ... }
+ *   return stats.pages
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>() {}

@@ -59,7 +59,16 @@ export interface ChimeRateLimiterUnsafe {
  * The rate limiter service tag.
  *
  * @example
- * const rate = yield* Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, (limiter) => limiter.currentRate)
+ * ```ts
+ * import { ChimeRateLimiter } from "@chime-rooms/stream"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const rate = yield* Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, (limiter) => limiter.currentRate)
+ *   return rate
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export class ChimeRateLimiter extends Context.Tag("@chime-rooms/stream/ChimeRateLimiter")<
@@ -222,8 +231,13 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * spends seconds climbing back.)
  *
  * @example
- * ChimeRateLimiter.makeAdaptive()                 // learns the server's token bucket
- * ChimeRateLimiter.makeAdaptive({ mode: "aws" })  // the AWS SDKs' adaptive mode
+ * ```ts
+ * import { ChimeRateLimiter } from "@chime-rooms/stream"
+ *
+ * ChimeRateLimiter.makeAdaptive() // learns the server's token bucket
+ * ChimeRateLimiter.makeAdaptive({ mode: "aws" }) // the AWS SDKs' adaptive mode
+ * ```
+ *
  * @since 0.1.0
  */
 export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRateLimiterService> =>
@@ -272,7 +286,12 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
  * A fixed-rate limiter layer (see {@link makeFixed}).
  *
  * @example
+ * ```ts
+ * import { ChimeRateLimiter } from "@chime-rooms/stream"
+ *
  * ChimeRateLimiter.layerFixed({ rate: 50, burst: 5 })
+ * ```
+ *
  * @since 0.1.0
  */
 export const layerFixed = (options: FixedOptions): Layer.Layer<ChimeRateLimiter> =>

@@ -124,9 +124,15 @@ const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room> => Chunk.unsafeFromArray
  * repeated it).
  *
  * @example
+ * ```ts
+ * import { ChimeRoomsStream } from "@chime-rooms/stream"
+ * import { Console, Stream } from "effect"
+ *
  * ChimeRoomsStream.pages({ AccountId: "acc-1", MaxResults: 50 }).pipe(
  *   Stream.runForEach((page) => Console.log(page.pageNumber, page.rooms.length, page.nextToken))
  * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const pages = (
@@ -138,7 +144,16 @@ export const pages = (
  * The rooms of a listing, each page emitted as one chunk. See {@link pages} for failures.
  *
  * @example
- * const all = yield* ChimeRoomsStream.rooms({ AccountId: "acc-1" }).pipe(Stream.runCollect)
+ * ```ts
+ * import { ChimeRoomsStream } from "@chime-rooms/stream"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const all = yield* ChimeRoomsStream.rooms({ AccountId: "acc-1" }).pipe(Stream.runCollect)
+ *   return all.length
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const rooms = (
@@ -151,7 +166,22 @@ export const rooms = (
  * stats); the same as `Resilience.layer`.
  *
  * @example
- * ChimeRoomsStream.rooms(request).pipe(Stream.runCount, Effect.provide(ChimeRoomsStream.layer()), Effect.provide(HttpChimeRooms.layer))
+ * ```ts
+ * import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+ * import { ChimeRoomsStream } from "@chime-rooms/stream"
+ * import { Effect, Layer, Stream } from "effect"
+ *
+ * const http = HttpChimeRooms.layer().pipe(
+ *   Layer.provide(UndiciHttpClient.layer),
+ *   Layer.provide(CredentialsChain.layer())
+ * )
+ * ChimeRoomsStream.rooms({ AccountId: "acc-1" }).pipe(
+ *   Stream.runCount,
+ *   Effect.provide(ChimeRoomsStream.layer()),
+ *   Effect.provide(http)
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = Resilience.layer

@@ -33,7 +33,19 @@ export interface ResilienceOptions {
  * to 178 (see `bench/README.md`).
  *
  * @example
- * program.pipe(Effect.provide(Resilience.layer()), Effect.provide(HttpChimeRooms.layer))
+ * ```ts
+ * import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+ * import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+ * import { Effect, Layer, Stream } from "effect"
+ *
+ * const http = HttpChimeRooms.layer().pipe(
+ *   Layer.provide(UndiciHttpClient.layer),
+ *   Layer.provide(CredentialsChain.layer())
+ * )
+ * const program = ChimeRoomsStream.rooms({ AccountId: "acc-1" }).pipe(Stream.runCount)
+ * program.pipe(Effect.provide(Resilience.layer()), Effect.provide(http))
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (

@@ -27,7 +27,16 @@ export interface ResilientOptions {
  * One page through the limiter, retry policy and budget, with the number of attempts it took.
  *
  * @example
- * const { output, attempts } = yield* ResilientChimeRooms.listRooms({ AccountId: "acc-1" })
+ * ```ts
+ * import { ResilientChimeRooms } from "@chime-rooms/stream"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { attempts, output } = yield* ResilientChimeRooms.listRooms({ AccountId: "acc-1" })
+ *   return [output.Rooms.length, attempts]
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const listRooms = (
@@ -49,10 +58,19 @@ export const listRooms = (
  * service underneath, so a page is never retried twice over.
  *
  * @example
+ * ```ts
+ * import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+ * import { Resilience, ResilientChimeRooms } from "@chime-rooms/stream"
+ * import { Layer } from "effect"
+ *
  * const Live = ResilientChimeRooms.layer().pipe(
- *   Layer.provide(HttpChimeRooms.layer),
+ *   Layer.provide(HttpChimeRooms.layer()),
+ *   Layer.provide(UndiciHttpClient.layer),
+ *   Layer.provide(CredentialsChain.layer()),
  *   Layer.provideMerge(Resilience.layer())
  * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (

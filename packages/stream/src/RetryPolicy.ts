@@ -38,10 +38,17 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
  * `while` says which failures to retry.
  *
  * @example
- * const policy: RetryPolicy = {
+ * ```ts
+ * import { isThrottlingError } from "@chime-rooms/core"
+ * import type { RetryPolicy } from "@chime-rooms/stream"
+ * import { Schedule } from "effect"
+ *
+ * const policy: RetryPolicy.RetryPolicy = {
  *   schedule: Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(6))),
  *   while: (e) => isThrottlingError(e)
  * }
+ * ```
+ *
  * @since 0.1.0
  */
 export interface RetryPolicy {
@@ -132,7 +139,13 @@ export const make = (
  * Any schedule as a policy; retries what `isRetryableError` accepts unless told otherwise.
  *
  * @example
+ * ```ts
+ * import { RetryPolicy } from "@chime-rooms/stream"
+ * import { Schedule } from "effect"
+ *
  * RetryPolicy.fromSchedule(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(10))))
+ * ```
+ *
  * @since 0.1.0
  */
 export const fromSchedule = (

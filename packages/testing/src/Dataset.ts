@@ -310,8 +310,13 @@ const positiveInt = (value: number | undefined, fallback: number, min: number): 
  * Builds and reads datasets.
  *
  * @example
+ * ```ts
+ * import { Dataset } from "@chime-rooms/testing"
+ *
  * const data = Dataset.generate({ seed: 7, accounts: 2, roomsPerAccount: 100_000 })
  * const first = data.room(data.accounts[0]!, 0)
+ * ```
+ *
  * @since 0.1.0
  */
 export const Dataset = {

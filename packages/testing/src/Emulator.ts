@@ -52,7 +52,20 @@ import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./inte
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
 import { type SigV4Verification, SigV4Verifier, signedMillis } from "./SigV4Verifier.js"
 
-export type { ReceivedOutcome, ReceivedRequest } from "./internal/server.js"
+export type {
+  /**
+   * What the emulator did with a request.
+   *
+   * @since 0.1.0
+   */
+  ReceivedOutcome,
+  /**
+   * One request as the emulator received it, minus secrets.
+   *
+   * @since 0.1.0
+   */
+  ReceivedRequest
+} from "./internal/server.js"
 
 /**
  * A key pair the emulator accepts. With `sessionToken`, requests must carry it in
@@ -301,10 +314,17 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
  * server and its keep-alive connections); `layer` does the same as a `Layer`.
  *
  * @example
+ * ```ts
+ * import { Dataset, Emulator } from "@chime-rooms/testing"
+ * import { Effect } from "effect"
+ *
  * const program = Effect.gen(function*() {
  *   const emulator = yield* Emulator
  *   // point a client at emulator.endpoint, sign with emulator.credentials for emulator.region
+ *   return emulator.endpoint
  * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
+ * ```
+ *
  * @since 0.1.0
  */
 export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {

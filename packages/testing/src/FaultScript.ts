@@ -59,8 +59,13 @@ const formatDuration = (d: Duration.Duration): string => {
  * Fault constructors.
  *
  * @example
+ * ```ts
+ * import { Fault } from "@chime-rooms/testing"
+ *
  * Fault.serviceError("ThrottledClientException", { retryAfter: "2 seconds" })
  * Fault.delay("500 millis")
+ * ```
+ *
  * @since 0.1.0
  */
 export const Fault = {
@@ -149,7 +154,12 @@ export type FaultWhen =
  * A rule: when, and which fault.
  *
  * @example
+ * ```ts
+ * import { Fault, type FaultRule } from "@chime-rooms/testing"
+ *
  * const rule: FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
+ * ```
+ *
  * @since 0.1.0
  */
 export type FaultRule = FaultWhen & { readonly fault: Fault }
@@ -402,11 +412,16 @@ const parseFault = (
  * - DURATION: `250ms`, `2s`, `1.5s`, `1m`.
  *
  * @example
- * FaultScript.parse("429@5,6:retry-after=2")   // calls 5 and 6: 429 with Retry-After: 2
- * FaultScript.parse("503@3")                   // call 3: 503
- * FaultScript.parse("reset@rate=0.05")         // 5% of calls, chosen by the seed: connection reset
- * FaultScript.parse("slow=200ms@every=10")     // every 10th call trickles its body over 200 ms
- * FaultScript.parse("loop@7")                  // call 7 repeats its NextToken
+ * ```ts
+ * import { FaultScript } from "@chime-rooms/testing"
+ *
+ * FaultScript.parse("429@5,6:retry-after=2") // calls 5 and 6: 429 with Retry-After: 2
+ * FaultScript.parse("503@3") // call 3: 503
+ * FaultScript.parse("reset@rate=0.05") // 5% of calls, chosen by the seed: connection reset
+ * FaultScript.parse("slow=200ms@every=10") // every 10th call trickles its body over 200 ms
+ * FaultScript.parse("loop@7") // call 7 repeats its NextToken
+ * ```
+ *
  * @since 0.1.0
  */
 export const FaultScript = {

@@ -83,8 +83,24 @@ export interface CallLogService {
  * The call log of a fake `ChimeRooms`, for assertions.
  *
  * @example
- * const entries = yield* CallLog.entries
- * expect(entries.map((e) => e.outcome._tag)).toEqual(["Failure", "Page"])
+ * ```ts
+ * import { ChimeRooms } from "@chime-rooms/core"
+ * import { CallLog, Dataset, Fault, InMemoryChimeRooms } from "@chime-rooms/testing"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* Effect.either(ChimeRooms.listRooms({ AccountId: "acc-1" }))
+ *   yield* ChimeRooms.listRooms({ AccountId: "acc-1" })
+ *   const entries = yield* CallLog.entries
+ *   return entries.map((e) => e.outcome._tag) // ["Failure", "Page"]
+ * }).pipe(
+ *   Effect.provide(InMemoryChimeRooms.layer({
+ *     dataset: Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }] } }),
+ *     faults: [{ calls: [1], fault: Fault.throttled("1 second") }]
+ *   }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog, CallLogService>() {
@@ -286,10 +302,15 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
  * Request ids are `req-000001`, `req-000002`, … in arrival order.
  *
  * @example
+ * ```ts
+ * import { Dataset, Fault, InMemoryChimeRooms } from "@chime-rooms/testing"
+ *
  * const layer = InMemoryChimeRooms.layer({
  *   dataset: Dataset.generate({ seed: 1, roomsPerAccount: 250 }),
  *   faults: [{ calls: [2], fault: Fault.throttled("1 second") }]
  * })
+ * ```
+ *
  * @since 0.1.0
  */
 export const InMemoryChimeRooms = {

@@ -364,8 +364,17 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
  * The verifier as a service, for programs that want it from the context.
  *
  * @example
- * const layer = SigV4Verifier.layer({ credentials })
- * const verified = yield* Effect.flatMap(SigV4Verifier, (v) => v.verify(request))
+ * ```ts
+ * import { SigV4Verifier, type WireRequest } from "@chime-rooms/testing"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const layer = SigV4Verifier.layer({
+ *   credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") }]
+ * })
+ * const verify = (request: WireRequest) =>
+ *   Effect.flatMap(SigV4Verifier, (v) => v.verify(request)).pipe(Effect.provide(layer))
+ * ```
+ *
  * @since 0.1.0
  */
 export class SigV4Verifier extends Context.Tag("@chime-rooms/testing/SigV4Verifier")<

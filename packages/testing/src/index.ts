@@ -4,8 +4,23 @@
  *
  * @since 0.1.0
  */
+/**
+ * @since 0.1.0
+ */
 export * from "./Dataset.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./FaultScript.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./InMemory.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./SigV4Verifier.js"
+/**
+ * @since 0.1.0
+ */
 export * from "./Emulator.js"
