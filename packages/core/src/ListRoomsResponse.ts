@@ -31,7 +31,7 @@ const RoomList = Schema.transform(Schema.Array(Schema.NullOr(Room)), Schema.Arra
  * the list is dropped.
  *
  * @example
- * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
+ * Schema.decodeUnknownSync(ListRoomsResponse.ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
  * @since 0.1.0
  */
 export const ListRoomsResponse = Schema.Struct({
@@ -78,7 +78,7 @@ export interface ListRoomsOutput extends ListRoomsResponse {
  * that is not an object) this fails instead.
  *
  * @example
- * decodeListRoomsResponse(JSON.parse(body)) // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
+ * ListRoomsResponse.decode(JSON.parse(body)) // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
  * @since 0.1.0
  */
-export const decodeListRoomsResponse = decodeResponseBody
+export const decode = decodeResponseBody

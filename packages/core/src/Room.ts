@@ -12,7 +12,7 @@ import { Timestamp } from "./Timestamp.js"
  * never writes it into an error message or a log line.
  *
  * @example
- * const room = Schema.decodeUnknownSync(Room)({ RoomId: "r-1", Name: null, CreatedTimestamp: "2019-12-02T22:29:31Z" })
+ * const room = Schema.decodeUnknownSync(Room.Room)({ RoomId: "r-1", Name: null, CreatedTimestamp: "2019-12-02T22:29:31Z" })
  * // { RoomId: "r-1", CreatedTimestamp: DateTime.Utc }
  * @since 0.1.0
  */

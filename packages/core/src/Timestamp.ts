@@ -18,8 +18,8 @@ import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
  * them. Shared by the Schema and the one-pass response decoder.
  *
  * @example
- * parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
- * parseIsoMillis("2019-02-29T00:00:00Z") // undefined
+ * Timestamp.parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
+ * Timestamp.parseIsoMillis("2019-02-29T00:00:00Z") // undefined
  * @since 0.1.0
  */
 export const parseIsoMillis = (input: string): number | undefined =>
@@ -30,7 +30,7 @@ export const parseIsoMillis = (input: string): number | undefined =>
  * which is the form the service sends, so a decoded room encodes back to its wire string.
  *
  * @example
- * Schema.decodeUnknownSync(Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
+ * Schema.decodeUnknownSync(Timestamp.Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
  * @since 0.1.0
  */
 export const Timestamp: Schema.Schema<DateTime.Utc, string> = Schema.transformOrFail(

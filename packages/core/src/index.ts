@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-export * from "./ChimeRooms.js"
-export * from "./Errors.js"
-export * from "./ListRoomsRequest.js"
-export * from "./ListRoomsResponse.js"
-export * from "./Room.js"
-export * from "./Timestamp.js"
+export * as ChimeRooms from "./ChimeRooms.js"
+export * as ChimeError from "./ChimeError.js"
+export * as ListRoomsRequest from "./ListRoomsRequest.js"
+export * as ListRoomsResponse from "./ListRoomsResponse.js"
+export * as Room from "./Room.js"
+export * as Timestamp from "./Timestamp.js"

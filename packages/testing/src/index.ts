@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
-export * from "./Dataset.js"
-export * from "./FaultScript.js"
-export * from "./InMemory.js"
-export * from "./SigV4Verifier.js"
-export * from "./Emulator.js"
+export * as Dataset from "./Dataset.js"
+export * as Emulator from "./Emulator.js"
+export * as Fault from "./Fault.js"
+export * as FaultScript from "./FaultScript.js"
+export * as InMemory from "./InMemory.js"
+export * as SigV4Verifier from "./SigV4Verifier.js"

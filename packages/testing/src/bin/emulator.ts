@@ -8,9 +8,9 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Either, Exit, Redacted } from "effect"
-import { Dataset } from "../Dataset.js"
-import { Emulator } from "../Emulator.js"
-import { FaultScript } from "../FaultScript.js"
+import * as Dataset from "../Dataset.js"
+import * as Emulator from "../Emulator.js"
+import * as FaultScript from "../FaultScript.js"
 import { announcement, parseArgs, rateLimitOf, usage } from "../internal/emulatorCli.js"
 
 const parsed = parseArgs(process.argv.slice(2))

@@ -3,7 +3,7 @@
  * `bin/emulator.ts` so that it is tested without spawning anything.
  */
 import { Duration, Either } from "effect"
-import { FaultScript } from "../FaultScript.js"
+import * as FaultScript from "../FaultScript.js"
 
 /** The parsed command line. */
 export interface CliOptions {

@@ -144,7 +144,7 @@ export const isServiceErrorName = (name: string): name is ServiceErrorName => Ob
  * Builds the modelled error called `name`.
  *
  * @example
- * makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
+ * ChimeError.makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
  * @since 0.1.0
  */
 export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProps): ServiceError =>
