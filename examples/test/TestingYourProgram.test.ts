@@ -3,7 +3,7 @@
  * (`pnpm example:testing`).
  *
  * `roomsPerCreator` (examples/src/RoomsPerCreator.ts) is an ordinary program that needs
- * `ChimeRooms` and the stream services. In tests, provide `InMemoryChimeRooms.layer` instead of
+ * `ChimeRooms` and the stream services. In tests, provide `InMemory.layer` instead of
  * the HTTP layer: seeded rooms, scripted faults, a call log — and no network. Delays, backoff and
  * the rate limiter all run on Effect's `Clock`, so `TestClock` makes an hour of retries instant.
  */

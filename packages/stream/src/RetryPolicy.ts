@@ -39,7 +39,7 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
  * @example
  * const policy: RetryPolicy = {
  *   schedule: Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(6))),
- *   while: (e) => isThrottlingError(e)
+ *   while: (e) => ChimeError.isThrottlingError(e)
  * }
  * @since 0.1.0
  */
@@ -111,7 +111,7 @@ export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Du
 }
 
 /**
- * A policy from backoff options and a predicate (default `isRetryableError`: throttling, 500,
+ * A policy from backoff options and a predicate (default `ChimeError.isRetryableError`: throttling, 500,
  * 502, 503, 504, transport failures, a body cut short, timeouts).
  *
  * @since 0.1.0
@@ -128,7 +128,7 @@ export const make = (
 })
 
 /**
- * Any schedule as a policy; retries what `isRetryableError` accepts unless told otherwise.
+ * Any schedule as a policy; retries what `ChimeError.isRetryableError` accepts unless told otherwise.
  *
  * @example
  * RetryPolicy.fromSchedule(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(10))))

@@ -32,7 +32,7 @@ export type FaultWhen =
  * A rule: when, and which fault.
  *
  * @example
- * const rule: FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
+ * const rule: FaultScript.FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
  * @since 0.1.0
  */
 export type FaultRule = FaultWhen & { readonly fault: Fault.Fault }
