@@ -68,7 +68,7 @@ describe("ListRoomsRequest", () => {
     }))
 })
 
-describe("validateRequest fast path", () => {
+describe("ListRoomsRequest.validate fast path", () => {
   const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest.ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
   it("accepts and returns exactly what the Schema does", () => {
     const inputs: ReadonlyArray<unknown> = [

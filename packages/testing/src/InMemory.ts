@@ -203,7 +203,7 @@ const outcomeOf = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError
 export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: ChimeRooms.ChimeRoomsService; readonly log: CallLogService }> =>
   Effect.suspend(() => {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
-    if (!isValidPageSize(pageSize)) return Effect.dieMessage("InMemoryChimeRooms: pageSize must be a positive integer")
+    if (!isValidPageSize(pageSize)) return Effect.dieMessage("InMemory.make: pageSize must be a positive integer")
     const dataset = options.dataset ?? Dataset.generate()
     const secret = typeof options.tokenSecret === "string"
       ? tokenSecretFromString(options.tokenSecret)

@@ -31,7 +31,7 @@ const tamper = (token: string): string => {
   return bytes.toString("base64url")
 }
 
-describe("InMemoryChimeRooms paging", () => {
+describe("InMemory.layer paging", () => {
   it.effect("concatenated pages are exactly the dataset, 10 rooms a page by default, no token on the last page", () =>
     Effect.gen(function*() {
       const { service } = yield* withService()
@@ -98,7 +98,7 @@ describe("InMemoryChimeRooms paging", () => {
     }))
 })
 
-describe("InMemoryChimeRooms tokens", () => {
+describe("InMemory.layer tokens", () => {
   const bad = { _tag: "BadRequestException", status: 400, code: "BadRequest" }
 
   it.effect("refuses forged and modified tokens", () =>
@@ -143,7 +143,7 @@ describe("InMemoryChimeRooms tokens", () => {
     }))
 })
 
-describe("InMemoryChimeRooms faults", () => {
+describe("InMemory.layer faults", () => {
   it.effect("each of the seven service errors, with status, Chime code, request id, and retryAfter when scripted", () =>
     Effect.gen(function*() {
       const cases = [
