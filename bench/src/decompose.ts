@@ -128,7 +128,7 @@ const steps: ReadonlyArray<readonly [string, () => Promise<number>]> = [
   ["timeout: (aside) decode step + Effect.timeoutFail per request", () => undiciStep(true, true, true)],
   ["service: HttpChimeRooms.listRooms loop", () =>
     Effect.runPromise(Effect.provide(
-      Effect.flatMap(ChimeRooms, (service) =>
+      Effect.flatMap(ChimeRooms.ChimeRooms, (service) =>
         pagesOf((token) => service.listRooms(token === undefined ? { AccountId: account, MaxResults: 99 } : { AccountId: account, MaxResults: 99, NextToken: token }))),
       live
     ))],

@@ -83,7 +83,7 @@ const steps: ReadonlyArray<readonly [string, () => Effect.Effect<number, unknown
     })],
   ["service: HttpChimeRooms.listRooms loop", () =>
     Effect.provide(
-      Effect.flatMap(ChimeRooms, (service) =>
+      Effect.flatMap(ChimeRooms.ChimeRooms, (service) =>
         Effect.gen(function*() {
           let token: string | undefined
           let rooms = 0

@@ -14,4 +14,4 @@ export const roomsPerCreator = (accountId: string, limit: `${number} seconds`) =
       return counts.set(creator, (counts.get(creator) ?? 0) + 1)
     }),
     Effect.timeoutFail({ duration: limit, onTimeout: () => "TimedOut" as const })
-  ) satisfies Effect.Effect<Map<string, number>, ChimeError | "TimedOut", unknown>
+  ) satisfies Effect.Effect<Map<string, number>, ChimeError.ChimeError | "TimedOut", unknown>

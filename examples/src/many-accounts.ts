@@ -6,6 +6,8 @@
  * retry budget: together they stay under the server's limit instead of each assuming it has the
  * service to itself.
  */
+// TypeScript 7 names `ChimeError.ChimeError` in `program`'s declaration only through an import of it.
+import type { ChimeError } from "@chime-rooms/core"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { Clock, Console, Effect, Stream } from "effect"

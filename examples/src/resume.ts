@@ -5,7 +5,8 @@
  * policy allows. The stream fails with the error, which carries `resumeToken`: the checkpoint.
  * Listing again from it yields exactly the rooms not yet received: none lost, none repeated.
  */
-import type { Room } from "@chime-rooms/core"
+// TypeScript 7 names `ChimeError.ChimeError` in `program`'s declaration only through an import of it.
+import type { ChimeError, Room } from "@chime-rooms/core"
 import { ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Chunk, Console, Effect, Either, Stream } from "effect"
@@ -22,7 +23,7 @@ export const program = Effect.gen(function*() {
   const request = { AccountId: emulator.accounts[0]!, MaxResults: 99 }
   const retry = RetryPolicy.make({ maxAttempts: 3 })
   const received: Array<string> = []
-  const save = (chunk: Chunk.Chunk<Room>) => Effect.sync(() => Chunk.forEach(chunk, (room) => received.push(room.RoomId!)))
+  const save = (chunk: Chunk.Chunk<Room.Room>) => Effect.sync(() => Chunk.forEach(chunk, (room) => received.push(room.RoomId!)))
 
   const listing = Effect.gen(function*() {
     const first = yield* Effect.either(ChimeRoomsStream.rooms(request, { retry }).pipe(Stream.runForEachChunk(save)))

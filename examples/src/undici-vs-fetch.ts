@@ -5,6 +5,8 @@
  * lean keep-alive undici client (`UndiciHttpClient.layer`), on `@effect/platform-node`'s
  * undici client (`NodeHttpClient.layerUndici`) and on the global `fetch` (`FetchHttpClient.layer`).
  */
+// TypeScript 7 names `ChimeError.ChimeError` in `program`'s declaration only through an import of it.
+import type { ChimeError } from "@chime-rooms/core"
 import { UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator } from "@chime-rooms/testing"

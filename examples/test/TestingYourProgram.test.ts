@@ -3,12 +3,12 @@
  * (`pnpm example:testing`).
  *
  * `roomsPerCreator` (examples/src/RoomsPerCreator.ts) is an ordinary program that needs
- * `ChimeRooms` and the stream services. In tests, provide `InMemoryChimeRooms.layer` instead of
+ * `ChimeRooms` and the stream services. In tests, provide `InMemory.layer` instead of
  * the HTTP layer: seeded rooms, scripted faults, a call log — and no network. Delays, backoff and
  * the rate limiter all run on Effect's `Clock`, so `TestClock` makes an hour of retries instant.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { CallLog, Dataset, Fault, type FaultRule, InMemoryChimeRooms } from "@chime-rooms/testing"
+import { Dataset, Fault, type FaultScript, InMemory } from "@chime-rooms/testing"
 import { ChimeRateLimiter, Resilience } from "@chime-rooms/stream"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import { roomsPerCreator } from "../src/RoomsPerCreator.js"
@@ -23,9 +23,9 @@ const expected = () => {
 }
 
 /** The program's dependencies, in memory: the fake service and a fixed-rate limiter. */
-const testLayer = (faults: ReadonlyArray<FaultRule> = []) =>
+const testLayer = (faults: ReadonlyArray<FaultScript.FaultRule> = []) =>
   Layer.merge(
-    InMemoryChimeRooms.layer({ dataset, faults }),
+    InMemory.layer({ dataset, faults }),
     Resilience.layer({ rateLimiter: ChimeRateLimiter.layerFixed({ rate: 2, burst: 1 }) })
   )
 
@@ -38,7 +38,7 @@ describe("testing your own program", () => {
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust("500 millis")
       expect(yield* Fiber.join(fiber)).toEqual(expected())
-      expect((yield* CallLog.entries).length).toBe(6)
+      expect((yield* InMemory.callLogEntries).length).toBe(6)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("rides out throttling: the call log shows the retries", () =>
@@ -46,7 +46,7 @@ describe("testing your own program", () => {
       const fiber = yield* Effect.fork(roomsPerCreator(account, "60 seconds"))
       yield* TestClock.adjust("1 minute")
       expect(yield* Fiber.join(fiber)).toEqual(expected())
-      const outcomes = (yield* CallLog.entries).map((entry) => entry.outcome._tag)
+      const outcomes = (yield* InMemory.callLogEntries).map((entry) => entry.outcome._tag)
       expect(outcomes.filter((tag) => tag === "Failure")).toHaveLength(2)
       expect(outcomes.filter((tag) => tag === "Page")).toHaveLength(6)
     }).pipe(Effect.provide(testLayer([{ calls: [2, 3], fault: Fault.throttled("5 seconds") }]))))

@@ -13,7 +13,7 @@ import { Console, Effect, Layer, Stream } from "effect"
 const rooms = 25
 
 const program = Effect.gen(function*() {
-  const emulator = yield* Emulator
+  const emulator = yield* Emulator.Emulator
   const chimeOver = (client: Layer.Layer<HttpClient.HttpClient>) =>
     HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
       Layer.provide(Credentials.layerStatic(emulator.credentials)),

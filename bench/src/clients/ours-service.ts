@@ -17,8 +17,8 @@ await runClient(async (args, counts) => {
     Layer.provide(UndiciHttpClient.layer),
     Layer.provide(Credentials.layerStatic({ accessKeyId: args.accessKey, secretAccessKey: Redacted.make(args.secret) }))
   )
-  const first: ListRoomsRequest = { AccountId: args.account, MaxResults: args.pageSize }
-  const program = Effect.flatMap(ChimeRooms, (service) =>
+  const first: ListRoomsRequest.ListRoomsRequest = { AccountId: args.account, MaxResults: args.pageSize }
+  const program = Effect.flatMap(ChimeRooms.ChimeRooms, (service) =>
     Stream.runForEachChunk(
       Stream.paginateChunkEffect(first, (request) =>
         Effect.map(service.listRooms(request), (page) => {
@@ -26,7 +26,7 @@ await runClient(async (args, counts) => {
           const next = page.NextToken
           return [
             Chunk.unsafeFromArray(page.Rooms),
-            next === undefined ? Option.none() : Option.some<ListRoomsRequest>({ ...first, NextToken: next })
+            next === undefined ? Option.none() : Option.some<ListRoomsRequest.ListRoomsRequest>({ ...first, NextToken: next })
           ] as const
         })),
       (chunk) => {

@@ -107,7 +107,7 @@ const ours = (
     HttpChimeRooms.layer({ endpoint, timeout }).pipe(Layer.provide(client), Layer.provide(credentials))
   )
   const list = Effect.gen(function*() {
-    const service = yield* ChimeRooms
+    const service = yield* ChimeRooms.ChimeRooms
     let rooms = 0
     let token: string | undefined
     do {

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Room, roomFields } from "@chime-rooms/core"
+import { Room } from "@chime-rooms/core"
 import { Schema } from "effect"
 import { printableLines } from "./Printable.js"
 
@@ -38,18 +38,18 @@ export const csvField = (value: string): string => {
  *
  * @since 0.1.0
  */
-export const csvHeader = (): string => roomFields.join(",")
+export const csvHeader = (): string => Room.roomFields.join(",")
 
-const encodeRoom = Schema.encodeSync(Room)
+const encodeRoom = Schema.encodeSync(Room.Room)
 
 /**
  * One room as a CSV row, without its line end, in the columns of {@link csvHeader}.
  *
  * @since 0.1.0
  */
-export const csvRow = (room: Room): string => {
+export const csvRow = (room: Room.Room): string => {
   const wire: Record<string, unknown> = encodeRoom(room)
-  return roomFields.map((field) => {
+  return Room.roomFields.map((field) => {
     const value = wire[field]
     return value === undefined || value === null ? "" : csvField(String(value))
   }).join(",")

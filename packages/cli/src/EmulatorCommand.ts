@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Dataset, Emulator, FaultScript, type FaultSpecError } from "@chime-rooms/testing"
+import { Dataset, Emulator, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, Option, Redacted } from "effect"
 import { ExitCode, Session } from "./Io.js"
@@ -26,7 +26,7 @@ export interface EmulatorCliOptions {
   readonly seed: number
   /** The rate limit, if any: 429s past it, with `Retry-After` when `retryAfter`. */
   readonly rateLimit?: { readonly rate: number; readonly burst: number; readonly retryAfter?: true }
-  readonly faults: FaultScript
+  readonly faults: FaultScript.FaultScript
   /** Each `--fault` as given. */
   readonly faultSpecs: ReadonlyArray<string>
   /** Milliseconds; negative puts the emulator's clock behind. */
@@ -93,7 +93,7 @@ type Raw = typeof raw extends Options.Options<infer A> ? A : never
 /** `isValidHostLabel` of `@smithy/core`, as the client checks a region. */
 const HOST_LABEL = /^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$/
 
-const check = (o: Raw): Either.Either<EmulatorCliOptions, string | FaultSpecError> => {
+const check = (o: Raw): Either.Either<EmulatorCliOptions, string | FaultScript.FaultSpecError> => {
   if (!HOST_LABEL.test(o.region)) {
     return Either.left(`--region needs a region name (letters, digits, dashes), got ${JSON.stringify(o.region)}`)
   }

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { EmulatorOptions } from "@chime-rooms/testing"
+import type { Emulator } from "@chime-rooms/testing"
 import { Context, Data, Effect } from "effect"
 
 /**
@@ -51,7 +51,7 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
 export interface Session {
   readonly io: Io
   /** The emulator `list` starts when not `--live`. */
-  readonly embeddedEmulator: EmulatorOptions
+  readonly embeddedEmulator: Emulator.EmulatorOptions
   readonly exit: (code: number) => Effect.Effect<void>
 }
 

@@ -5,8 +5,7 @@
  *
  * @since 0.1.0
  */
-import { ChimeRooms } from "@chime-rooms/core"
-import type { ChimeError, ListRoomsRequest, Room } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsRequest, type Room } from "@chime-rooms/core"
 import {
   Credentials,
   CredentialsChain,
@@ -16,7 +15,7 @@ import {
   UndiciHttpClient
 } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
-import { Dataset, Emulator, type EmulatorError, type EmulatorOptions, Fault, FaultScript } from "@chime-rooms/testing"
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
 import {
   Cause,
@@ -215,7 +214,7 @@ const flagOf: Record<string, string> = {
  *
  * @since 0.1.0
  */
-export const requestOf = (options: ListOptions, account: string): Either.Either<ListRoomsRequest, UsageError> =>
+export const requestOf = (options: ListOptions, account: string): Either.Either<ListRoomsRequest.ListRoomsRequest, UsageError> =>
   Either.mapLeft(
     HttpChimeRooms.validateSendable({
       AccountId: account,
@@ -232,7 +231,7 @@ export const requestOf = (options: ListOptions, account: string): Either.Either<
  *
  * @since 0.1.0
  */
-export const embeddedEmulator: EmulatorOptions = {
+export const embeddedEmulator: Emulator.EmulatorOptions = {
   dataset: Dataset.generate({ seed: 2026, accounts: 3, roomsPerAccount: 2500, membersPerAccount: 40 }),
   pageSize: 50,
   // A fixed token secret: a `--next-token` printed by one run is honoured by the next run's emulator.
@@ -245,12 +244,12 @@ export const embeddedEmulator: EmulatorOptions = {
 }
 
 interface Target {
-  readonly chime: Layer.Layer<ChimeRooms>
+  readonly chime: Layer.Layer<ChimeRooms.ChimeRooms>
   readonly account: string
 }
 
 /** The emulator in this scope, and a client signing for its region. */
-const embedded = (options: ListOptions, emulatorOptions: EmulatorOptions) =>
+const embedded = (options: ListOptions, emulatorOptions: Emulator.EmulatorOptions) =>
   Effect.map(Emulator.make(emulatorOptions), (emulator): Target => ({
     account: options.account ?? emulator.accounts[0]!,
     chime: HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
@@ -285,7 +284,7 @@ const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
       }),
       (resolved): Target => ({
         account: options.account!,
-        chime: Layer.effect(ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
+        chime: Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
           Layer.provide(
             CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile })
           ),
@@ -323,19 +322,19 @@ const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
  *
  * @since 0.1.0
  */
-export const errorLine = (error: ChimeError): string => {
+export const errorLine = (error: ChimeError.ChimeError): string => {
   const requestId = "requestId" in error && error.requestId !== undefined ? error.requestId : "none"
   return printable(`Error: ${error._tag} (request id ${requestId}): ${error.message}`)
 }
 
 /** The line that tells how to go on after a failure; the token is the service's text, made printable. */
-const resumeLine = (error: ChimeError): string =>
+const resumeLine = (error: ChimeError.ChimeError): string =>
   error.resumeToken === undefined
     ? "No page was received: run the same command again to retry."
     : `Resume with: --next-token ${printable(error.resumeToken)}`
 
 /** What stdout gets: the text before the first room, and a page of rooms. */
-const writers: Record<Format, { readonly header: string; readonly page: (rooms: ReadonlyArray<Room>) => string }> = {
+const writers: Record<Format, { readonly header: string; readonly page: (rooms: ReadonlyArray<Room.Room>) => string }> = {
   table: { header: `${tableHeader()}\n`, page: (rooms) => rooms.map(tableRow).join("\n") + "\n" },
   json: { header: "", page: (rooms) => rooms.map(jsonLine).join("\n") + "\n" },
   csv: {
@@ -351,7 +350,7 @@ const writers: Record<Format, { readonly header: string; readonly page: (rooms: 
 const listTo = (
   io: Io,
   options: ListOptions,
-  request: ListRoomsRequest,
+  request: ListRoomsRequest.ListRoomsRequest,
   target: Target,
   rateLimiter: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>
 ) =>
@@ -404,7 +403,7 @@ export const list = (options: ListOptions): Effect.Effect<number, never, Session
     const rateLimiter = options.rate === undefined
       ? ChimeRateLimiter.layerAdaptive()
       : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) })
-    const acquire: Effect.Effect<Target, EmulatorError | UsageError, Scope.Scope> = options.live
+    const acquire: Effect.Effect<Target, Emulator.EmulatorError | UsageError, Scope.Scope> = options.live
       ? live(options)
       : embedded(options, embeddedEmulator)
     return Effect.scoped(

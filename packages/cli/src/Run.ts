@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { EmulatorOptions } from "@chime-rooms/testing"
+import type { Emulator } from "@chime-rooms/testing"
 import { CliConfig, Command, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Cause, Console, Effect, Either, Exit, Layer, Ref } from "effect"
@@ -99,7 +99,7 @@ const consoleOf = (io: Io): Console.Console => {
 export const run = (
   argv: ReadonlyArray<string>,
   io: Io,
-  embedded: EmulatorOptions = embeddedEmulator
+  embedded: Emulator.EmulatorOptions = embeddedEmulator
 ): Effect.Effect<number> =>
   Effect.gen(function*() {
     const args = normalize(argv, { list: { valued: listValued }, emulator: emulatorValued })

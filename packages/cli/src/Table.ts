@@ -9,11 +9,11 @@ import { Room } from "@chime-rooms/core"
 import { printable, printableJson } from "./Printable.js"
 
 const columns = [
-  { title: "ROOM ID", width: 36, cell: (room: Room) => room.RoomId ?? "" },
-  { title: "NAME", width: 28, cell: (room: Room) => room.Name ?? "" },
-  { title: "CREATED BY", width: 44, cell: (room: Room) => room.CreatedBy ?? "" },
-  { title: "CREATED", width: 20, cell: (room: Room) => time(room.CreatedTimestamp) },
-  { title: "UPDATED", width: 20, cell: (room: Room) => time(room.UpdatedTimestamp) }
+  { title: "ROOM ID", width: 36, cell: (room: Room.Room) => room.RoomId ?? "" },
+  { title: "NAME", width: 28, cell: (room: Room.Room) => room.Name ?? "" },
+  { title: "CREATED BY", width: 44, cell: (room: Room.Room) => room.CreatedBy ?? "" },
+  { title: "CREATED", width: 20, cell: (room: Room.Room) => time(room.CreatedTimestamp) },
+  { title: "UPDATED", width: 20, cell: (room: Room.Room) => time(room.UpdatedTimestamp) }
 ] as const
 
 const time = (t: DateTime.Utc | undefined) => (t === undefined ? "" : DateTime.formatIso(t).slice(0, 19) + "Z")
@@ -36,9 +36,9 @@ export const tableHeader = (): string => columns.map((c) => c.title.padEnd(c.wid
  *
  * @since 0.1.0
  */
-export const tableRow = (room: Room): string => columns.map((c) => fit(c.cell(room), c.width)).join("  ").trimEnd()
+export const tableRow = (room: Room.Room): string => columns.map((c) => fit(c.cell(room), c.width)).join("  ").trimEnd()
 
-const encodeRoom = Schema.encodeSync(Room)
+const encodeRoom = Schema.encodeSync(Room.Room)
 
 /**
  * One room as one line of JSON in the service's field names (timestamps as ISO strings), every
@@ -46,4 +46,4 @@ const encodeRoom = Schema.encodeSync(Room)
  *
  * @since 0.1.0
  */
-export const jsonLine = (room: Room): string => printableJson(JSON.stringify(encodeRoom(room)))
+export const jsonLine = (room: Room.Room): string => printableJson(JSON.stringify(encodeRoom(room)))

@@ -57,7 +57,7 @@ describe("Csv", () => {
   })
 
   it("writes a room in the wire form, an absent field empty", () => {
-    const room = Schema.decodeSync(Room)({
+    const room = Schema.decodeSync(Room.Room)({
       AccountId: "acc",
       CreatedTimestamp: "2019-12-02T22:29:31.549Z",
       Name: "Ops, \"night\"",

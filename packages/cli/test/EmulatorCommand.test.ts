@@ -38,7 +38,7 @@ const start = (args: ReadonlyArray<string>) =>
 
 /** One signed `ListRooms` call to the announced emulator (no retries), for `region`. */
 const listOnce = (info: Announced, account: string, region = info.region) =>
-  Effect.either(Effect.flatMap(ChimeRooms, (chime) => chime.listRooms({ AccountId: account }))).pipe(
+  Effect.either(Effect.flatMap(ChimeRooms.ChimeRooms, (chime) => chime.listRooms({ AccountId: account }))).pipe(
     Effect.provide(
       HttpChimeRooms.layer({ endpoint: info.endpoint, region }).pipe(
         Layer.orDie,

@@ -1,4 +1,4 @@
-import { Dataset, type EmulatorOptions } from "@chime-rooms/testing"
+import { Dataset, type Emulator } from "@chime-rooms/testing"
 import { Deferred, Effect, Redacted } from "effect"
 import type { Io } from "../src/Io.js"
 
@@ -34,7 +34,7 @@ export const capture = (errIsTty = false): Captured => {
   }
 }
 
-export const small: EmulatorOptions = {
+export const small: Emulator.EmulatorOptions = {
   dataset: Dataset.generate({ seed: 5, accounts: 2, roomsPerAccount: 230 }),
   pageSize: 50
 }

@@ -8,7 +8,7 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
-import type { ChimeError } from "./Errors.js"
+import type { ChimeError } from "./ChimeError.js"
 import type { ListRoomsRequest } from "./ListRoomsRequest.js"
 import type { ListRoomsOutput } from "./ListRoomsResponse.js"
 
@@ -58,8 +58,12 @@ export interface ChimeRoomsService {
  *
  * @since 0.1.0
  */
-export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<ChimeRooms, ChimeRoomsService>() {
-  /** Fetches one page through whichever `ChimeRooms` is provided. */
-  static readonly listRooms = (request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError, ChimeRooms> =>
-    Effect.flatMap(ChimeRooms, (service) => service.listRooms(request))
-}
+export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<ChimeRooms, ChimeRoomsService>() {}
+
+/**
+ * Fetches one page through whichever `ChimeRooms` is provided.
+ *
+ * @since 0.1.0
+ */
+export const listRooms = (request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError, ChimeRooms> =>
+  Effect.flatMap(ChimeRooms, (service) => service.listRooms(request))

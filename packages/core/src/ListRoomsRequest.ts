@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { InvalidRequestError } from "./Errors.js"
+import { InvalidRequestError } from "./ChimeError.js"
 
 const NON_SPACE = /\S/
 
@@ -47,7 +47,7 @@ const NextToken = OptionalString.pipe(
  * ```ts
  * import type { ListRoomsRequest } from "@chime-rooms/core"
  *
- * const request: ListRoomsRequest = { AccountId: "12a3456b-7c89-012d-3456-78901e23fg45", MaxResults: 50 }
+ * const request: ListRoomsRequest.ListRoomsRequest = { AccountId: "12a3456b-7c89-012d-3456-78901e23fg45", MaxResults: 50 }
  * ```
  *
  * @since 0.1.0
@@ -79,14 +79,14 @@ const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError =>
  *
  * @example
  * ```ts
- * import { validateRequest } from "@chime-rooms/core"
+ * import { ListRoomsRequest } from "@chime-rooms/core"
  *
- * validateRequest({ AccountId: "   " }) // Left(InvalidRequestError: AccountId must contain a non-space character)
+ * ListRoomsRequest.validate({ AccountId: "   " }) // Left(InvalidRequestError: AccountId must contain a non-space character)
  * ```
  *
  * @since 0.1.0
  */
-export const validateRequest = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
+export const validate = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
   plainlyValid(input) ? Either.right(pick(input)) : Either.mapLeft(decode(input), toInvalidRequest)
 
 type Candidate = { readonly [K in keyof ListRoomsRequest]?: unknown }
@@ -120,9 +120,9 @@ const pick = (r: ListRoomsRequest): ListRoomsRequest => {
 }
 
 /**
- * {@link validateRequest} as an `Effect`.
+ * {@link validate} as an `Effect`.
  *
  * @since 0.1.0
  */
-export const validateRequestEffect = (input: unknown): Effect.Effect<ListRoomsRequest, InvalidRequestError> =>
-  Either.match(validateRequest(input), { onLeft: Effect.fail, onRight: Effect.succeed })
+export const validateEffect = (input: unknown): Effect.Effect<ListRoomsRequest, InvalidRequestError> =>
+  Either.match(validate(input), { onLeft: Effect.fail, onRight: Effect.succeed })

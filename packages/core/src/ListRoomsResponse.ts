@@ -35,7 +35,7 @@ const RoomList = Schema.transform(Schema.Array(Schema.NullOr(Room)), Schema.Arra
  * import { ListRoomsResponse } from "@chime-rooms/core"
  * import { Schema } from "effect"
  *
- * Schema.decodeUnknownSync(ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
+ * Schema.decodeUnknownSync(ListRoomsResponse.ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
  * ```
  *
  * @since 0.1.0
@@ -85,13 +85,13 @@ export interface ListRoomsOutput extends ListRoomsResponse {
  *
  * @example
  * ```ts
- * import { decodeListRoomsResponse } from "@chime-rooms/core"
+ * import { ListRoomsResponse } from "@chime-rooms/core"
  *
  * const body = '{"Rooms":[{"RoomId":"r-1","CreatedTimestamp":"2019-12-02T22:29:31Z"}]}'
- * decodeListRoomsResponse(JSON.parse(body))
+ * ListRoomsResponse.decode(JSON.parse(body))
  * // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
  * ```
  *
  * @since 0.1.0
  */
-export const decodeListRoomsResponse = decodeResponseBody
+export const decode = decodeResponseBody

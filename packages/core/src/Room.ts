@@ -16,7 +16,7 @@ import { Timestamp } from "./Timestamp.js"
  * import { Room } from "@chime-rooms/core"
  * import { Schema } from "effect"
  *
- * const room = Schema.decodeUnknownSync(Room)({ RoomId: "r-1", Name: null, CreatedTimestamp: "2019-12-02T22:29:31Z" })
+ * const room = Schema.decodeUnknownSync(Room.Room)({ RoomId: "r-1", Name: null, CreatedTimestamp: "2019-12-02T22:29:31Z" })
  * // { RoomId: "r-1", CreatedTimestamp: DateTime.Utc }
  * ```
  *

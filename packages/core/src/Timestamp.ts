@@ -19,10 +19,10 @@ import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
  *
  * @example
  * ```ts
- * import { parseIsoMillis } from "@chime-rooms/core"
+ * import { Timestamp } from "@chime-rooms/core"
  *
- * parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
- * parseIsoMillis("2019-02-29T00:00:00Z") // undefined
+ * Timestamp.parseIsoMillis("2019-12-02t22:29:31.5499z") // 1575325771549
+ * Timestamp.parseIsoMillis("2019-02-29T00:00:00Z") // undefined
  * ```
  *
  * @since 0.1.0
@@ -39,7 +39,7 @@ export const parseIsoMillis = (input: string): number | undefined =>
  * import { Timestamp } from "@chime-rooms/core"
  * import { Schema } from "effect"
  *
- * Schema.decodeUnknownSync(Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
+ * Schema.decodeUnknownSync(Timestamp.Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
  * ```
  *
  * @since 0.1.0

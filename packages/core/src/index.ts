@@ -7,24 +7,24 @@
 /**
  * @since 0.1.0
  */
-export * from "./ChimeRooms.js"
+export * as ChimeRooms from "./ChimeRooms.js"
 /**
  * @since 0.1.0
  */
-export * from "./Errors.js"
+export * as ChimeError from "./ChimeError.js"
 /**
  * @since 0.1.0
  */
-export * from "./ListRoomsRequest.js"
+export * as ListRoomsRequest from "./ListRoomsRequest.js"
 /**
  * @since 0.1.0
  */
-export * from "./ListRoomsResponse.js"
+export * as ListRoomsResponse from "./ListRoomsResponse.js"
 /**
  * @since 0.1.0
  */
-export * from "./Room.js"
+export * as Room from "./Room.js"
 /**
  * @since 0.1.0
  */
-export * from "./Timestamp.js"
+export * as Timestamp from "./Timestamp.js"

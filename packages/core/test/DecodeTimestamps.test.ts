@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Either, Equal, Hash, Schema } from "effect"
-import { decodeListRoomsResponse, ListRoomsResponse } from "@chime-rooms/core"
+import { ListRoomsResponse } from "@chime-rooms/core"
 
 describe("one-pass decoder timestamps", () => {
   it("are DateTime.Utc values indistinguishable from the Schema's", () => {
@@ -13,8 +13,8 @@ describe("one-pass decoder timestamps", () => {
         { RoomId: "d", CreatedTimestamp: null, UpdatedTimestamp: "0050-06-30T12:00:00-99:99" }
       ]
     }
-    const fast = Either.getOrThrow(decodeListRoomsResponse(wire))
-    const slow = Schema.decodeUnknownSync(ListRoomsResponse)(wire)
+    const fast = Either.getOrThrow(ListRoomsResponse.decode(wire))
+    const slow = Schema.decodeUnknownSync(ListRoomsResponse.ListRoomsResponse)(wire)
     for (let i = 0; i < fast.Rooms.length; i++) {
       for (const key of ["CreatedTimestamp", "UpdatedTimestamp"] as const) {
         const a = fast.Rooms[i]![key]
@@ -31,7 +31,7 @@ describe("one-pass decoder timestamps", () => {
         expect(JSON.stringify(a)).toBe(JSON.stringify(b))
         expect(String(a)).toBe(String(b))
         expect(Object.keys(a)).toEqual(Object.keys(b))
-        expect(Schema.encodeSync(ListRoomsResponse)(fast)).toEqual(Schema.encodeSync(ListRoomsResponse)(slow))
+        expect(Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(fast)).toEqual(Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(slow))
       }
     }
   })

@@ -1,30 +1,30 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Schema } from "effect"
-import { InvalidRequestError, ListRoomsRequest, validateRequest, validateRequestEffect } from "@chime-rooms/core"
+import { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 
-const rejected = (input: unknown): InvalidRequestError => {
-  const result = validateRequest(input)
+const rejected = (input: unknown): ChimeError.InvalidRequestError => {
+  const result = ListRoomsRequest.validate(input)
   if (Either.isRight(result)) throw new Error(`expected ${JSON.stringify(input)} to be rejected`)
   return result.left
 }
 
 describe("ListRoomsRequest", () => {
   it("accepts a minimal request and every optional member", () => {
-    expect(validateRequest({ AccountId: "acc" })).toEqual(Either.right({ AccountId: "acc" }))
+    expect(ListRoomsRequest.validate({ AccountId: "acc" })).toEqual(Either.right({ AccountId: "acc" }))
     const full = { AccountId: "acc", MaxResults: 50, MemberId: "m-1", NextToken: "tok" }
-    expect(validateRequest(full)).toEqual(Either.right(full))
+    expect(ListRoomsRequest.validate(full)).toEqual(Either.right(full))
   })
 
   it("AccountId must contain a non-space character", () => {
     for (const AccountId of ["", "   ", "\t\n"]) {
       const error = rejected({ AccountId })
-      expect(error).toBeInstanceOf(InvalidRequestError)
+      expect(error).toBeInstanceOf(ChimeError.InvalidRequestError)
       expect(error.field).toBe("AccountId")
       expect(error.message).toContain("AccountId")
       expect(error.message).toContain("non-space character")
     }
-    expect(Either.isRight(validateRequest({ AccountId: " a " }))).toBe(true)
-    expect(Either.isRight(validateRequest({ AccountId: "x" }))).toBe(true)
+    expect(Either.isRight(ListRoomsRequest.validate({ AccountId: " a " }))).toBe(true)
+    expect(Either.isRight(ListRoomsRequest.validate({ AccountId: "x" }))).toBe(true)
   })
 
   it("AccountId is required and must be a string", () => {
@@ -36,7 +36,7 @@ describe("ListRoomsRequest", () => {
 
   it("MaxResults is an integer from 1 to 99", () => {
     for (const MaxResults of [1, 2, 98, 99]) {
-      expect(Either.isRight(validateRequest({ AccountId: "a", MaxResults }))).toBe(true)
+      expect(Either.isRight(ListRoomsRequest.validate({ AccountId: "a", MaxResults }))).toBe(true)
     }
     for (const MaxResults of [0, 100, -1, 1.5, 98.9, Number.NaN, Number.POSITIVE_INFINITY, "5", null]) {
       const error = rejected({ AccountId: "a", MaxResults })
@@ -49,7 +49,7 @@ describe("ListRoomsRequest", () => {
   it("MemberId and NextToken are optional strings", () => {
     expect(rejected({ AccountId: "a", MemberId: 7 }).field).toBe("MemberId")
     expect(rejected({ AccountId: "a", NextToken: {} }).field).toBe("NextToken")
-    expect(Either.isRight(validateRequest({ AccountId: "a", MemberId: "", NextToken: "" }))).toBe(true)
+    expect(Either.isRight(ListRoomsRequest.validate({ AccountId: "a", MemberId: "", NextToken: "" }))).toBe(true)
   })
 
   it("never throws, whatever the input", () => {
@@ -61,15 +61,15 @@ describe("ListRoomsRequest", () => {
 
   it.effect("fails as a typed error in Effect", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(validateRequestEffect({ AccountId: "  " }))
+      const exit = yield* Effect.exit(ListRoomsRequest.validateEffect({ AccountId: "  " }))
       expect(Exit.isFailure(exit)).toBe(true)
-      const error = yield* Effect.flip(validateRequestEffect({ AccountId: "a", MaxResults: 100 }))
+      const error = yield* Effect.flip(ListRoomsRequest.validateEffect({ AccountId: "a", MaxResults: 100 }))
       expect(error._tag).toBe("InvalidRequestError")
     }))
 })
 
-describe("validateRequest fast path", () => {
-  const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
+describe("ListRoomsRequest.validate fast path", () => {
+  const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest.ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
   it("accepts and returns exactly what the Schema does", () => {
     const inputs: ReadonlyArray<unknown> = [
       { AccountId: "a" }, { AccountId: " a " }, { AccountId: "   " }, { AccountId: "" }, { AccountId: 1 }, {},
@@ -80,7 +80,7 @@ describe("validateRequest fast path", () => {
       { AccountId: "a", NextToken: undefined }, null, "a", [], { AccountId: "\u00a0x\t" }, { AccountId: "\t\n" }
     ]
     for (const input of inputs) {
-      const fast = validateRequest(input)
+      const fast = ListRoomsRequest.validate(input)
       const slow = decodeSlow(input)
       expect(Either.isRight(fast)).toBe(Either.isRight(slow))
       if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right).toEqual(slow.right)

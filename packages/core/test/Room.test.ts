@@ -1,16 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, DateTime, Either, FastCheck, ParseResult, Schema } from "effect"
-import { decodeListRoomsResponse, ListRoomsResponse, Room, Timestamp } from "@chime-rooms/core"
+import { ListRoomsResponse, Room, Timestamp } from "@chime-rooms/core"
 
 const sample =
   '{"NextToken":null,"Rooms":[{"AccountId":"12a3456b-7c89-012d-3456-78901e23fg45","CreatedBy":"arn:aws:iam::111122223333:user/alejandro","CreatedTimestamp":"2019-12-02T22:29:31.549Z","Name":"chatRoom","RoomId":"abcd1e2d-3e45-6789-01f2-3g45h67i890j","UpdatedTimestamp":"2019-12-02T22:33:19.310Z"}]}'
 
-const decodeRoom = Schema.decodeUnknownEither(Room)
-const decodePage = Schema.decodeUnknownEither(ListRoomsResponse)
+const decodeRoom = Schema.decodeUnknownEither(Room.Room)
+const decodePage = Schema.decodeUnknownEither(ListRoomsResponse.ListRoomsResponse)
 
 describe("Room", () => {
   it("decodes the service's sample response to DateTime.Utc times", () => {
-    const page = Schema.decodeUnknownSync(ListRoomsResponse)(JSON.parse(sample))
+    const page = Schema.decodeUnknownSync(ListRoomsResponse.ListRoomsResponse)(JSON.parse(sample))
     expect(page.NextToken).toBeUndefined()
     expect(page.Rooms).toHaveLength(1)
     const room = page.Rooms[0]!
@@ -30,8 +30,8 @@ describe("Room", () => {
 
   it("encodes back to the same wire strings (round trip)", () => {
     const wire = JSON.parse(sample).Rooms[0]
-    const room = Schema.decodeUnknownSync(Room)(wire)
-    expect(Schema.encodeSync(Room)(room)).toEqual(wire)
+    const room = Schema.decodeUnknownSync(Room.Room)(wire)
+    expect(Schema.encodeSync(Room.Room)(room)).toEqual(wire)
   })
 
   it("drops null members, as the AWS SDK does", () => {
@@ -43,19 +43,19 @@ describe("Room", () => {
       RoomId: "r",
       UpdatedTimestamp: null
     }
-    expect(Schema.decodeUnknownSync(Room)(wire)).toStrictEqual({ RoomId: "r" })
-    expect(decodeListRoomsResponse({ Rooms: [wire] })).toStrictEqual(Either.right({ Rooms: [{ RoomId: "r" }] }))
+    expect(Schema.decodeUnknownSync(Room.Room)(wire)).toStrictEqual({ RoomId: "r" })
+    expect(ListRoomsResponse.decode({ Rooms: [wire] })).toStrictEqual(Either.right({ Rooms: [{ RoomId: "r" }] }))
   })
 
   it("ignores unknown extra fields", () => {
-    const room = Schema.decodeUnknownSync(Room)({ RoomId: "r", Extra: 1, Nested: { a: 1 } })
+    const room = Schema.decodeUnknownSync(Room.Room)({ RoomId: "r", Extra: 1, Nested: { a: 1 } })
     expect(room).toEqual({ RoomId: "r" })
   })
 
   it("accepts any subset of its members", () => {
-    expect(Schema.decodeUnknownSync(Room)({})).toEqual({})
-    expect(Schema.decodeUnknownSync(Room)({ Name: "n" })).toEqual({ Name: "n" })
-    expect(Schema.decodeUnknownSync(Room)({ CreatedTimestamp: "2020-01-01T00:00:00Z" }).CreatedTimestamp).toEqual(
+    expect(Schema.decodeUnknownSync(Room.Room)({})).toEqual({})
+    expect(Schema.decodeUnknownSync(Room.Room)({ Name: "n" })).toEqual({ Name: "n" })
+    expect(Schema.decodeUnknownSync(Room.Room)({ CreatedTimestamp: "2020-01-01T00:00:00Z" }).CreatedTimestamp).toEqual(
       DateTime.unsafeMake(Date.UTC(2020, 0, 1))
     )
   })
@@ -65,13 +65,13 @@ describe("Room", () => {
       const result = decodeRoom({ CreatedTimestamp: bad })
       expect(Either.isLeft(result)).toBe(true)
       if (Either.isLeft(result)) expect(ParseResult.isParseError(result.left)).toBe(true)
-      expect(Either.isLeft(decodeListRoomsResponse({ Rooms: [{ CreatedTimestamp: bad }] }))).toBe(true)
+      expect(Either.isLeft(ListRoomsResponse.decode({ Rooms: [{ CreatedTimestamp: bad }] }))).toBe(true)
     }
   })
 
   it("decodes offsets to UTC", () => {
-    const room = Schema.decodeUnknownSync(Room)({ UpdatedTimestamp: "2019-12-02T23:29:31.549+01:00" })
-    expect(Schema.encodeSync(Timestamp)(room.UpdatedTimestamp!)).toBe("2019-12-02T22:29:31.549Z")
+    const room = Schema.decodeUnknownSync(Room.Room)({ UpdatedTimestamp: "2019-12-02T23:29:31.549+01:00" })
+    expect(Schema.encodeSync(Timestamp.Timestamp)(room.UpdatedTimestamp!)).toBe("2019-12-02T22:29:31.549Z")
   })
 })
 
@@ -79,7 +79,7 @@ describe("ListRoomsResponse", () => {
   it("treats NextToken null, absent and empty as the last page", () => {
     for (const body of [{ NextToken: null }, {}, { NextToken: "" }]) {
       expect(decodePage(body)).toEqual(Either.right({ Rooms: [] }))
-      expect(decodeListRoomsResponse(body)).toEqual(Either.right({ Rooms: [] }))
+      expect(ListRoomsResponse.decode(body)).toEqual(Either.right({ Rooms: [] }))
     }
     expect(decodePage({ NextToken: "t", Rooms: [] })).toEqual(Either.right({ NextToken: "t", Rooms: [] }))
   })
@@ -87,14 +87,14 @@ describe("ListRoomsResponse", () => {
   it("reads a null Rooms as no rooms and drops a null in the room list", () => {
     for (const body of [{ Rooms: null }, { NextToken: null, Rooms: null }, { Rooms: [null] }, { Rooms: [null, null] }]) {
       expect(decodePage(body)).toEqual(Either.right({ Rooms: [] }))
-      expect(decodeListRoomsResponse(body)).toEqual(Either.right({ Rooms: [] }))
+      expect(ListRoomsResponse.decode(body)).toEqual(Either.right({ Rooms: [] }))
     }
     const body = { NextToken: "t", Rooms: [null, { RoomId: "a" }, null, { RoomId: "b", Name: null }, null] }
     const expected = { NextToken: "t", Rooms: [{ RoomId: "a" }, { RoomId: "b" }] }
     expect(decodePage(body)).toStrictEqual(Either.right(expected))
-    expect(decodeListRoomsResponse(body)).toStrictEqual(Either.right(expected))
+    expect(ListRoomsResponse.decode(body)).toStrictEqual(Either.right(expected))
     // Positions in messages are those on the wire, nulls counted.
-    expect(decodeListRoomsResponse({ Rooms: [null, { RoomId: 1 }] })).toEqual(
+    expect(ListRoomsResponse.decode({ Rooms: [null, { RoomId: 1 }] })).toEqual(
       Either.left("Rooms[1].RoomId: expected a string or null")
     )
   })
@@ -106,21 +106,21 @@ describe("ListRoomsResponse", () => {
         { Rooms: [{ CreatedTimestamp: 1575325771549 }] }, { Rooms: [{ UpdatedTimestamp: {} }] }]
     ) {
       expect(Either.isLeft(decodePage(body))).toBe(true)
-      expect(Either.isLeft(decodeListRoomsResponse(body))).toBe(true)
+      expect(Either.isLeft(ListRoomsResponse.decode(body))).toBe(true)
     }
   })
 
   it("the one-pass decoder never puts a room Name in its message", () => {
     const secretName = "Board meeting: layoffs"
-    const result = decodeListRoomsResponse({ Rooms: [{ Name: secretName, CreatedTimestamp: secretName }, { Name: 5 }] })
+    const result = ListRoomsResponse.decode({ Rooms: [{ Name: secretName, CreatedTimestamp: secretName }, { Name: 5 }] })
     expect(result).toEqual(Either.left("Rooms[0].CreatedTimestamp: expected an RFC 3339 date-time string or null"))
-    expect(decodeListRoomsResponse({ Rooms: [{}, { Name: { secretName } }] })).toEqual(
+    expect(ListRoomsResponse.decode({ Rooms: [{}, { Name: { secretName } }] })).toEqual(
       Either.left("Rooms[1].Name: expected a string or null")
     )
   })
 
   it("the one-pass decoder agrees with the Schema on arbitrary pages", () => {
-    const wirePage = Arbitrary.make(Schema.encodedSchema(ListRoomsResponse))
+    const wirePage = Arbitrary.make(Schema.encodedSchema(ListRoomsResponse.ListRoomsResponse))
     const pad = (n: number, width: number) => String(n).padStart(width, "0")
     const timestamp = FastCheck.date({ min: new Date(0), max: new Date(4102444800000), noInvalidDate: true }).map((d) =>
       d.toISOString()
@@ -167,7 +167,7 @@ describe("ListRoomsResponse", () => {
     FastCheck.assert(
       FastCheck.property(FastCheck.oneof(wirePage, page), (body) => {
         const expected = decodePage(body)
-        const actual = decodeListRoomsResponse(body)
+        const actual = ListRoomsResponse.decode(body)
         expect(Either.isRight(actual)).toBe(Either.isRight(expected))
         // toEqual: the Schema keeps an explicit `undefined` member (never in JSON) that the one-pass decoder drops.
         if (Either.isRight(actual) && Either.isRight(expected)) expect(actual.right).toEqual(expected.right)

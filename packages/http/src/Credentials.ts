@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { CredentialsError, safeExcerpt } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -82,7 +82,7 @@ const envConfig = Config.all({
  */
 export interface CredentialsService {
   /** The current credentials, refreshed first when due. */
-  readonly get: Effect.Effect<AwsCredentials, CredentialsError>
+  readonly get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError>
   /**
    * The credentials at `now` (epoch millis) when they are at hand without waiting: fixed ones, or
    * cached ones not yet due for refresh; `undefined` otherwise (then use `get`). Optional: lets
@@ -112,7 +112,7 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
   CredentialsService
 >() {
   /** The current credentials of whichever `Credentials` is provided. */
-  static readonly get: Effect.Effect<AwsCredentials, CredentialsError, Credentials> = Effect.flatMap(
+  static readonly get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError, Credentials> = Effect.flatMap(
     Credentials,
     (c) => c.get
   )
@@ -153,7 +153,7 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
       Effect.match(config, {
         onFailure: () => ({
           get: Effect.fail(
-            new CredentialsError({
+            new ChimeError.CredentialsError({
               message:
                 "No credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set",
               sources: [envSource]
@@ -233,7 +233,7 @@ type Loaded = { readonly credentials: AwsCredentials; readonly expiresAt: number
 /** Only the error's kind and a scrubbed start of its message: providers may quote file contents. */
 const describe = (cause: unknown): string => {
   if (cause instanceof Error) {
-    return `${cause.name}: ${safeExcerpt(cause.message, 200)}`
+    return `${cause.name}: ${ChimeError.safeExcerpt(cause.message, 200)}`
   }
   return "the provider failed"
 }
@@ -280,7 +280,7 @@ export const makeCached = (
     const sources = options?.sources ?? ["credentials provider"]
     let state: Cached | undefined
     // The refresh under way; `undefined` in it means its fiber was interrupted: ask again.
-    let pending: Deferred.Deferred<AwsCredentials | undefined, CredentialsError> | undefined
+    let pending: Deferred.Deferred<AwsCredentials | undefined, ChimeError.CredentialsError> | undefined
 
     const load: Effect.Effect<Loaded> = Effect.tryPromise(() => provider()).pipe(
       Effect.match({
@@ -303,7 +303,7 @@ export const makeCached = (
       previous: Cached | undefined,
       loaded: Loaded,
       now: number
-    ): readonly [Cached | undefined, Exit.Exit<AwsCredentials, CredentialsError>] => {
+    ): readonly [Cached | undefined, Exit.Exit<AwsCredentials, ChimeError.CredentialsError>] => {
       if ("credentials" in loaded && now < loaded.expiresAt) {
         const refreshAt = loaded.expiresAt - refreshBefore
         const next: Cached = now < refreshAt
@@ -318,7 +318,7 @@ export const makeCached = (
       const message = previous === undefined
         ? `Could not load AWS credentials: ${reason}`
         : `The AWS credentials expired and the refresh failed: ${reason}`
-      return [previous, Exit.fail(new CredentialsError({ message, sources: [...sources] }))]
+      return [previous, Exit.fail(new ChimeError.CredentialsError({ message, sources: [...sources] }))]
     }
 
     const backedOff = (
@@ -331,11 +331,11 @@ export const makeCached = (
       return { credentials, expiresAt, refreshAt: Math.min(now + backoffMillis(misses), expiresAt), misses }
     }
 
-    const refresh = (): Effect.Effect<AwsCredentials, CredentialsError> => {
+    const refresh = (): Effect.Effect<AwsCredentials, ChimeError.CredentialsError> => {
       if (pending !== undefined) {
         return Effect.flatMap(Deferred.await(pending), (c) => (c === undefined ? get : Effect.succeed(c)))
       }
-      const deferred = Deferred.unsafeMake<AwsCredentials | undefined, CredentialsError>(FiberId.none)
+      const deferred = Deferred.unsafeMake<AwsCredentials | undefined, ChimeError.CredentialsError>(FiberId.none)
       pending = deferred
       return Effect.flatMap(load, (loaded) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -355,7 +355,7 @@ export const makeCached = (
         )
     }
 
-    const get: Effect.Effect<AwsCredentials, CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const cached = state
       return cached !== undefined && now < cached.refreshAt ? Effect.succeed(cached.credentials) : refresh()
     })

@@ -4,14 +4,7 @@
  *
  * @since 0.1.0
  */
-import { ChimeRooms, validateRequest } from "@chime-rooms/core"
-import type {
-  ChimeError,
-  ChimeRoomsService,
-  InvalidRequestError,
-  ListRoomsOutput,
-  ListRoomsRequest
-} from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -47,13 +40,13 @@ const transportError = (
   error: HttpClientError.HttpClientError,
   requestId: string | undefined,
   timeoutMillis: number
-): ChimeError => error.cause instanceof AttemptTimeoutError ? timeoutError(timeoutMillis) : toTransportError(error, requestId)
+): ChimeError.ChimeError => error.cause instanceof AttemptTimeoutError ? timeoutError(timeoutMillis) : toTransportError(error, requestId)
 
 const decodeResponse = (
   response: HttpClientResponse.HttpClientResponse,
   timeoutMillis: number,
   maxBytes: number
-): Effect.Effect<ListRoomsOutput, ChimeError> => {
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
   const headers = response.headers
   const requestId = requestIdFrom((name) => headers[name])
   const status = response.status
@@ -62,7 +55,7 @@ const decodeResponse = (
       error instanceof BodyTooLargeError || error.cause instanceof BodyTooLargeError
         ? tooLarge(status, requestId, maxBytes)
         : transportError(error, requestId, timeoutMillis)),
-    (text): Effect.Effect<ListRoomsOutput, ChimeError> => {
+    (text): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
       if (status >= 200 && status < 300) {
         const out = decodeSuccess(status, requestId, text)
         return "$metadata" in out ? Effect.succeed(out) : Effect.fail(out)
@@ -82,7 +75,7 @@ export {
 } from "./ChimeConfig.js"
 
 /**
- * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then
+ * Checks a request as `listRooms` does before sending anything: core's `ListRoomsRequest.validate`, then
  * what one URL cannot carry (`AccountId` `.` or `..`, a lone surrogate in `AccountId`, `MemberId`
  * or `NextToken`). The `Left` is the `InvalidRequestError` `listRooms` would fail with; the `Right`
  * is the validated request. Lets a caller (the CLI) refuse a request up front, without a layer.
@@ -97,8 +90,8 @@ export {
  *
  * @since 0.1.0
  */
-export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
-  Either.flatMap(validateRequest(input), (valid) => Either.map(encodeListRoomsParts(valid), () => valid))
+export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest.ListRoomsRequest, ChimeError.InvalidRequestError> =>
+  Either.flatMap(ListRoomsRequest.validate(input), (valid) => Either.map(encodeListRoomsParts(valid), () => valid))
 
 /**
  * Builds the service from a resolved configuration.
@@ -119,7 +112,7 @@ export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest
  */
 export const makeWithConfig = (
   config: ChimeConfig
-): Effect.Effect<ChimeRoomsService, never, HttpClient.HttpClient | Credentials> =>
+): Effect.Effect<ChimeRooms.ChimeRoomsService, never, HttpClient.HttpClient | Credentials> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const credentials = yield* Credentials
@@ -135,14 +128,14 @@ export const makeWithConfig = (
     const timeoutMillis = Duration.toMillis(config.timeout)
     const timed = Duration.isFinite(config.timeout)
     const onTimeout = () => timeoutError(timeoutMillis)
-    const withTimeout = (effect: Effect.Effect<ListRoomsOutput, ChimeError>) =>
+    const withTimeout = (effect: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) =>
       timed ? leanTimeout(effect, config.timeout, onTimeout) : effect
-    const toChimeError = (error: HttpClientError.HttpClientError | ChimeError): ChimeError =>
+    const toChimeError = (error: HttpClientError.HttpClientError | ChimeError.ChimeError): ChimeError.ChimeError =>
       error._tag === "RequestError" || error._tag === "ResponseError" ? transportError(error, undefined, timeoutMillis) : error
     const maxBytes = config.maxResponseBytes
     const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis, maxBytes)
 
-    const general = (url: string): Effect.Effect<ListRoomsOutput, ChimeError> =>
+    const general = (url: string): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
       signed.execute(HttpClientRequest.get(url)).pipe(
         Effect.flatMap(decode),
         Effect.mapError(toChimeError),
@@ -160,15 +153,15 @@ export const makeWithConfig = (
       // As `leanTimeout` on the live clock: beyond what a timer can wait, no timer.
       timeoutMillis: timed && timeoutMillis <= MAX_TIMER_MILLIS ? timeoutMillis : Infinity
     })
-    if (fast !== undefined) return ChimeRooms.of(fast)
-    const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {
-      const valid = validateRequest(input)
+    if (fast !== undefined) return ChimeRooms.ChimeRooms.of(fast)
+    const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+      const valid = ListRoomsRequest.validate(input)
       if (valid._tag === "Left") return Effect.fail(valid.left)
       const url = encodeListRooms(config.endpoint, valid.right)
       if (url._tag === "Left") return Effect.fail(url.left)
       return general(url.right)
     }
-    return ChimeRooms.of({ listRooms })
+    return ChimeRooms.ChimeRooms.of({ listRooms })
   })
 
 /**
@@ -179,7 +172,7 @@ export const makeWithConfig = (
  */
 export const make = (
   options?: HttpChimeRoomsOptions
-): Effect.Effect<ChimeRoomsService, EndpointConfigError, HttpClient.HttpClient | Credentials> =>
+): Effect.Effect<ChimeRooms.ChimeRoomsService, EndpointConfigError, HttpClient.HttpClient | Credentials> =>
   Effect.flatMap(makeChimeConfig(options), makeWithConfig)
 
 /**
@@ -202,7 +195,7 @@ export const make = (
  */
 export const layer = (
   options?: HttpChimeRoomsOptions
-): Layer.Layer<ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms, make(options))
+): Layer.Layer<ChimeRooms.ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms.ChimeRooms, make(options))
 
 /**
  * The `ChimeRooms` layer from configuration. By default the settings are read as the AWS SDK reads
@@ -225,5 +218,5 @@ export const layer = (
  */
 export const layerConfig = (
   config?: Config.Config<HttpChimeRoomsOptions>
-): Layer.Layer<ChimeRooms, ConfigError.ConfigError | EndpointConfigError, HttpClient.HttpClient | Credentials> =>
-  Layer.effect(ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, make))
+): Layer.Layer<ChimeRooms.ChimeRooms, ConfigError.ConfigError | EndpointConfigError, HttpClient.HttpClient | Credentials> =>
+  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, make))

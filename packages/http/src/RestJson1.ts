@@ -4,16 +4,7 @@
  *
  * @since 0.1.0
  */
-import {
-  decodeListRoomsResponse,
-  isServiceErrorName,
-  makeServiceError,
-  ResponseDecodeError,
-  safeExcerpt,
-  serviceErrors,
-  UnknownServiceError
-} from "@chime-rooms/core"
-import type { ChimeError, ListRoomsOutput, ServiceErrorName } from "@chime-rooms/core"
+import { ChimeError, ListRoomsResponse } from "@chime-rooms/core"
 import * as Duration from "effect/Duration"
 
 /**
@@ -141,8 +132,8 @@ export const retryAfterFrom = (headers: ResponseHeaders, now: number): Duration.
   return Duration.millis(Math.max(0, at - now))
 }
 
-const statusNames: ReadonlyMap<number, ServiceErrorName> = new Map(
-  (Object.keys(serviceErrors) as Array<ServiceErrorName>).map((name) => [serviceErrors[name].status, name])
+const statusNames: ReadonlyMap<number, ChimeError.ServiceErrorName> = new Map(
+  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).map((name) => [ChimeError.serviceErrors[name].status, name])
 )
 
 /** The message as the SDK picks it: `message`, else `Message`, whichever first is a non-empty string. */
@@ -179,7 +170,7 @@ export const decodeError = (
   headers: ResponseHeaders,
   text: string,
   now: number
-): ChimeError => {
+): ChimeError.ChimeError => {
   const body = parseJsonOrUndefined(text)
   const name = resolveErrorName(headers, body)
   const requestId = requestIdFrom((name) => headers[name])
@@ -191,36 +182,36 @@ export const decodeError = (
     ...(requestId !== undefined ? { requestId } : {}),
     ...(retryAfter !== undefined ? { retryAfter } : {})
   }
-  const message = (fallback: string) => safeExcerpt(rawMessage ?? fallback, 512)
+  const message = (fallback: string) => ChimeError.safeExcerpt(rawMessage ?? fallback, 512)
   // The body's own code, kept beside a name it does not repeat (Chime's `Throttled` beside `ThrottledClientException`).
   const codeBeside = (name: string) =>
-    rawCode !== undefined && rawCode !== name ? { code: safeExcerpt(rawCode, 128) } : {}
-  if (name !== undefined && isServiceErrorName(name)) {
-    return makeServiceError(name, { ...common, message: message(name), ...codeBeside(name) })
+    rawCode !== undefined && rawCode !== name ? { code: ChimeError.safeExcerpt(rawCode, 128) } : {}
+  if (name !== undefined && ChimeError.isServiceErrorName(name)) {
+    return ChimeError.makeServiceError(name, { ...common, message: message(name), ...codeBeside(name) })
   }
   const named = name !== undefined && name !== ""
   const byStatus = statusNames.get(status)
   if (byStatus !== undefined) {
-    return makeServiceError(byStatus, {
+    return ChimeError.makeServiceError(byStatus, {
       ...common,
       message: message(named ? name : `HTTP ${status}`),
-      ...(named ? { code: safeExcerpt(name, 128) } : {})
+      ...(named ? { code: ChimeError.safeExcerpt(name, 128) } : {})
     })
   }
   if (named) {
-    return new UnknownServiceError({
+    return new ChimeError.UnknownServiceError({
       ...common,
-      errorName: safeExcerpt(name, 128),
+      errorName: ChimeError.safeExcerpt(name, 128),
       message: message(name),
       ...codeBeside(name)
     })
   }
-  return new ResponseDecodeError({
+  return new ChimeError.ResponseDecodeError({
     reason: "UnexpectedStatus",
     message: `ListRooms got HTTP ${status} without an error the protocol explains`,
     status,
     ...(requestId !== undefined ? { requestId } : {}),
-    excerpt: safeExcerpt(text)
+    excerpt: ChimeError.safeExcerpt(text)
   })
 }
 
@@ -244,9 +235,9 @@ export const decodeSuccess = (
   status: number,
   requestId: string | undefined,
   text: string
-): ListRoomsOutput | ResponseDecodeError => {
+): ListRoomsResponse.ListRoomsOutput | ChimeError.ResponseDecodeError => {
   const parsed = parseSuccess(status, requestId, text)
-  return parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+  return parsed instanceof ChimeError.ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
 }
 
 /**
@@ -259,17 +250,17 @@ export const parseSuccess = (
   status: number,
   requestId: string | undefined,
   text: string
-): { readonly json: unknown } | ResponseDecodeError => {
+): { readonly json: unknown } | ChimeError.ResponseDecodeError => {
   try {
     return { json: text === "" ? {} : JSON.parse(text) }
   } catch (cause) {
     const truncated = endsEarly(text, cause)
-    return new ResponseDecodeError({
+    return new ChimeError.ResponseDecodeError({
       reason: truncated ? "TruncatedJson" : "InvalidJson",
       message: truncated ? "ListRooms response body ended before the JSON did" : "ListRooms response body is not valid JSON",
       status,
       ...(requestId !== undefined ? { requestId } : {}),
-      excerpt: safeExcerpt(text)
+      excerpt: ChimeError.safeExcerpt(text)
     })
   }
 }
@@ -283,10 +274,10 @@ export const decodeParsed = (
   status: number,
   requestId: string | undefined,
   json: unknown
-): ListRoomsOutput | ResponseDecodeError => {
-  const decoded = decodeListRoomsResponse(json)
+): ListRoomsResponse.ListRoomsOutput | ChimeError.ResponseDecodeError => {
+  const decoded = ListRoomsResponse.decode(json)
   if (decoded._tag === "Left") {
-    return new ResponseDecodeError({
+    return new ChimeError.ResponseDecodeError({
       reason: "InvalidShape",
       message: `ListRooms response has the wrong shape: ${decoded.left}`,
       status,

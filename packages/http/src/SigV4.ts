@@ -17,7 +17,7 @@
 import { boundedText } from "./internal/body.js"
 import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
 import { makeLongDateCache } from "./internal/fastSign.js"
-import type { CredentialsError } from "@chime-rooms/core"
+import type { ChimeError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -36,7 +36,7 @@ import type { AwsCredentials } from "./Credentials.js"
  */
 export interface SigV4Options {
   /** The current credentials (for example `Credentials.get`). */
-  readonly credentials: Effect.Effect<AwsCredentials, CredentialsError>
+  readonly credentials: Effect.Effect<AwsCredentials, ChimeError.CredentialsError>
   /** The signing region, for example `us-east-1`. */
   readonly region: string
   /** The signing name, for example `chime`. */
@@ -62,7 +62,7 @@ export interface SigV4Options {
 export interface Signer {
   readonly sign: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
     HttpClientRequest.HttpClientRequest,
-    CredentialsError
+    ChimeError.CredentialsError
   >
   readonly clockOffset: Ref.Ref<number>
 }
@@ -249,7 +249,7 @@ export const makeSigner = (options: SigV4Options): Signer => {
 export const sign = (
   request: HttpClientRequest.HttpClientRequest,
   options: SigV4Options
-): Effect.Effect<HttpClientRequest.HttpClientRequest, CredentialsError> => makeSigner(options).sign(request)
+): Effect.Effect<HttpClientRequest.HttpClientRequest, ChimeError.CredentialsError> => makeSigner(options).sign(request)
 
 const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet current|request ?expired|clock ?skew/i
 
@@ -355,7 +355,7 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
 export const withSigV4 = <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
-): HttpClient.HttpClient.With<E | CredentialsError, R> => {
+): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R> => {
   const signer = makeSigner(options)
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.locallyWith(Effect.flatMap(signer.sign(request), client.execute), Headers.currentRedactedNames, withTokenRedacted)

@@ -34,8 +34,7 @@
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import type { ChimeClientConfig } from "@aws-sdk/client-chime"
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
-import { ChimeRooms } from "@chime-rooms/core"
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -157,7 +156,7 @@ const ourService = (origin: string, client: Layer.Layer<HttpClient.HttpClient>, 
         Layer.provide(Credentials.layerStatic(credentials))
       )
     ),
-    (context) => Context.get(context, ChimeRooms)
+    (context) => Context.get(context, ChimeRooms.ChimeRooms)
   )
 
 /** One service of ours per client of {@link OURS}, each in the test's scope. */
@@ -166,13 +165,13 @@ const ourServices = (origin: string, credentials: PlainCredentials) =>
     Effect.map(ourService(origin, client, credentials), (service) => ({ name, service })))
 
 /** Sends `request` through one of ours: the fast one by `startListRooms`, the others by `listRooms`. */
-const sendOurs = (name: string, service: ChimeRoomsService, request: ListRoomsRequest) =>
+const sendOurs = (name: string, service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
   name === FAST ? startedPromise(service, request) : Effect.runPromise(service.listRooms(request))
 
 /** The fast path's exchange (`startListRooms`) as a promise; a decline (another path) fails it. */
-const startedPromise = (service: ChimeRoomsService, request: ListRoomsRequest) =>
+const startedPromise = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
   Effect.runPromise(Effect.flatMap(Effect.clock, (clock) =>
-    Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+    Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
       const abort = service.startListRooms?.(request, clock, resume)
       if (abort === undefined) return resume(Effect.dieMessage("the fast path declined the request"))
       return Effect.sync(abort)
@@ -218,7 +217,7 @@ const unit = FastCheck.oneof(
 const text = (minLength: number, maxLength: number) => FastCheck.string({ unit, minLength, maxLength })
 
 /** Requests core accepts and one URL can carry (see "deliberate deviations" below for the rest). */
-const request: FastCheck.Arbitrary<ListRoomsRequest> = FastCheck.record({
+const request: FastCheck.Arbitrary<ListRoomsRequest.ListRoomsRequest> = FastCheck.record({
   AccountId: text(1, 24).filter((s) => /\S/.test(s) && s !== "." && s !== ".."),
   MaxResults: FastCheck.integer({ min: 1, max: 99 }),
   MemberId: text(0, 30),
@@ -308,7 +307,7 @@ describe("requests as the AWS SDK sends them", () => {
 
   /** What the SDK does with the requests we refuse before sending (the http README gives our reasons). */
   const DEVIATIONS: ReadonlyArray<{
-    readonly request: ListRoomsRequest
+    readonly request: ListRoomsRequest.ListRoomsRequest
     readonly field: string
     /** The request line the SDK sends, or the error it throws (sending nothing). */
     readonly sdk: { readonly sends: string } | { readonly throws: string }

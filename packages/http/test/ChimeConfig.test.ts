@@ -110,8 +110,8 @@ describe("resolveEndpoint and makeChimeConfig", () => {
 })
 
 describe("HttpChimeRooms.layer and layerConfig", () => {
-  const build = <E>(layer: Layer.Layer<ChimeRooms, E, never>) => Effect.exit(Effect.scoped(Layer.build(layer)))
-  const deps = <E>(layer: Layer.Layer<ChimeRooms, E, HttpClient.HttpClient | Credentials>) =>
+  const build = <E>(layer: Layer.Layer<ChimeRooms.ChimeRooms, E, never>) => Effect.exit(Effect.scoped(Layer.build(layer)))
+  const deps = <E>(layer: Layer.Layer<ChimeRooms.ChimeRooms, E, HttpClient.HttpClient | Credentials>) =>
     layer.pipe(
       Layer.provide(UndiciHttpClient.layer),
       Layer.provide(Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: "secret" }))

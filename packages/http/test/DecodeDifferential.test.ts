@@ -9,8 +9,7 @@
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import { describe, expect, it } from "@effect/vitest"
-import { ChimeRooms, decodeListRoomsResponse, ListRoomsResponse, parseIsoMillis, Timestamp } from "@chime-rooms/core"
-import type { ChimeRoomsService, Room } from "@chime-rooms/core"
+import { ChimeRooms, ListRoomsResponse, type Room, Timestamp } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import { Context, DateTime, Effect, Either, Exit, FastCheck, Layer, Schema } from "effect"
@@ -129,13 +128,13 @@ const sdkMillis = (input: string): number | "refused" => {
   }
 }
 
-const decodeTimestamp = Schema.decodeUnknownEither(Timestamp)
+const decodeTimestamp = Schema.decodeUnknownEither(Timestamp.Timestamp)
 
 /** `undefined` when the reader, the Schema and the SDK agree on `input`; else what each said. */
 const disagreement = (input: string): string | undefined => {
   const expected = sdkMillis(input)
   const schema = decodeTimestamp(input)
-  const ours = parseIsoMillis(input) ?? "refused"
+  const ours = Timestamp.parseIsoMillis(input) ?? "refused"
   const viaSchema = Either.isRight(schema) ? DateTime.toEpochMillis(schema.right) : "refused"
   return ours === expected && viaSchema === expected
     ? undefined
@@ -289,7 +288,7 @@ const plainOfSdk = (output: { readonly NextToken?: unknown; readonly Rooms?: unk
 })
 
 const plainOfOurs = (
-  decoded: { readonly NextToken?: string | undefined; readonly Rooms: ReadonlyArray<Room> }
+  decoded: { readonly NextToken?: string | undefined; readonly Rooms: ReadonlyArray<Room.Room> }
 ): PlainPage => ({
   ...plainToken(decoded.NextToken),
   Rooms: decoded.Rooms.map((r) => {
@@ -327,7 +326,7 @@ const parseJson = (text: string): { readonly json: unknown } | undefined => {
   }
 }
 
-const decodePage = Schema.decodeUnknownEither(ListRoomsResponse)
+const decodePage = Schema.decodeUnknownEither(ListRoomsResponse.ListRoomsResponse)
 
 describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
   it.scopedLive("same outcome on the same bytes: the issue's cases and generated bodies", () =>
@@ -359,10 +358,10 @@ describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
               Layer.provide(Credentials.layerStatic(credentials))
             )
           ),
-          (context) => Context.get(context, ChimeRooms)
+          (context) => Context.get(context, ChimeRooms.ChimeRooms)
         )
       // Our undici client takes HttpChimeRooms' fast path; fetch, the general one.
-      const ours: ReadonlyArray<readonly [string, ChimeRoomsService]> = [
+      const ours: ReadonlyArray<readonly [string, ChimeRooms.ChimeRoomsService]> = [
         ["undici", yield* serviceOver(UndiciHttpClient.layer)],
         ["fetch", yield* serviceOver(FetchHttpClient.layer)]
       ]
@@ -375,7 +374,7 @@ describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
           return undefined
         }
       }
-      const ourOutcome = async (service: ChimeRoomsService): Promise<Outcome> => {
+      const ourOutcome = async (service: ChimeRooms.ChimeRoomsService): Promise<Outcome> => {
         const exit = await Effect.runPromiseExit(service.listRooms({ AccountId: "acc" }))
         if (Exit.isSuccess(exit)) return { _tag: "Page", page: plainOfOurs(exit.value) }
         const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -408,10 +407,10 @@ describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
         }
         if (parsed !== undefined) {
           // Core, on the parsed body: the one-pass decoder and the Schema say what the wire path said.
-          const fast = decodeListRoomsResponse(parsed.json)
+          const fast = ListRoomsResponse.decode(parsed.json)
           const schema = decodePage(parsed.json)
           const expectedCore = expected._tag === "Page" ? Either.right(expected.page) : "fails"
-          const plain = (decoded: Either.Either<ListRoomsResponse, unknown>) =>
+          const plain = (decoded: Either.Either<ListRoomsResponse.ListRoomsResponse, unknown>) =>
             Either.isRight(decoded) ? Either.right(plainOfOurs(decoded.right)) : "fails"
           expect([text, plain(fast)]).toEqual([text, expectedCore])
           expect([text, plain(schema)]).toEqual([text, expectedCore])

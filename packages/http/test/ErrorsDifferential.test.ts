@@ -8,8 +8,7 @@
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import { describe, expect, it } from "@effect/vitest"
-import { ChimeRooms, isServiceErrorName, safeExcerpt, serviceErrors } from "@chime-rooms/core"
-import type { ChimeError, ServiceErrorName } from "@chime-rooms/core"
+import { ChimeError, ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, RestJson1, UndiciHttpClient } from "@chime-rooms/http"
 import type { HttpClient } from "@effect/platform"
 import { Context, Effect, Exit, FastCheck as fc, Layer } from "effect"
@@ -30,7 +29,7 @@ interface Answer {
 // ---------------------------------------------------------------------------------------------
 // The responses
 
-const modelledStatuses = Object.values(serviceErrors).map((e) => e.status)
+const modelledStatuses = Object.values(ChimeError.serviceErrors).map((e) => e.status)
 const status = fc.oneof(
   fc.constantFrom(...modelledStatuses),
   fc.constantFrom(300, 301, 302, 307, 402, 405, 409, 410, 413, 418, 422, 451, 499, 501, 502, 504, 505, 599)
@@ -44,7 +43,7 @@ const headerChar = fc.oneof(
 )
 
 const bareName = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...(Object.keys(serviceErrors) as Array<ServiceErrorName>)) },
+  { weight: 3, arbitrary: fc.constantFrom(...(Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>)) },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -274,28 +273,28 @@ const ours = (endpoint: string, client: Layer.Layer<HttpClient.HttpClient>) =>
         Layer.provide(Credentials.layerStatic({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "differential/secret" }))
       )
     ),
-    (context) => Context.get(context, ChimeRooms)
+    (context) => Context.get(context, ChimeRooms.ChimeRooms)
   )
 
-const statusTag = (code: number): ServiceErrorName | undefined =>
-  (Object.keys(serviceErrors) as Array<ServiceErrorName>).find((name) => serviceErrors[name].status === code)
+const statusTag = (code: number): ChimeError.ServiceErrorName | undefined =>
+  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).find((name) => ChimeError.serviceErrors[name].status === code)
 
 /**
  * The error a response named `name` must be (`undefined`: nothing named it, or an empty name):
  * the modelled error of that name; else the modelled error of the status, with the name in `code`;
  * else `UnknownServiceError` with the name in `errorName`; else `UnexpectedStatus`.
  */
-const expectNamed = (error: ChimeError, status: number, name: string | undefined, context: string) => {
+const expectNamed = (error: ChimeError.ChimeError, status: number, name: string | undefined, context: string) => {
   const byStatus = statusTag(status)
   const fields = error as { readonly code?: string; readonly errorName?: string; readonly reason?: string }
-  if (name !== undefined && isServiceErrorName(name)) {
+  if (name !== undefined && ChimeError.isServiceErrorName(name)) {
     expect(error._tag, context).toBe(name)
   } else if (byStatus !== undefined) {
     expect(error._tag, context).toBe(byStatus)
-    expect(fields.code, context).toBe(name === undefined || name === "" ? undefined : safeExcerpt(name, 128))
+    expect(fields.code, context).toBe(name === undefined || name === "" ? undefined : ChimeError.safeExcerpt(name, 128))
   } else if (name !== undefined && name !== "") {
     expect(error._tag, context).toBe("UnknownServiceError")
-    expect(fields.errorName, context).toBe(safeExcerpt(name, 128))
+    expect(fields.errorName, context).toBe(ChimeError.safeExcerpt(name, 128))
   } else {
     expect(error._tag, context).toBe("ResponseDecodeError")
     expect(fields.reason, context).toBe("UnexpectedStatus")
@@ -319,7 +318,7 @@ describe("error responses: the AWS SDK and HttpChimeRooms on the same bytes", ()
         }
         throw new Error("the SDK took an error response for a page")
       }
-      const askUs = async (a: Answer): Promise<ChimeError> => {
+      const askUs = async (a: Answer): Promise<ChimeError.ChimeError> => {
         served.answer = a
         const exit = await Effect.runPromiseExit(rooms.listRooms({ AccountId: "a" }))
         if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
@@ -365,7 +364,7 @@ describe("error responses: the AWS SDK and HttpChimeRooms on the same bytes", ()
             const sdkMessage = reference.message
             const sdkSaysOne = typeof sdkMessage === "string" && sdkMessage !== "UnknownError"
             if (error._tag !== "ResponseDecodeError" && sdkSaysOne) {
-              expect(fields.message, context).toBe(safeExcerpt(sdkMessage, 512))
+              expect(fields.message, context).toBe(ChimeError.safeExcerpt(sdkMessage, 512))
             }
           }),
           { numRuns: 100 }

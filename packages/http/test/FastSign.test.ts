@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { validateRequest } from "@chime-rooms/core"
-import type { ListRoomsRequest } from "@chime-rooms/core"
+import { ListRoomsRequest } from "@chime-rooms/core"
 import { SigV4 } from "@chime-rooms/http"
 import type { AwsCredentials } from "@chime-rooms/http"
 import { HttpClientRequest } from "@effect/platform"
@@ -37,7 +36,7 @@ const randomString = (next: () => number, max: number): string => {
 
 interface Case {
   readonly endpoint: string
-  readonly request: ListRoomsRequest
+  readonly request: ListRoomsRequest.ListRoomsRequest
   readonly credentials: AwsCredentials
   readonly region: string
   readonly now: number
@@ -45,7 +44,7 @@ interface Case {
 
 const makeCase = (next: () => number): Case => {
   const account = next() < 0.5 ? pick(next, HOSTILE_ACCOUNTS) : randomString(next, 40)
-  const request: ListRoomsRequest = {
+  const request: ListRoomsRequest.ListRoomsRequest = {
     AccountId: account,
     ...(next() < 0.7 ? { MaxResults: 1 + Math.floor(next() * 99) } : {}),
     ...(next() < 0.3 ? { MemberId: next() < 0.5 ? randomString(next, 30) : "arn:aws:iam::111122223333:user/alice" } : {}),
@@ -80,7 +79,7 @@ describe("the fast GET signer", () => {
       let compared = 0
       for (let i = 0; i < 400; i++) {
         const c = makeCase(next)
-        const valid = validateRequest(c.request)
+        const valid = ListRoomsRequest.validate(c.request)
         if (valid._tag === "Left") continue
         const parts = encodeListRoomsParts(valid.right)
         if (parts._tag === "Left") continue

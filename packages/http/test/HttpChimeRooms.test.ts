@@ -1,9 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ChimeRooms } from "@chime-rooms/core"
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
-import type { EmulatorCredentials, EmulatorOptions, EmulatorService } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
@@ -25,17 +23,17 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
   ["FetchHttpClient", FetchHttpClient.layer]
 ]
 
-const tokenCredentials: EmulatorCredentials = {
+const tokenCredentials: Emulator.EmulatorCredentials = {
   accessKeyId: "ASIAEMULATORTEST0001",
   secretAccessKey: Redacted.make("s3cr3t-Key-that-must-never-leak/0123456789"),
   sessionToken: Redacted.make("SESSION-TOKEN-that-must-never-leak-FwoGZXIvYXdzE")
 }
 
-const credentialsOf = (emulator: EmulatorService) => Credentials.layerStatic(emulator.credentials)
+const credentialsOf = (emulator: Emulator.EmulatorService) => Credentials.layerStatic(emulator.credentials)
 
 /** The HTTP `ChimeRooms` pointed at an emulator, over `client`. */
 const live = (
-  emulator: EmulatorService,
+  emulator: Emulator.EmulatorService,
   client: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer,
   options: HttpChimeRooms.HttpChimeRoomsOptions = {}
 ) =>
@@ -51,7 +49,7 @@ const listAll = (accountId: string, maxResults?: number) =>
     const requestIds: Array<string | undefined> = []
     let token: string | undefined
     do {
-      const request: ListRoomsRequest = {
+      const request: ListRoomsRequest.ListRoomsRequest = {
         AccountId: accountId,
         ...(maxResults !== undefined ? { MaxResults: maxResults } : {}),
         ...(token !== undefined ? { NextToken: token } : {})
@@ -65,14 +63,14 @@ const listAll = (accountId: string, maxResults?: number) =>
     return { rooms, requestIds }
   })
 
-const failureOf = <A>(exit: Exit.Exit<A, ChimeError>): ChimeError => {
+const failureOf = <A>(exit: Exit.Exit<A, ChimeError.ChimeError>): ChimeError.ChimeError => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
   if (failure === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
   return failure
 }
 
-const expectNoSecrets = (error: unknown, credentials: EmulatorCredentials) => {
+const expectNoSecrets = (error: unknown, credentials: Emulator.EmulatorCredentials) => {
   const secret = Redacted.value(credentials.secretAccessKey)
   const token = credentials.sessionToken === undefined ? undefined : Redacted.value(credentials.sessionToken)
   for (const text of [String(error), (error as Error).message ?? "", JSON.stringify(error)]) {
@@ -120,7 +118,7 @@ describe("HttpChimeRooms against the emulator", () => {
       expect(received.rawQuery).toBe("member-id=member-1")
     }))
 
-  const sevenErrors: ReadonlyArray<readonly [ServiceErrorName, number]> = [
+  const sevenErrors: ReadonlyArray<readonly [ChimeError.ServiceErrorName, number]> = [
     ["BadRequestException", 400],
     ["UnauthorizedClientException", 401],
     ["ForbiddenException", 403],
@@ -232,7 +230,7 @@ describe("HttpChimeRooms against the emulator", () => {
 
   it.scopedLive("refreshes expiring credentials from a provider while listing", () =>
     Effect.gen(function*() {
-      const renewed: EmulatorCredentials = {
+      const renewed: Emulator.EmulatorCredentials = {
         accessKeyId: "ASIAEMULATORTEST0002",
         secretAccessKey: Redacted.make("an0ther-Key-that-must-never-leak/9876543210"),
         sessionToken: Redacted.make("SESSION-TOKEN-2-that-must-never-leak-FwoGZXIvYXdzE")
@@ -337,7 +335,7 @@ describe("HttpChimeRooms against the emulator", () => {
       }))
   }
 
-  const wireFaults: ReadonlyArray<readonly [string, EmulatorOptions["faults"], Record<string, unknown>]> = [
+  const wireFaults: ReadonlyArray<readonly [string, Emulator.EmulatorOptions["faults"], Record<string, unknown>]> = [
     ["a 502 HTML page", FaultScript.make({ rules: [{ calls: [1], fault: Fault.html502 }] }), {
       _tag: "ResponseDecodeError",
       reason: "UnexpectedStatus",
@@ -443,7 +441,7 @@ describe("HttpChimeRooms.validateSendable", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({})
       const account = emulator.accounts[0]!
-      const inputs: ReadonlyArray<ListRoomsRequest> = [
+      const inputs: ReadonlyArray<ListRoomsRequest.ListRoomsRequest> = [
         { AccountId: account },
         { AccountId: account, MaxResults: 99, MemberId: "u-1", NextToken: "" },
         { AccountId: "." },
@@ -480,12 +478,12 @@ describe("HttpChimeRooms.validateSendable", () => {
 
 describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
   /** The service of `layer`, built in the test's scope (the undici agent lives as long as it). */
-  const serviceOf = (layer: Layer.Layer<ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms))
+  const serviceOf = (layer: Layer.Layer<ChimeRooms.ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms.ChimeRooms))
 
   /** `startListRooms` as an effect; a decline is a defect here. */
-  const started = (service: ChimeRoomsService, request: ListRoomsRequest) =>
+  const started = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
     Effect.flatMap(Effect.clock, (clock) =>
-      Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+      Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
         const abort = service.startListRooms!(request, clock, resume)
         if (abort === undefined) return resume(Effect.dieMessage("declined"))
         return Effect.sync(abort)
@@ -506,7 +504,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       // The token is heard as soon as the body is in, before the page is done.
       const heard: Array<string> = []
       const clock = yield* Effect.clock
-      const next = yield* Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+      const next = yield* Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
         service.startListRooms!({ AccountId: account, MaxResults: 40 }, clock, (exit) => {
           heard.push("done")
           resume(exit)
@@ -564,7 +562,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const heardOne = () => {
         const heard: Array<string> = []
         return Effect.map(
-          Effect.exit(Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+          Effect.exit(Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
             service.startListRooms!({ AccountId: "acc" }, clock, (exit) => {
               heard.push("done")
               resume(exit)
@@ -589,7 +587,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const service = yield* serviceOf(live(emulator))
       const clock = yield* Effect.clock
       const boom = new Error("onNextToken blew up")
-      const exit = yield* Effect.async<ListRoomsOutput, ChimeError>((resume) => {
+      const exit = yield* Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
         service.startListRooms!({ AccountId: emulator.accounts[0]! }, clock, resume, () => {
           throw boom
         })

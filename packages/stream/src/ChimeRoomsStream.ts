@@ -24,7 +24,7 @@ import type { RetryPolicy } from "./RetryPolicy.js"
  * @since 0.1.0
  */
 export interface RoomsPage {
-  readonly rooms: ReadonlyArray<Room>
+  readonly rooms: ReadonlyArray<Room.Room>
   /** `x-amzn-RequestId` of the response that carried the page. */
   readonly requestId?: string
   /** The token to resume the listing *after* this page; absent on the last page. */
@@ -63,7 +63,7 @@ export interface StreamOptions {
  *
  * @since 0.1.0
  */
-export type StreamRequirements = ChimeRooms | ChimeRateLimiter | RetryBudget
+export type StreamRequirements = ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget
 
 /**
  * A channel that pulls a page each time downstream reads and writes `chunk(page)`. Hand-written
@@ -72,10 +72,10 @@ export type StreamRequirements = ChimeRooms | ChimeRateLimiter | RetryBudget
  * plain `listRooms` loop roughly in half (bench/decompose).
  */
 const channelOf = <P, A>(
-  pull: Effect.Effect<P | undefined, ChimeError>,
+  pull: Effect.Effect<P | undefined, ChimeError.ChimeError>,
   chunk: (page: P) => Chunk.Chunk<A>
-): Stream.Stream<A, ChimeError> => {
-  const loop: Channel.Channel<Chunk.Chunk<A>, unknown, ChimeError, unknown, unknown, unknown> = Channel.flatMap(
+): Stream.Stream<A, ChimeError.ChimeError> => {
+  const loop: Channel.Channel<Chunk.Chunk<A>, unknown, ChimeError.ChimeError, unknown, unknown, unknown> = Channel.flatMap(
     Channel.fromEffect(pull),
     (page) => page === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk(page)), loop)
   )
@@ -84,10 +84,10 @@ const channelOf = <P, A>(
 
 /** The stream of `chunk(page)` for every page (see `internal/pump.ts` for how pages are fetched). */
 const streamOf = <A>(
-  request: ListRoomsRequest,
+  request: ListRoomsRequest.ListRoomsRequest,
   options: StreamOptions | undefined,
   chunk: (page: RoomsPage) => Chunk.Chunk<A>
-): Stream.Stream<A, ChimeError, StreamRequirements> =>
+): Stream.Stream<A, ChimeError.ChimeError, StreamRequirements> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
       const e = yield* env(options?.retry)
@@ -113,7 +113,7 @@ const roomsPage = ({ attempts, output, pageNumber }: PumpedPage): RoomsPage => {
 }
 
 const pageChunk = (page: RoomsPage): Chunk.Chunk<RoomsPage> => Chunk.of(page)
-const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room> => Chunk.unsafeFromArray(page.rooms)
+const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room.Room> => Chunk.unsafeFromArray(page.rooms)
 
 /**
  * The pages of a listing, from `request.NextToken` (or the start) to the last page.
@@ -136,9 +136,9 @@ const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room> => Chunk.unsafeFromArray
  * @since 0.1.0
  */
 export const pages = (
-  request: ListRoomsRequest,
+  request: ListRoomsRequest.ListRoomsRequest,
   options?: StreamOptions
-): Stream.Stream<RoomsPage, ChimeError, StreamRequirements> => streamOf(request, options, pageChunk)
+): Stream.Stream<RoomsPage, ChimeError.ChimeError, StreamRequirements> => streamOf(request, options, pageChunk)
 
 /**
  * The rooms of a listing, each page emitted as one chunk. See {@link pages} for failures.
@@ -157,9 +157,9 @@ export const pages = (
  * @since 0.1.0
  */
 export const rooms = (
-  request: ListRoomsRequest,
+  request: ListRoomsRequest.ListRoomsRequest,
   options?: StreamOptions
-): Stream.Stream<Room, ChimeError, StreamRequirements> => streamOf(request, options, roomsChunk)
+): Stream.Stream<Room.Room, ChimeError.ChimeError, StreamRequirements> => streamOf(request, options, roomsChunk)
 
 /**
  * The shared services the streams need besides `ChimeRooms` (adaptive limiter, retry budget,

@@ -4,8 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { ChimeRooms } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ChimeRateLimiter } from "./ChimeRateLimiter.js"
@@ -40,12 +39,12 @@ export interface ResilientOptions {
  * @since 0.1.0
  */
 export const listRooms = (
-  request: ListRoomsRequest,
+  request: ListRoomsRequest.ListRoomsRequest,
   options?: ResilientOptions
 ): Effect.Effect<
-  { readonly output: ListRoomsOutput; readonly attempts: number },
-  ChimeError,
-  ChimeRooms | ChimeRateLimiter | RetryBudget
+  { readonly output: ListRoomsResponse.ListRoomsOutput; readonly attempts: number },
+  ChimeError.ChimeError,
+  ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget
 > =>
   Effect.flatMap(
     env(options?.retry),
@@ -75,9 +74,9 @@ export const listRooms = (
  */
 export const layer = (
   options?: ResilientOptions
-): Layer.Layer<ChimeRooms, never, ChimeRooms | ChimeRateLimiter | RetryBudget> =>
+): Layer.Layer<ChimeRooms.ChimeRooms, never, ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget> =>
   Layer.effect(
-    ChimeRooms,
+    ChimeRooms.ChimeRooms,
     Effect.map(env(options?.retry), (e) =>
       decorate(e.service, (request) =>
         span(

@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
  */
 export interface RetryBudgetService {
   /** Takes the cost of retrying after `error`; `undefined` when the bucket cannot pay (do not retry). */
-  readonly acquire: (error: ChimeError) => Effect.Effect<number | undefined>
+  readonly acquire: (error: ChimeError.ChimeError) => Effect.Effect<number | undefined>
   /** A call succeeded: refund `lastRetryCost` (what its last retry took), or the no-retry increment. */
   readonly release: (lastRetryCost: number | undefined) => Effect.Effect<void>
   /**

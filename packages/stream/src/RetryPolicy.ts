@@ -24,8 +24,7 @@
  *
  * @since 0.1.0
  */
-import type { ChimeError } from "@chime-rooms/core"
-import { isRetryableError, isThrottlingError } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
@@ -45,15 +44,15 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
  *
  * const policy: RetryPolicy.RetryPolicy = {
  *   schedule: Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(6))),
- *   while: (e) => isThrottlingError(e)
+ *   while: (e) => ChimeError.isThrottlingError(e)
  * }
  * ```
  *
  * @since 0.1.0
  */
 export interface RetryPolicy {
-  readonly schedule: Schedule.Schedule<unknown, ChimeError>
-  readonly while: (error: ChimeError) => boolean
+  readonly schedule: Schedule.Schedule<unknown, ChimeError.ChimeError>
+  readonly while: (error: ChimeError.ChimeError) => boolean
   /** The longest server `Retry-After` honoured; longer requests are waited this long. Default 20 s. */
   readonly retryAfterCap?: Duration.DurationInput
 }
@@ -103,14 +102,14 @@ export const backoffCeilingMillis = (retry: number, baseMillis: number, capMilli
  *
  * @since 0.1.0
  */
-export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Duration, ChimeError> => {
+export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Duration, ChimeError.ChimeError> => {
   const base = Duration.toMillis(options?.baseDelay ?? defaults.baseDelay)
   const throttlingBase = Duration.toMillis(options?.throttlingBaseDelay ?? defaults.throttlingBaseDelay)
   const cap = Duration.toMillis(options?.maxDelay ?? defaults.maxDelay)
   const retries = Math.max(0, (options?.maxAttempts ?? defaults.maxAttempts) - 1)
-  return Schedule.makeWithState(0, (now, error: ChimeError, n) => {
+  return Schedule.makeWithState(0, (now, error: ChimeError.ChimeError, n) => {
     if (n >= retries) return Effect.succeed([n, Duration.zero, ScheduleDecision.done] as const)
-    const ceiling = backoffCeilingMillis(n, isThrottlingError(error) ? throttlingBase : base, cap)
+    const ceiling = backoffCeilingMillis(n, ChimeError.isThrottlingError(error) ? throttlingBase : base, cap)
     return Effect.map(Random.next, (r) => {
       const delay = r * ceiling
       return [n + 1, Duration.millis(delay), ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))] as const
@@ -119,24 +118,24 @@ export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Du
 }
 
 /**
- * A policy from backoff options and a predicate (default `isRetryableError`: throttling, 500,
+ * A policy from backoff options and a predicate (default `ChimeError.isRetryableError`: throttling, 500,
  * 502, 503, 504, transport failures, a body cut short, timeouts).
  *
  * @since 0.1.0
  */
 export const make = (
   options?: BackoffOptions & {
-    readonly while?: (error: ChimeError) => boolean
+    readonly while?: (error: ChimeError.ChimeError) => boolean
     readonly retryAfterCap?: Duration.DurationInput
   }
 ): RetryPolicy => ({
   schedule: backoff(options),
-  while: options?.while ?? isRetryableError,
+  while: options?.while ?? ChimeError.isRetryableError,
   retryAfterCap: options?.retryAfterCap ?? defaults.retryAfterCap
 })
 
 /**
- * Any schedule as a policy; retries what `isRetryableError` accepts unless told otherwise.
+ * Any schedule as a policy; retries what `ChimeError.isRetryableError` accepts unless told otherwise.
  *
  * @example
  * ```ts
@@ -149,8 +148,8 @@ export const make = (
  * @since 0.1.0
  */
 export const fromSchedule = (
-  schedule: Schedule.Schedule<unknown, ChimeError>,
-  whilePredicate: (error: ChimeError) => boolean = isRetryableError
+  schedule: Schedule.Schedule<unknown, ChimeError.ChimeError>,
+  whilePredicate: (error: ChimeError.ChimeError) => boolean = ChimeError.isRetryableError
 ): RetryPolicy => ({ schedule, while: whilePredicate })
 
 /**

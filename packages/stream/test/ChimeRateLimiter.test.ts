@@ -1,5 +1,4 @@
-import type { ChimeRoomsService, ListRoomsOutput } from "@chime-rooms/core"
-import { ChimeRooms, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeError, ChimeRooms, type ListRoomsResponse } from "@chime-rooms/core"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Random, Stream, TestClock } from "effect"
@@ -155,7 +154,7 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
       let last = 0
       let throttled = 0
       let calls = 0
-      const server: ChimeRoomsService = {
+      const server: ChimeRooms.ChimeRoomsService = {
         listRooms: () =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
@@ -165,14 +164,14 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
             yield* Effect.sleep(5)
             if (tokens < 1) {
               throttled++
-              return yield* Effect.fail(new ThrottledClientException({ message: "slow down", status: 429 }))
+              return yield* Effect.fail(new ChimeError.ThrottledClientException({ message: "slow down", status: 429 }))
             }
             tokens -= 1
-            const output: ListRoomsOutput = calls < 100_000 ? { Rooms: [], NextToken: `t-${calls}`, $metadata: {} } : { Rooms: [], $metadata: {} }
+            const output: ListRoomsResponse.ListRoomsOutput = calls < 100_000 ? { Rooms: [], NextToken: `t-${calls}`, $metadata: {} } : { Rooms: [], $metadata: {} }
             return output
           })
       }
-      const layer = Layer.mergeAll(Layer.succeed(ChimeRooms, server), Resilience.layer())
+      const layer = Layer.mergeAll(Layer.succeed(ChimeRooms.ChimeRooms, server), Resilience.layer())
       const sim = makeSimClock()
       const { ms, stats } = yield* Effect.gen(function*() {
         yield* ChimeRoomsStream.pages({ AccountId: "a" }, { maxPages: 1500 }).pipe(Stream.runDrain)

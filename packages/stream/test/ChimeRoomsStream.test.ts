@@ -1,5 +1,4 @@
-import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { ChimeRooms, NotFoundException, PaginationLoopError, ServiceUnavailableException, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Clock, Deferred, Effect, Either, Exit, Fiber, Layer, Random, Stream, TestClock } from "effect"
@@ -8,7 +7,7 @@ import { makeFake, tokenAt } from "./fake.js"
 const request = { AccountId: "acc-1", MaxResults: 10 } as const
 
 const unavailable = (requestId: string) =>
-  new ServiceUnavailableException({ message: "down", status: 503, requestId })
+  new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId })
 
 // Every behaviour holds both for a service that only has `listRooms` (pages fetched in fibers)
 // and for one that also starts calls without a fiber (`startListRooms`, as the undici transport).
@@ -130,7 +129,7 @@ describe(`ChimeRoomsStream (${mode})`, () => {
       // a reused keep-alive socket from a `setImmediate`): the fake marks a call "written" that way.
       const fake = makeFake({ rooms: 50, pageSize: 10, latency: "100 millis" })
       let written = 0
-      const transport = Layer.succeed(ChimeRooms, {
+      const transport = Layer.succeed(ChimeRooms.ChimeRooms, {
         listRooms: (input) =>
           Effect.zipRight(Effect.sync(() => setImmediate(() => written++)), fake.service.listRooms(input)),
         ...(mode === "effects" ? {} : {
@@ -165,7 +164,7 @@ describe(`ChimeRoomsStream (${mode})`, () => {
       const fake = makeFake({
         rooms: 50,
         pageSize: 10,
-        fault: (_, token) => token === tokenAt(30) ? new NotFoundException({ message: "gone", status: 404 }) : undefined
+        fault: (_, token) => token === tokenAt(30) ? new ChimeError.NotFoundException({ message: "gone", status: 404 }) : undefined
       })
       const result = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
         Stream.runFoldEffect(0, (n) => Effect.succeed(n + 1)),
@@ -213,8 +212,8 @@ describe(`ChimeRoomsStream (${mode})`, () => {
       assert.strictEqual(fake.calls.length, 3)
       assert.isTrue(Either.isLeft(result))
       if (Either.isLeft(result)) {
-        assert.instanceOf(result.left, PaginationLoopError)
-        assert.strictEqual((result.left as PaginationLoopError).pages, 3)
+        assert.instanceOf(result.left, ChimeError.PaginationLoopError)
+        assert.strictEqual((result.left as ChimeError.PaginationLoopError).pages, 3)
         assert.strictEqual(result.left.requestId, "req-3")
       }
     }))
@@ -272,7 +271,7 @@ describe(`ChimeRoomsStream (${mode})`, () => {
       yield* TestClock.adjust("10 minutes")
       const result = yield* Fiber.join(fiber)
       assert.isTrue(Either.isLeft(result))
-      const error = (result as Either.Left<ChimeError, void>).left
+      const error = (result as Either.Left<ChimeError.ChimeError, void>).left
       assert.strictEqual(error._tag, "ServiceUnavailableException")
       assert.strictEqual(error.resumeToken, tokenAt(30))
       // 1 + 4 retries (default 5 attempts) of the failing page.
@@ -287,7 +286,7 @@ describe(`ChimeRoomsStream (${mode})`, () => {
 
   it.effect("a first page that fails for good has no resume token", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 50, pageSize: 10, fault: () => new NotFoundException({ message: "no", status: 404 }) })
+      const fake = makeFake({ rooms: 50, pageSize: 10, fault: () => new ChimeError.NotFoundException({ message: "no", status: 404 }) })
       const error = yield* ChimeRoomsStream.rooms(request).pipe(Stream.runDrain, Effect.flip, Effect.provide(env(fake)))
       assert.strictEqual(error._tag, "NotFoundException")
       assert.isUndefined(error.resumeToken)
@@ -354,7 +353,7 @@ describe(`ChimeRoomsStream (${mode})`, () => {
           call === 2
             ? unavailable("r")
             : call === 4
-            ? new ThrottledClientException({ message: "slow down", status: 429, code: "Throttled" })
+            ? new ChimeError.ThrottledClientException({ message: "slow down", status: 429, code: "Throttled" })
             : undefined
       })
       const stats = yield* Effect.gen(function*() {
@@ -389,13 +388,13 @@ describe(`ChimeRoomsStream (${mode})`, () => {
 
   it.effect("with prefetch, a failure is the plain ChimeError with its resume token", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 20, pageSize: 10, fault: () => new NotFoundException({ message: "no", status: 404 }) })
+      const fake = makeFake({ rooms: 20, pageSize: 10, fault: () => new ChimeError.NotFoundException({ message: "no", status: 404 }) })
       const error = yield* ChimeRoomsStream.rooms(request, { prefetch: 1 }).pipe(
         Stream.runDrain,
         Effect.flip,
         Effect.provide(env(fake))
       )
-      assert.instanceOf(error, NotFoundException)
+      assert.instanceOf(error, ChimeError.NotFoundException)
       assert.isUndefined(error.resumeToken)
     }))
 })
@@ -409,7 +408,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
    */
   /** `heard`: the token reported early for call `call` when it differs from the page's own. */
   const manual = (
-    fault?: (call: number) => ChimeError | undefined,
+    fault?: (call: number) => ChimeError.ChimeError | undefined,
     heard?: (call: number, token: string) => string
   ) => {
     const fake = makeFake({ rooms: 30, pageSize: 10 })
@@ -420,9 +419,9 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
     const service = {
       listRooms: fake.service.listRooms,
       startListRooms: (
-        input: ListRoomsRequest,
+        input: ListRoomsRequest.ListRoomsRequest,
         _clock: Clock.Clock,
-        done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
+        done: (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
         onNextToken?: (token: string) => void
       ) => {
         const call = ++calls
@@ -456,7 +455,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
       const { deliverNext, fake, log, service } = manual()
       const fiber = yield* ChimeRoomsStream.pages(request, { prefetch: 2 }).pipe(
         Stream.runForEach((page) => Effect.sync(() => log.push(`consumer: page ${page.pageNumber}`))),
-        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer())),
+        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms.ChimeRooms, service), Resilience.layer())),
         Effect.fork
       )
       for (let i = 0; i < 3; i++) yield* deliverNext
@@ -472,7 +471,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
       const { deliverNext, log, service } = manual((call) => (call === 1 ? unavailable("r-1") : undefined))
       const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
         Stream.runCollect,
-        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
+        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms.ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
         Effect.fork
       )
       yield* deliverNext
@@ -491,7 +490,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
       const { deliverNext, log, pending, service } = manual(undefined, (call, token) => (call === 1 ? "tok-20" : token))
       const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 2 }).pipe(
         Stream.runCollect,
-        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
+        Effect.provide(Layer.mergeAll(Layer.succeed(ChimeRooms.ChimeRooms, service), Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited }))),
         Effect.fork
       )
       yield* deliverNext

@@ -3,8 +3,7 @@
  * room once or a typed error carrying the token to resume from, and the client's resources stay
  * bounded whatever the server sends. Real sockets on 127.0.0.1, live clock, each test bounded.
  */
-import type { ChimeError, Room } from "@chime-rooms/core"
-import { ChimeRooms, maxNextTokenLength } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, ListRoomsRequest, type Room } from "@chime-rooms/core"
 import { Credentials, type CredentialsService, HttpChimeRooms } from "@chime-rooms/http"
 import { ChimeRoomsStream } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
@@ -16,7 +15,7 @@ const request = { AccountId: "acc-1" } as const
 /** Lists every room; the rooms that arrived and how the listing ended. */
 const listAll = (prefetch: number) =>
   Effect.gen(function*() {
-    const got: Array<Room> = []
+    const got: Array<Room.Room> = []
     const exit = yield* ChimeRoomsStream.rooms(request, { prefetch, retry: quickRetries }).pipe(
       Stream.runForEach((room) => Effect.sync(() => got.push(room))),
       Effect.timeout("10 seconds"),
@@ -25,8 +24,8 @@ const listAll = (prefetch: number) =>
     return { got, exit }
   })
 
-const failure = (exit: Exit.Exit<unknown, unknown>): ChimeError | undefined =>
-  Exit.isFailure(exit) ? (Cause.failureOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value as ChimeError : undefined))) : undefined
+const failure = (exit: Exit.Exit<unknown, unknown>): ChimeError.ChimeError | undefined =>
+  Exit.isFailure(exit) ? (Cause.failureOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value as ChimeError.ChimeError : undefined))) : undefined
 
 describe("a response body larger than the cap is refused as it streams in", () => {
   const MB = 1024 * 1024
@@ -90,7 +89,7 @@ describe("a response body larger than the cap is refused as it streams in", () =
 describe("a token that cannot be sent ends the listing cleanly, at every prefetch", () => {
   const tokens: ReadonlyArray<readonly [string, string]> = [
     ["a lone surrogate", "tok-\ud800-bad"],
-    ["a token longer than the cap", "t".repeat(maxNextTokenLength + 1)]
+    ["a token longer than the cap", "t".repeat(ListRoomsRequest.maxNextTokenLength + 1)]
   ]
   for (const [what, bad] of tokens) {
     for (const [name, client] of clients) {

@@ -15,8 +15,7 @@
  */
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
-import { Dataset, Emulator, Fault, type FaultRule, FaultScript } from "@chime-rooms/testing"
-import type { EmulatorService } from "@chime-rooms/testing"
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Duration,
@@ -47,18 +46,18 @@ const CHILD_RUNS = Math.max(1, Math.floor(RUNS / 3))
 interface Scenario {
   readonly name: string
   readonly prefetch: { readonly min: number; readonly max: number }
-  readonly rules: ReadonlyArray<FaultRule>
+  readonly rules: ReadonlyArray<FaultScript.FaultRule>
   /** A fixed limiter's rate (burst 1), or none. */
   readonly rate: number | undefined
   /** The listing is in the state once the server saw this; interrupted up to `jitterMillis` later. */
-  readonly reached: (emulator: EmulatorService) => boolean
+  readonly reached: (emulator: Emulator.EmulatorService) => boolean
   readonly jitterMillis: number
   /** Whether the listing forks fibers (the general path): shows that the supervisor sees them. */
   readonly forks: boolean
 }
 
 /** Whether the server answered call number `call` (with `status`, if given). */
-const answered = (emulator: EmulatorService, call: number, status?: number) =>
+const answered = (emulator: Emulator.EmulatorService, call: number, status?: number) =>
   emulator.received().some((r) =>
     r.call === call && r.outcome !== undefined && (status === undefined || r.outcome.status === status)
   )
@@ -155,7 +154,7 @@ const eventually = (
     )
   )
 
-const live = (emulator: EmulatorService, rate: number | undefined) =>
+const live = (emulator: Emulator.EmulatorService, rate: number | undefined) =>
   Layer.mergeAll(
     HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(
       Layer.provide(UndiciHttpClient.layer),
@@ -291,7 +290,7 @@ interface Exited {
  * Runs the fixture against `emulator`; once the scenario's state is reached (plus the jitter),
  * tells it to interrupt, and waits up to `EXIT_BOUND_MILLIS` for it to exit (then kills it).
  */
-const runChild = (emulator: EmulatorService, scenario: Scenario, run: Run, mode: Mode) =>
+const runChild = (emulator: Emulator.EmulatorService, scenario: Scenario, run: Run, mode: Mode) =>
   Effect.gen(function*() {
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>

@@ -163,7 +163,7 @@ describe("OpenTelemetry through NodeSdk.layer", () => {
             Effect.provide(chimeOver(emulator.endpoint, client))
           )
           const error = Exit.isFailure(exit)
-            ? Option.getOrUndefined(Cause.failureOption(exit.cause)) as ChimeError | undefined
+            ? Option.getOrUndefined(Cause.failureOption(exit.cause)) as ChimeError.ChimeError | undefined
             : undefined
           const after = yield* collect
           yield* Effect.promise(() => spanProcessor.forceFlush())

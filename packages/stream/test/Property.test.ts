@@ -3,7 +3,7 @@
  */
 import type { ChimeError, Room } from "@chime-rooms/core"
 import { ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
-import { Dataset, Fault, type FaultRule, InMemoryChimeRooms } from "@chime-rooms/testing"
+import { Dataset, Fault, type FaultScript, InMemory } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, FastCheck, Fiber, Layer, Stream, TestClock } from "effect"
 import { makeSimClock } from "./simClock.js"
@@ -30,8 +30,8 @@ const transientRuns = FastCheck.array(
 )
 
 /** Turns runs into rules by call number; returns the rules and the next free call number. */
-const rulesOf = (runs: ReadonlyArray<{ gap: number; run: number; fault: Fault }>, start = 1) => {
-  const rules: Array<FaultRule> = []
+const rulesOf = (runs: ReadonlyArray<{ gap: number; run: number; fault: Fault.Fault }>, start = 1) => {
+  const rules: Array<FaultScript.FaultRule> = []
   let call = start
   for (const { fault, gap, run } of runs) {
     call += gap - 1
@@ -41,14 +41,14 @@ const rulesOf = (runs: ReadonlyArray<{ gap: number; run: number; fault: Fault }>
   return { rules, next: call }
 }
 
-const account = (dataset: Dataset) => dataset.accounts[0]!
+const account = (dataset: Dataset.Dataset) => dataset.accounts[0]!
 
 /**
  * Drains `stream`, collecting rooms as they arrive. Backoff sleeps run on a virtual clock that
  * jumps (see simClock.ts): the properties are about what arrives, not when, and TestClock's
  * per-sleep scheduling would make a few hundred runs take minutes.
  */
-const drain = <R>(stream: Stream.Stream<Room, ChimeError, R>) =>
+const drain = <R>(stream: Stream.Stream<Room.Room, ChimeError.ChimeError, R>) =>
   Effect.gen(function*() {
     const seen: Array<string> = []
     const result = yield* Effect.either(Stream.runForEach(stream, (room) => Effect.sync(() => seen.push(room.RoomId!))))
@@ -68,7 +68,7 @@ describe("properties on the in-memory layer", () => {
       Effect.gen(function*() {
         const dataset = Dataset.generate({ seed: rooms, roomsPerAccount: rooms })
         const { rules } = rulesOf(runs)
-        const layer = Layer.mergeAll(InMemoryChimeRooms.layer({ dataset, faults: rules }), Resilience.layer())
+        const layer = Layer.mergeAll(InMemory.layer({ dataset, faults: rules }), Resilience.layer())
         const expected = Dataset.allRooms(dataset, account(dataset)).map((r) => r.RoomId!)
         const { result, seen } = yield* drain(
           ChimeRoomsStream.rooms({ AccountId: account(dataset), MaxResults: pageSize }, { prefetch })
@@ -101,7 +101,7 @@ describe("properties on the in-memory layer", () => {
         const first = next + (fatalAfter % remaining)
         const fatalCalls = Array.from({ length: RetryPolicy.defaults.maxAttempts }, (_, i) => first + i)
         const layer = Layer.mergeAll(
-          InMemoryChimeRooms.layer({ dataset, faults: [...rules, { calls: fatalCalls, fault: fatal }] }),
+          InMemory.layer({ dataset, faults: [...rules, { calls: fatalCalls, fault: fatal }] }),
           Resilience.layer()
         )
         const request = { AccountId: account(dataset), MaxResults: pageSize }
@@ -132,7 +132,7 @@ describe("properties on the in-memory layer", () => {
     Effect.gen(function*() {
       const dataset = Dataset.generate({ roomsPerAccount: 50 })
       const layer = Layer.mergeAll(
-        InMemoryChimeRooms.layer({ dataset, faults: [{ calls: [3], fault: Fault.repeatToken }] }),
+        InMemory.layer({ dataset, faults: [{ calls: [3], fault: Fault.repeatToken }] }),
         Resilience.layer()
       )
       const { result, seen } = yield* drain(ChimeRoomsStream.rooms({ AccountId: account(dataset), MaxResults: 10 })).pipe(
@@ -145,7 +145,7 @@ describe("properties on the in-memory layer", () => {
   it.effect("the in-memory call log shows each failed page retried in place", () =>
     Effect.gen(function*() {
       const dataset = Dataset.generate({ roomsPerAccount: 40 })
-      const layer = InMemoryChimeRooms.layer({
+      const layer = InMemory.layer({
         dataset,
         faults: [{ calls: [2, 3], fault: Fault.throttled("1 second") }]
       })

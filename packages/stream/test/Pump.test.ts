@@ -4,8 +4,7 @@
  * event loop (as `HttpChimeRooms` does over `UndiciHttpClient`); and what happens when a callback
  * that runs outside any fiber throws.
  */
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, Room } from "@chime-rooms/core"
-import { ChimeRooms } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsResponse, type Room } from "@chime-rooms/core"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience, RetryBudget } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Effect, Exit, FastCheck, Fiber, Layer, Stream, TestClock, TestContext } from "effect"
@@ -67,7 +66,7 @@ describe("the pump's wake-up: a waiting consumer is woken by the next arrival, f
   it.effect("a wake-up that comes after the consumer took the page is not spent: the next arrival still wakes it", () =>
     Effect.gen(function*() {
       // A service whose calls the test answers by hand, from outside any fiber, as a transport does.
-      const pending: Array<(exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void> = []
+      const pending: Array<(exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void> = []
       const answer = (n: number, last = false) =>
         Effect.sync(() =>
           pending[n - 1]!(Exit.succeed({
@@ -76,14 +75,14 @@ describe("the pump's wake-up: a waiting consumer is woken by the next arrival, f
             $metadata: { httpStatusCode: 200 }
           }))
         )
-      const service: ChimeRoomsService = {
+      const service: ChimeRooms.ChimeRoomsService = {
         listRooms: () => Effect.die("the fast way only"),
         startListRooms: (_request, _clock, done) => {
           pending.push(done)
           return () => {}
         }
       }
-      const layer = Layer.mergeAll(Layer.succeed(ChimeRooms, service), resilience)
+      const layer = Layer.mergeAll(Layer.succeed(ChimeRooms.ChimeRooms, service), resilience)
       yield* Effect.scoped(Effect.gen(function*() {
         const pull = yield* Stream.toPull(ChimeRoomsStream.rooms(request, { prefetch: 2 }))
         const first = yield* Effect.fork(pull)
@@ -133,16 +132,16 @@ describe("the pump's wake-up: a waiting consumer is woken by the next arrival, f
 })
 
 /** A room list's ids, for comparisons that print no names. */
-const ids = (rooms: ReadonlyArray<Room>) => rooms.map((r) => r.RoomId)
+const ids = (rooms: ReadonlyArray<Room.Room>) => rooms.map((r) => r.RoomId)
 
 describe("a throw in a callback outside any fiber reaches the stream", () => {
   /**
    * Lists 100 rooms (10 pages) over the fake with early tokens, `prefetch` 3, with `broken`'s
    * services; returns the rooms that arrived before the stream ended and how it ended.
    */
-  const listWith = (layer: Layer.Layer<ChimeRooms | ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget>) =>
+  const listWith = (layer: Layer.Layer<ChimeRooms.ChimeRooms | ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget>) =>
     Effect.gen(function*() {
-      const got: Array<Room> = []
+      const got: Array<Room.Room> = []
       const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 3 }).pipe(
         Stream.runForEach((room) => Effect.sync(() => got.push(room))),
         Effect.provide(layer),
@@ -215,8 +214,8 @@ describe("a throw in a callback outside any fiber reaches the stream", () => {
         const fake = makeFake({ rooms: 100, pageSize: 10, latency: "1 millis" })
         let calls = 0
         const start = Layer.effect(
-          ChimeRooms,
-          Effect.map(ChimeRooms, (service): ChimeRoomsService => ({
+          ChimeRooms.ChimeRooms,
+          Effect.map(ChimeRooms.ChimeRooms, (service): ChimeRooms.ChimeRoomsService => ({
             ...service,
             startListRooms: (input, clock, done, onNextToken) => {
               if (++calls === at) throw boom

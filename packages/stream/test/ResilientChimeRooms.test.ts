@@ -1,4 +1,4 @@
-import { ChimeRooms, ServiceUnavailableException, ThrottledClientException } from "@chime-rooms/core"
+import { ChimeError, ChimeRooms } from "@chime-rooms/core"
 import {
   ChimeMetrics,
   ChimeRateLimiter,
@@ -12,7 +12,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Layer, Metric, Option, Stream, TestClock, Tracer } from "effect"
 import { makeFake } from "./fake.js"
 
-const unavailable = (id: string) => new ServiceUnavailableException({ message: "down", status: 503, requestId: id })
+const unavailable = (id: string) => new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId: id })
 
 /** A tracer that records every span the native tracer makes. */
 const recordingTracer = Effect.map(Effect.tracer, (native) => {
@@ -159,7 +159,7 @@ describe("observability", () => {
       const fake = makeFake({
         rooms: 25,
         pageSize: 10,
-        fault: (call) => (call === 2 ? new ThrottledClientException({ message: "slow", status: 429 }) : undefined)
+        fault: (call) => (call === 2 ? new ChimeError.ThrottledClientException({ message: "slow", status: 429 }) : undefined)
       })
       const rooms = yield* runTimed(Stream.runCollect(ChimeRoomsStream.rooms({ AccountId: "a" }))).pipe(
         Effect.provide(Layer.mergeAll(fake.layer, Resilience.layer()))

@@ -1,11 +1,11 @@
-import { ServiceUnavailableException, TransportError } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience, ResilientChimeRooms, RetryBudget, RetryPolicy } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { makeFake } from "./fake.js"
 
-const unavailable = new ServiceUnavailableException({ message: "down", status: 503 })
-const timeout = new TransportError({ reason: "Timeout", message: "timed out" })
+const unavailable = new ChimeError.ServiceUnavailableException({ message: "down", status: 503 })
+const timeout = new ChimeError.TransportError({ reason: "Timeout", message: "timed out" })
 
 describe("RetryBudget", () => {
   it.effect("AWS standard-mode numbers: 500 tokens, retry 5, transport retry 10, success refunds", () =>

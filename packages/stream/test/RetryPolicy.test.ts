@@ -1,26 +1,19 @@
-import type { ChimeError } from "@chime-rooms/core"
-import {
-  NotFoundException,
-  ServiceFailureException,
-  ServiceUnavailableException,
-  ThrottledClientException,
-  TransportError
-} from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import { ChimeRateLimiter, ResilientChimeRooms, RetryBudget, RetryPolicy } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck, Fiber, Layer, Random, Schedule, TestClock } from "effect"
 import { makeFake } from "./fake.js"
 
-const unavailable = new ServiceUnavailableException({ message: "down", status: 503 })
+const unavailable = new ChimeError.ServiceUnavailableException({ message: "down", status: 503 })
 const throttled = (retryAfter?: Duration.DurationInput) =>
-  new ThrottledClientException({
+  new ChimeError.ThrottledClientException({
     message: "slow down",
     status: 429,
     ...(retryAfter === undefined ? {} : { retryAfter: Duration.decode(retryAfter) })
   })
 
 /** Steps a schedule over `errors` at `now = 0`, returning each delay in ms (or "done"). */
-const delaysOf = (schedule: Schedule.Schedule<unknown, ChimeError>, errors: ReadonlyArray<ChimeError>) =>
+const delaysOf = (schedule: Schedule.Schedule<unknown, ChimeError.ChimeError>, errors: ReadonlyArray<ChimeError.ChimeError>) =>
   Effect.gen(function*() {
     let state = schedule.initial
     const out: Array<number | "done"> = []
@@ -165,7 +158,7 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("non-retryable errors surface at once", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 5, pageSize: 10, fault: () => new NotFoundException({ message: "no", status: 404 }) })
+      const fake = makeFake({ rooms: 5, pageSize: 10, fault: () => new ChimeError.NotFoundException({ message: "no", status: 404 }) })
       const result = yield* timed(ResilientChimeRooms.listRooms(request)).pipe(Effect.provide(env(fake)))
       assert.strictEqual(result._tag, "Left")
       assert.strictEqual(fake.calls.length, 1)
@@ -173,12 +166,12 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("the default predicate retries 500, 502, 503, 504, throttling and transport failures", () =>
     Effect.gen(function*() {
-      const errors: ReadonlyArray<ChimeError> = [
-        new ServiceFailureException({ message: "x", status: 500 }),
+      const errors: ReadonlyArray<ChimeError.ChimeError> = [
+        new ChimeError.ServiceFailureException({ message: "x", status: 500 }),
         unavailable,
         throttled(),
-        new TransportError({ reason: "ConnectionReset", message: "reset" }),
-        new TransportError({ reason: "Timeout", message: "timeout" })
+        new ChimeError.TransportError({ reason: "ConnectionReset", message: "reset" }),
+        new ChimeError.TransportError({ reason: "Timeout", message: "timeout" })
       ]
       const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => errors[call - 1] })
       const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 6 }) }))
@@ -189,7 +182,7 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("gives up after maxAttempts with the last error", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => new ServiceUnavailableException({ message: "down", status: 503, requestId: `r-${call}` }) })
+      const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId: `r-${call}` }) })
       const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 3 }) }))
         .pipe(Effect.provide(env(fake)))
       assert.strictEqual(fake.calls.length, 3)
@@ -201,7 +194,7 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
       const fake = makeFake({
         rooms: 5,
         pageSize: 10,
-        fault: (call) => (call <= 3 ? new NotFoundException({ message: "eventually consistent", status: 404 }) : undefined)
+        fault: (call) => (call <= 3 ? new ChimeError.NotFoundException({ message: "eventually consistent", status: 404 }) : undefined)
       })
       const policy = RetryPolicy.fromSchedule(
         Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(5))),

@@ -113,7 +113,7 @@ describe("secrets and room names never leave", () => {
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           Logger.withMinimumLogLevel(LogLevel.Debug)
         )
-        const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) as ChimeError | undefined : undefined
+        const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) as ChimeError.ChimeError | undefined : undefined
         assert.strictEqual(error?._tag, "ServiceUnavailableException", `the listing ends with the page whose retries ran out: ${exit}`)
         assert.isDefined(error?.resumeToken)
         assert.isAbove(spans.length, 20, "spans were recorded")

@@ -4,7 +4,6 @@
  * clock over the emulator on 127.0.0.1; `Date.now` is shifted for the whole process, as the system
  * clock would be (the emulator checks signatures against the same shifted clock).
  */
-import type { ChimeRoomsService } from "@chime-rooms/core"
 import { ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
@@ -43,8 +42,8 @@ describe("the wall clock set back or forward an hour mid-listing", () => {
           let steppedAt = Infinity
           // Records when each request leaves, on the monotonic clock; the stream's fast way is kept.
           const recording = Layer.effect(
-            ChimeRooms,
-            Effect.map(ChimeRooms, (service): ChimeRoomsService => ({
+            ChimeRooms.ChimeRooms,
+            Effect.map(ChimeRooms.ChimeRooms, (service): ChimeRooms.ChimeRoomsService => ({
               listRooms: (request) => Effect.suspend(() => {
                 sent.push(performance.now())
                 return service.listRooms(request)

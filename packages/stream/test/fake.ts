@@ -3,8 +3,7 @@
  * encode the offset, a per-call fault function and a call log. Time (latency) runs on Effect's
  * `Clock`, so `TestClock` drives it.
  */
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest, Room } from "@chime-rooms/core"
-import { ChimeRooms } from "@chime-rooms/core"
+import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse, type Room } from "@chime-rooms/core"
 import { Clock, Duration, Effect, Layer } from "effect"
 
 export interface FakeCall {
@@ -17,7 +16,7 @@ export interface FakeOptions {
   readonly rooms: number
   readonly pageSize: number
   /** The failure of call `call` (1-based) asking for `token`, if any. */
-  readonly fault?: (call: number, token: string | undefined) => ChimeError | undefined
+  readonly fault?: (call: number, token: string | undefined) => ChimeError.ChimeError | undefined
   /** Simulated latency of every call. */
   readonly latency?: Duration.DurationInput
   /** Replace the NextToken a page returns (to build loops). */
@@ -26,7 +25,7 @@ export interface FakeOptions {
   readonly hang?: (call: number) => Effect.Effect<void> | undefined
 }
 
-export const roomsOf = (n: number): ReadonlyArray<Room> =>
+export const roomsOf = (n: number): ReadonlyArray<Room.Room> =>
   Array.from({ length: n }, (_, i) => ({ RoomId: `room-${String(i).padStart(5, "0")}`, AccountId: "acc-1", Name: `secret-${i}` }))
 
 export const tokenAt = (offset: number): string => `tok-${offset}`
@@ -34,8 +33,8 @@ export const tokenAt = (offset: number): string => `tok-${offset}`
 export const makeFake = (options: FakeOptions) => {
   const all = roomsOf(options.rooms)
   const calls: Array<FakeCall> = []
-  const service: ChimeRoomsService = {
-    listRooms: (request: ListRoomsRequest) =>
+  const service: ChimeRooms.ChimeRoomsService = {
+    listRooms: (request: ListRoomsRequest.ListRoomsRequest) =>
       Effect.gen(function*() {
         const call = calls.length + 1
         calls.push({ call, token: request.NextToken, at: yield* Clock.currentTimeMillis })
@@ -49,7 +48,7 @@ export const makeFake = (options: FakeOptions) => {
         const end = Math.min(all.length, offset + size)
         const natural = end < all.length ? tokenAt(end) : undefined
         const next = options.nextToken === undefined ? natural : options.nextToken(offset, natural)
-        const output: ListRoomsOutput = {
+        const output: ListRoomsResponse.ListRoomsOutput = {
           Rooms: all.slice(offset, end),
           ...(next === undefined ? {} : { NextToken: next }),
           $metadata: { requestId: `req-${call}`, httpStatusCode: 200 }
@@ -61,7 +60,7 @@ export const makeFake = (options: FakeOptions) => {
    * The same calls started without a fiber, as `HttpChimeRooms` offers them: each runs on its own
    * (on the caller's clock) and reports through `done`.
    */
-  const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (request, clock, done) => {
+  const startListRooms: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (request, clock, done) => {
     let aborted = false
     const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
       onExit: (exit) => {
@@ -77,7 +76,7 @@ export const makeFake = (options: FakeOptions) => {
    * As `HttpChimeRooms` over `UndiciHttpClient`: a page's token is told through `onNextToken` as
    * soon as the page is in, and the page itself is handed over on a later turn of the event loop.
    */
-  const startListRoomsEarly: NonNullable<ChimeRoomsService["startListRooms"]> = (request, clock, done, onNextToken) => {
+  const startListRoomsEarly: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (request, clock, done, onNextToken) => {
     let aborted = false
     let later: ReturnType<typeof setImmediate> | undefined
     const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
@@ -103,8 +102,8 @@ export const makeFake = (options: FakeOptions) => {
     calls,
     service,
     startListRooms,
-    layer: Layer.succeed(ChimeRooms, service),
-    callbackLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms }),
-    earlyLayer: Layer.succeed(ChimeRooms, { ...service, startListRooms: startListRoomsEarly })
+    layer: Layer.succeed(ChimeRooms.ChimeRooms, service),
+    callbackLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, startListRooms }),
+    earlyLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, startListRooms: startListRoomsEarly })
   }
 }

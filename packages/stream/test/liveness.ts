@@ -6,8 +6,7 @@
 import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
-import { Dataset, Emulator, Fault, type FaultRule, FaultScript, InMemoryChimeRooms } from "@chime-rooms/testing"
-import type { EmulatorService } from "@chime-rooms/testing"
+import { Dataset, Emulator, Fault, FaultScript, InMemory } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Context, Duration, Effect, Either, FastCheck, Layer, Stream } from "effect"
@@ -53,7 +52,7 @@ export const buildHttpClients: Effect.Effect<HttpClients, never, Scope.Scope> = 
 })
 
 /** The HTTP `ChimeRooms` pointed at `emulator`, over an already built client. */
-export const httpChimeRooms = (emulator: EmulatorService, client: Context.Context<HttpClient.HttpClient>) =>
+export const httpChimeRooms = (emulator: Emulator.EmulatorService, client: Context.Context<HttpClient.HttpClient>) =>
   HttpChimeRooms.layer({ endpoint: emulator.endpoint }).pipe(
     Layer.provide(Layer.succeedContext(client)),
     Layer.provide(Credentials.layerStatic(emulator.credentials))
@@ -170,7 +169,7 @@ const retryAfter = FastCheck.oneof(
  * The faults a page may meet: 429 and 503 (with and without Retry-After), a connection reset
  * before the response, a reset mid-body, a truncated body, a body that trickles out, a delay.
  */
-export const faultArbitrary: FastCheck.Arbitrary<Fault> = FastCheck.oneof(
+export const faultArbitrary: FastCheck.Arbitrary<Fault.Fault> = FastCheck.oneof(
   retryAfter.map((ms) => Fault.throttled(ms)),
   retryAfter.map((ms) => Fault.unavailable(ms)),
   FastCheck.constant(Fault.transport),
@@ -185,7 +184,7 @@ export interface FaultRun {
   readonly gap: number
   /** Consecutive calls that get the fault. */
   readonly run: number
-  readonly fault: Fault
+  readonly fault: Fault.Fault
 }
 
 /** Runs of faulty calls; a run of four failing calls on one page exhausts {@link quickPolicy}. */
@@ -199,8 +198,8 @@ export const faultRunsArbitrary: FastCheck.Arbitrary<ReadonlyArray<FaultRun>> = 
 )
 
 /** The rules of `runs`, by call number. */
-export const rulesOf = (runs: ReadonlyArray<FaultRun>): ReadonlyArray<FaultRule> => {
-  const rules: Array<FaultRule> = []
+export const rulesOf = (runs: ReadonlyArray<FaultRun>): ReadonlyArray<FaultScript.FaultRule> => {
+  const rules: Array<FaultScript.FaultRule> = []
   let call = 1
   for (const { fault, gap, run } of runs) {
     call += gap - 1
@@ -292,7 +291,7 @@ export const listToEnd = (
     let page = 0
     let token: string | undefined
     for (;;) {
-      const request: ListRoomsRequest = token === undefined
+      const request: ListRoomsRequest.ListRoomsRequest = token === undefined
         ? { AccountId: accountId, MaxResults: pageSize }
         : { AccountId: accountId, MaxResults: pageSize, NextToken: token }
       const result = yield* Effect.either(
@@ -307,7 +306,7 @@ export const listToEnd = (
         )
       )
       if (Either.isRight(result)) break
-      const error: ChimeError = result.left
+      const error: ChimeError.ChimeError = result.left
       const got = progress.seen.length
       if (error._tag === "PaginationLoopError") {
         return yield* Effect.fail(`unexpected PaginationLoopError after ${got} rooms`)
@@ -334,7 +333,7 @@ export const buildCase = (c: Case, clients: HttpClients) =>
     const faults = FaultScript.make({ rules: rulesOf(c.faults) })
     const resilience = Resilience.layer({ rateLimiter: limiterLayer(c.limiter) })
     if (c.client === "InMemory") {
-      const context = yield* Layer.build(Layer.mergeAll(InMemoryChimeRooms.layer({ dataset, faults }), resilience))
+      const context = yield* Layer.build(Layer.mergeAll(InMemory.layer({ dataset, faults }), resilience))
       return { dataset, accountId, context, calls: () => 0 }
     }
     const emulator = yield* Emulator.make({ dataset, faults, recordLimit: 0 })

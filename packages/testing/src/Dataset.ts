@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { RoomEncoded } from "@chime-rooms/core"
+import type { Room } from "@chime-rooms/core"
 import { createHash } from "node:crypto"
 import { derive, hash3, hash4, hash5, uuidOf } from "./internal/hash.js"
 import { isoOf } from "./internal/isoTime.js"
@@ -26,7 +26,7 @@ export interface Dataset {
   /** How many rooms the account has; `undefined` for an unknown account. */
   roomCount(accountId: string): number | undefined
   /** Room `index` of the account, in wire form (ISO timestamp strings). The account must exist and `index` be in range. */
-  room(accountId: string, index: number): RoomEncoded
+  room(accountId: string, index: number): Room.RoomEncoded
   /**
    * The sorted room indices `memberId` belongs to, or `undefined` for a member the account does not
    * know (callers treat that as "no rooms").
@@ -66,7 +66,7 @@ export interface GenerateOptions {
  * @since 0.1.0
  */
 export interface FixtureAccount {
-  readonly rooms: ReadonlyArray<RoomEncoded>
+  readonly rooms: ReadonlyArray<Room.RoomEncoded>
   readonly members?: { readonly [memberId: string]: ReadonlyArray<string> }
 }
 
@@ -192,7 +192,7 @@ class GeneratedDataset implements Dataset {
     }
   }
 
-  room(accountId: string, index: number): RoomEncoded {
+  room(accountId: string, index: number): Room.RoomEncoded {
     const account = this.account(accountId)
     const f = this.fields(account, index)
     return {
@@ -245,7 +245,7 @@ class GeneratedDataset implements Dataset {
 // --- hand-written fixtures ------------------------------------------------------------------
 
 interface FixtureState {
-  readonly rooms: ReadonlyArray<RoomEncoded>
+  readonly rooms: ReadonlyArray<Room.RoomEncoded>
   readonly members: ReadonlyMap<string, ReadonlyArray<number>>
 }
 
@@ -287,7 +287,7 @@ class FixtureDataset implements Dataset {
     return this.byId.get(accountId)?.rooms.length
   }
 
-  room(accountId: string, index: number): RoomEncoded {
+  room(accountId: string, index: number): Room.RoomEncoded {
     const room = this.byId.get(accountId)?.rooms[index]
     if (room === undefined) throw new RangeError("Dataset.room: unknown account or index out of range")
     return room
@@ -307,7 +307,10 @@ const positiveInt = (value: number | undefined, fallback: number, min: number): 
   value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, Math.floor(value))
 
 /**
- * Builds and reads datasets.
+ * A deterministic dataset computed on demand: room `i` of an account is a pure function of
+ * (seed, account, i), so memory does not grow with the room count (only a bounded cache of
+ * per-member room lists does). Ids are UUIDs, `CreatedBy` an IAM user ARN, timestamps ISO-8601
+ * with milliseconds and `UpdatedTimestamp >= CreatedTimestamp`.
  *
  * @example
  * ```ts
@@ -319,41 +322,42 @@ const positiveInt = (value: number | undefined, fallback: number, min: number): 
  *
  * @since 0.1.0
  */
-export const Dataset = {
-  /**
-   * A deterministic dataset computed on demand: room `i` of an account is a pure function of
-   * (seed, account, i), so memory does not grow with the room count (only a bounded cache of
-   * per-member room lists does). Ids are UUIDs, `CreatedBy` an IAM user ARN, timestamps ISO-8601
-   * with milliseconds and `UpdatedTimestamp >= CreatedTimestamp`.
-   */
-  generate: (options: GenerateOptions = {}): Dataset => {
-    const members = positiveInt(options.membersPerAccount, 20, 0)
-    return new GeneratedDataset(
-      Math.floor(options.seed ?? 1) | 0,
-      positiveInt(options.accounts, 1, 0),
-      positiveInt(options.roomsPerAccount, 100, 0),
-      members,
-      options.membershipRate ?? (members === 0 ? 0 : Math.min(1, 3 / members))
-    )
-  },
+export const generate = (options: GenerateOptions = {}): Dataset => {
+  const members = positiveInt(options.membersPerAccount, 20, 0)
+  return new GeneratedDataset(
+    Math.floor(options.seed ?? 1) | 0,
+    positiveInt(options.accounts, 1, 0),
+    positiveInt(options.roomsPerAccount, 100, 0),
+    members,
+    options.membershipRate ?? (members === 0 ? 0 : Math.min(1, 3 / members))
+  )
+}
 
-  /**
-   * A dataset from hand-written rooms.
-   *
-   * @example
-   * Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }], members: { "u-1": ["r-1"] } } })
-   */
-  fromRooms: (accounts: { readonly [accountId: string]: FixtureAccount }): Dataset => new FixtureDataset(accounts),
+/**
+ * A dataset from hand-written rooms.
+ *
+ * @example
+ * Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }], members: { "u-1": ["r-1"] } } })
+ * @since 0.1.0
+ */
+export const fromRooms = (accounts: { readonly [accountId: string]: FixtureAccount }): Dataset => new FixtureDataset(accounts)
 
-  /** The JSON text of one room, as the service would write it inside `Rooms`. */
-  roomJson: (dataset: Dataset, accountId: string, index: number): string =>
-    dataset.roomJson !== undefined ? dataset.roomJson(accountId, index) : JSON.stringify(dataset.room(accountId, index)),
+/**
+ * The JSON text of one room, as the service would write it inside `Rooms`.
+ *
+ * @since 0.1.0
+ */
+export const roomJson = (dataset: Dataset, accountId: string, index: number): string =>
+  dataset.roomJson !== undefined ? dataset.roomJson(accountId, index) : JSON.stringify(dataset.room(accountId, index))
 
-  /** Every room of an account, in listing order (materialises them: for tests and small fixtures). */
-  allRooms: (dataset: Dataset, accountId: string): ReadonlyArray<RoomEncoded> => {
-    const count = dataset.roomCount(accountId) ?? 0
-    const rooms: Array<RoomEncoded> = new Array(count)
-    for (let i = 0; i < count; i++) rooms[i] = dataset.room(accountId, i)
-    return rooms
-  }
-} as const
+/**
+ * Every room of an account, in listing order (materialises them: for tests and small fixtures).
+ *
+ * @since 0.1.0
+ */
+export const allRooms = (dataset: Dataset, accountId: string): ReadonlyArray<Room.RoomEncoded> => {
+  const count = dataset.roomCount(accountId) ?? 0
+  const rooms: Array<Room.RoomEncoded> = new Array(count)
+  for (let i = 0; i < count; i++) rooms[i] = dataset.room(accountId, i)
+  return rooms
+}

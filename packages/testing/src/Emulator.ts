@@ -44,13 +44,13 @@ import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { Context, Duration, Effect, Layer, Redacted, Schema, type Scope } from "effect"
-import { Dataset } from "./Dataset.js"
-import type { FaultScript } from "./FaultScript.js"
+import * as Dataset from "./Dataset.js"
+import type * as FaultScript from "./FaultScript.js"
 import { tokenSecretFromString } from "./internal/pageToken.js"
 import { DEFAULT_PAGE_SIZE, isValidPageSize, makePagingState } from "./internal/paging.js"
 import { isValidRateLimit, makeTokenBucket, type RateLimitOptions } from "./internal/rateLimit.js"
 import { makeHandler, type ReceivedRequest, type ServerState } from "./internal/server.js"
-import { type SigV4Verification, SigV4Verifier, signedMillis } from "./SigV4Verifier.js"
+import * as SigV4Verifier from "./SigV4Verifier.js"
 
 export type {
   /**
@@ -86,13 +86,13 @@ export interface EmulatorCredentials {
  */
 export interface EmulatorOptions {
   /** The rooms served. Default `Dataset.generate()` (one account of 100 rooms, seed 1). */
-  readonly dataset?: Dataset | undefined
+  readonly dataset?: Dataset.Dataset | undefined
   /** Rooms per page when a request has no `max-results`. Default 10 (as the in-memory layer). */
   readonly pageSize?: number | undefined
   /** The key pairs accepted; the first is `credentials` of the service. Default: one generated pair. */
   readonly credentials?: ReadonlyArray<EmulatorCredentials> | undefined
   /** Faults by `ListRooms` call number. Default none. */
-  readonly faults?: FaultScript | undefined
+  readonly faults?: FaultScript.FaultScript | undefined
   /** A token bucket in front of `ListRooms`: `rate` requests/s, `burst` at once. Default none. */
   readonly rateLimit?: RateLimitOptions | undefined
   /**
@@ -138,7 +138,7 @@ export interface EmulatorService {
   readonly region: string
   /** The account ids served. */
   readonly accounts: ReadonlyArray<string>
-  readonly dataset: Dataset
+  readonly dataset: Dataset.Dataset
   /** The first accepted key pair: sign with it. */
   readonly credentials: EmulatorCredentials
   /**
@@ -151,7 +151,7 @@ export interface EmulatorService {
   /** How many `ListRooms` calls got a call number (passed SigV4 and the rate limit). */
   readonly calls: () => number
   /** Replaces the fault script; call numbers start again from 1. */
-  readonly setFaults: (faults: FaultScript | undefined) => void
+  readonly setFaults: (faults: FaultScript.FaultScript | undefined) => void
   /** Shifts the emulator's clock from now on (a number is milliseconds and may be negative). */
   readonly setClockOffset: (offset: Duration.DurationInput) => void
   /**
@@ -190,7 +190,7 @@ const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
  *
  * @since 0.1.0
  */
-export const generateEmulatorCredentials = (): EmulatorCredentials => {
+export const generateCredentials = (): EmulatorCredentials => {
   const bytes = randomBytes(16)
   let id = "AKIA"
   for (let i = 0; i < 16; i++) id += ALNUM[bytes[i]! % 32]
@@ -223,7 +223,13 @@ const close = (server: Server, state: ServerState) =>
     server.closeAllConnections()
   })
 
-const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
+/**
+ * Starts an emulator in the current scope (closing the scope closes the server and its keep-alive
+ * connections).
+ *
+ * @since 0.1.0
+ */
+export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
   Effect.gen(function*() {
     const dataset = options.dataset ?? Dataset.generate()
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
@@ -233,7 +239,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
     if (options.rateLimit !== undefined && !isValidRateLimit(options.rateLimit)) {
       return yield* invalid("rateLimit needs rate > 0 and burst >= 1")
     }
-    const credentials = options.credentials ?? [generateEmulatorCredentials()]
+    const credentials = options.credentials ?? [generateCredentials()]
     const first = credentials[0]
     if (first === undefined) return yield* invalid("credentials must hold at least one key pair")
     const host = options.host ?? "127.0.0.1"
@@ -247,11 +253,11 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
       maxSkew: options.maxSkew
     })
     const verifier = options.verifySignatures === false
-      ? { ...checking, check: (): SigV4Verification => ({ _tag: "Verified", accessKeyId: "", signedHeaders: [] }) }
+      ? { ...checking, check: (): SigV4Verifier.SigV4Verification => ({ _tag: "Verified", accessKeyId: "", signedHeaders: [] }) }
       : checking
     const state: ServerState = {
       faults: options.faults,
-      clockOffsetMillis: signedMillis(options.clockOffset ?? 0),
+      clockOffsetMillis: SigV4Verifier.signedMillis(options.clockOffset ?? 0),
       calls: 0,
       errors: 0,
       bucket: options.rateLimit === undefined ? undefined : makeTokenBucket(options.rateLimit),
@@ -302,7 +308,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
         state.calls = 0
       },
       setClockOffset: (offset) => {
-        state.clockOffsetMillis = signedMillis(offset)
+        state.clockOffsetMillis = SigV4Verifier.signedMillis(offset)
       },
       connections: () => ({ open, answering })
     }
@@ -319,7 +325,7 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* Emulator
+ *   const emulator = yield* Emulator.Emulator
  *   // point a client at emulator.endpoint, sign with emulator.credentials for emulator.region
  *   return emulator.endpoint
  * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
@@ -327,10 +333,12 @@ const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, Emu
  *
  * @since 0.1.0
  */
-export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {
-  /** Starts an emulator in the current scope. */
-  static readonly make = make
-  /** A layer running one emulator for its lifetime. */
-  static readonly layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> =>
-    Layer.scoped(Emulator, make(options))
-}
+export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {}
+
+/**
+ * A layer running one emulator for its lifetime.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> =>
+  Layer.scoped(Emulator, make(options))

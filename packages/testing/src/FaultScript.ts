@@ -7,132 +7,10 @@
  *
  * @since 0.1.0
  */
-import { isServiceErrorName, serviceErrors, type ServiceErrorName } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import { Duration, Either, Schema } from "effect"
+import * as Fault from "./Fault.js"
 import { hash3, unit } from "./internal/hash.js"
-
-/**
- * One injected fault.
- *
- * - `ServiceError`: one of the seven modelled errors (`retryAfter` becomes `Retry-After` on the wire).
- * - `Delay`: wait before answering (on Effect's `Clock` in memory, so `TestClock` drives it).
- * - `Transport`: the connection fails before any response.
- * - `RepeatToken`: the page comes back with a `NextToken` leading to itself (a pagination loop).
- * - Wire faults, which the emulator performs and the in-memory layer maps to the typed error a
- *   client would report: `Reset` (connection reset mid-body), `TruncatedJson`, `InvalidJson`,
- *   `Html502` (a proxy's HTML error page), `Slow` (the body trickles out over `duration`).
- *
- * @since 0.1.0
- */
-export type Fault =
-  | {
-    readonly _tag: "ServiceError"
-    readonly name: ServiceErrorName
-    readonly retryAfter?: Duration.Duration
-    readonly message?: string
-  }
-  | { readonly _tag: "Delay"; readonly duration: Duration.Duration }
-  | { readonly _tag: "Transport" }
-  | { readonly _tag: "RepeatToken" }
-  | { readonly _tag: "Reset" }
-  | { readonly _tag: "TruncatedJson" }
-  | { readonly _tag: "InvalidJson" }
-  | { readonly _tag: "Html502" }
-  | { readonly _tag: "Slow"; readonly duration: Duration.Duration }
-
-/**
- * The faults that end a call (as opposed to `Delay`, `Slow` and `RepeatToken`, which shape it).
- *
- * @since 0.1.0
- */
-export type FailingFault = Extract<
-  Fault,
-  { readonly _tag: "ServiceError" | "Transport" | "Reset" | "TruncatedJson" | "InvalidJson" | "Html502" }
->
-
-const formatDuration = (d: Duration.Duration): string => {
-  const ms = Duration.toMillis(d)
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
-}
-
-/**
- * Fault constructors.
- *
- * @example
- * ```ts
- * import { Fault } from "@chime-rooms/testing"
- *
- * Fault.serviceError("ThrottledClientException", { retryAfter: "2 seconds" })
- * Fault.delay("500 millis")
- * ```
- *
- * @since 0.1.0
- */
-export const Fault = {
-  /** One of the seven modelled errors. */
-  serviceError: (
-    name: ServiceErrorName,
-    options: { readonly retryAfter?: Duration.DurationInput; readonly message?: string } = {}
-  ): Fault => ({
-    _tag: "ServiceError",
-    name,
-    ...(options.retryAfter === undefined ? {} : { retryAfter: Duration.decode(options.retryAfter) }),
-    ...(options.message === undefined ? {} : { message: options.message })
-  }),
-  /** 429 `ThrottledClientException`, optionally with a retry-after. */
-  throttled: (retryAfter?: Duration.DurationInput): Fault =>
-    Fault.serviceError("ThrottledClientException", retryAfter === undefined ? {} : { retryAfter }),
-  /** 503 `ServiceUnavailableException`, optionally with a retry-after. */
-  unavailable: (retryAfter?: Duration.DurationInput): Fault =>
-    Fault.serviceError("ServiceUnavailableException", retryAfter === undefined ? {} : { retryAfter }),
-  /** Wait `duration` before answering. */
-  delay: (duration: Duration.DurationInput): Fault => ({ _tag: "Delay", duration: Duration.decode(duration) }),
-  /** The connection fails before a response. */
-  transport: { _tag: "Transport" } as Fault,
-  /** The page's `NextToken` leads back to the same page. */
-  repeatToken: { _tag: "RepeatToken" } as Fault,
-  /** The connection is reset after the head, mid-body. */
-  reset: { _tag: "Reset" } as Fault,
-  /** A 200 whose JSON body stops short. */
-  truncatedJson: { _tag: "TruncatedJson" } as Fault,
-  /** A 200 whose body is not JSON. */
-  invalidJson: { _tag: "InvalidJson" } as Fault,
-  /** A 502 with an HTML body, as a proxy sends. */
-  html502: { _tag: "Html502" } as Fault,
-  /** The response body trickles out over `duration`. */
-  slow: (duration: Duration.DurationInput): Fault => ({ _tag: "Slow", duration: Duration.decode(duration) }),
-
-  /** Does this fault end the call? */
-  isFailing: (fault: Fault): fault is FailingFault =>
-    fault._tag !== "Delay" && fault._tag !== "Slow" && fault._tag !== "RepeatToken",
-
-  /** The HTTP status of a scripted service error. */
-  statusOf: (name: ServiceErrorName): number => serviceErrors[name].status,
-
-  /** A short description (the spec syntax), safe for logs. */
-  describe: (fault: Fault): string => {
-    switch (fault._tag) {
-      case "ServiceError":
-        return `${serviceErrors[fault.name].status}${fault.retryAfter === undefined ? "" : `:retry-after=${formatDuration(fault.retryAfter)}`}`
-      case "Delay":
-        return `delay=${formatDuration(fault.duration)}`
-      case "Slow":
-        return `slow=${formatDuration(fault.duration)}`
-      case "Transport":
-        return "transport"
-      case "RepeatToken":
-        return "loop"
-      case "Reset":
-        return "reset"
-      case "TruncatedJson":
-        return "truncated"
-      case "InvalidJson":
-        return "invalid-json"
-      case "Html502":
-        return "html502"
-    }
-  }
-} as const
 
 /**
  * Which calls a rule applies to (calls are numbered from 1 in the order the fake receives them).
@@ -155,14 +33,14 @@ export type FaultWhen =
  *
  * @example
  * ```ts
- * import { Fault, type FaultRule } from "@chime-rooms/testing"
+ * import { Fault, FaultScript } from "@chime-rooms/testing"
  *
- * const rule: FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
+ * const rule: FaultScript.FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
  * ```
  *
  * @since 0.1.0
  */
-export type FaultRule = FaultWhen & { readonly fault: Fault }
+export type FaultRule = FaultWhen & { readonly fault: Fault.Fault }
 
 /**
  * What one call should suffer, resolved from every matching rule: the delays add up, the first
@@ -172,13 +50,13 @@ export type FaultRule = FaultWhen & { readonly fault: Fault }
  */
 export interface FaultPlan {
   /** Every fault whose rule matched, in rule order. */
-  readonly faults: ReadonlyArray<Fault>
+  readonly faults: ReadonlyArray<Fault.Fault>
   /** Total `Delay` before answering. */
   readonly delay: Duration.Duration
   /** Total `Slow` time spent sending the body. */
   readonly slow: Duration.Duration
   /** The fault that ends the call, if any. */
-  readonly failure: FailingFault | undefined
+  readonly failure: Fault.FailingFault | undefined
   /** Answer with a looping `NextToken`. */
   readonly repeatToken: boolean
 }
@@ -192,7 +70,7 @@ export interface FaultScript {
   readonly seed: number
   readonly rules: ReadonlyArray<FaultRule>
   /** The faults of call number `call` (1-based), in rule order. Pure: same call, same answer. */
-  readonly decide: (call: number) => ReadonlyArray<Fault>
+  readonly decide: (call: number) => ReadonlyArray<Fault.Fault>
   /** {@link decide}, resolved into a {@link FaultPlan}. */
   readonly plan: (call: number) => FaultPlan
 }
@@ -221,10 +99,10 @@ const matches = (rule: FaultRule, index: number, seedHash: number, call: number)
   return rule.always
 }
 
-const planOf = (faults: ReadonlyArray<Fault>): FaultPlan => {
+const planOf = (faults: ReadonlyArray<Fault.Fault>): FaultPlan => {
   let delay = Duration.zero
   let slow = Duration.zero
-  let failure: FailingFault | undefined
+  let failure: Fault.FailingFault | undefined
   let repeatToken = false
   for (const fault of faults) {
     if (fault._tag === "Delay") delay = Duration.sum(delay, fault.duration)
@@ -235,13 +113,18 @@ const planOf = (faults: ReadonlyArray<Fault>): FaultPlan => {
   return { faults, delay, slow, failure, repeatToken }
 }
 
-const make = (options: { readonly seed?: number; readonly rules: ReadonlyArray<FaultRule> }): FaultScript => {
+/**
+ * A script from a seed (default `0`, used by `rate` rules) and rules.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: { readonly seed?: number; readonly rules: ReadonlyArray<FaultRule> }): FaultScript => {
   const seed = options.seed ?? 0
   const rules = [...options.rules]
   // Mix the seed once so that nearby seeds (1, 2, 3) still give unrelated decisions.
   const seedHash = hash3(0x46415554, Math.floor(seed) | 0, Math.floor(seed / 4294967296) | 0)
-  const decide = (call: number): ReadonlyArray<Fault> => {
-    const faults: Array<Fault> = []
+  const decide = (call: number): ReadonlyArray<Fault.Fault> => {
+    const faults: Array<Fault.Fault> = []
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!
       if (matches(rule, i, seedHash, call)) faults.push(rule.fault)
@@ -266,7 +149,7 @@ const parseDuration = (text: string, bareUnit?: "s"): Duration.Duration | undefi
   return undefined
 }
 
-const statusNames: { readonly [status: string]: ServiceErrorName } = {
+const statusNames: { readonly [status: string]: ChimeError.ServiceErrorName } = {
   "400": "BadRequestException",
   "401": "UnauthorizedClientException",
   "403": "ForbiddenException",
@@ -276,7 +159,7 @@ const statusNames: { readonly [status: string]: ServiceErrorName } = {
   "503": "ServiceUnavailableException"
 }
 
-const errorAliases: { readonly [alias: string]: ServiceErrorName } = {
+const errorAliases: { readonly [alias: string]: ChimeError.ServiceErrorName } = {
   "bad-request": "BadRequestException",
   unauthorized: "UnauthorizedClientException",
   forbidden: "ForbiddenException",
@@ -288,7 +171,7 @@ const errorAliases: { readonly [alias: string]: ServiceErrorName } = {
   unavailable: "ServiceUnavailableException"
 }
 
-const simpleFaults: { readonly [word: string]: Fault } = {
+const simpleFaults: { readonly [word: string]: Fault.Fault } = {
   transport: Fault.transport,
   loop: Fault.repeatToken,
   "repeat-token": Fault.repeatToken,
@@ -301,12 +184,12 @@ const simpleFaults: { readonly [word: string]: Fault } = {
   "html-502": Fault.html502
 }
 
-const serviceErrorOf = (word: string): ServiceErrorName | undefined => {
+const serviceErrorOf = (word: string): ChimeError.ServiceErrorName | undefined => {
   const lower = word.toLowerCase()
   if (Object.hasOwn(statusNames, lower)) return statusNames[lower]
   if (Object.hasOwn(errorAliases, lower)) return errorAliases[lower]
-  const named = Object.keys(serviceErrors).find((name) => name.toLowerCase() === lower)
-  return named !== undefined && isServiceErrorName(named) ? named : undefined
+  const named = Object.keys(ChimeError.serviceErrors).find((name) => name.toLowerCase() === lower)
+  return named !== undefined && ChimeError.isServiceErrorName(named) ? named : undefined
 }
 
 /** Calls may be listed one by one or as ranges; a range this long is surely a mistake. */
@@ -346,7 +229,7 @@ const parseFault = (
   spec: string,
   text: string,
   options: ReadonlyArray<string>
-): Either.Either<Fault, FaultSpecError> => {
+): Either.Either<Fault.Fault, FaultSpecError> => {
   const eq = text.indexOf("=")
   const word = (eq < 0 ? text : text.slice(0, eq)).toLowerCase()
   const value = eq < 0 ? undefined : text.slice(eq + 1)
@@ -394,7 +277,14 @@ const parseFault = (
 }
 
 /**
- * Builds, parses and runs fault scripts.
+ * The script that never injects anything.
+ *
+ * @since 0.1.0
+ */
+export const empty = make({ rules: [] })
+
+/**
+ * Parses one `--fault` spec into a rule.
  *
  * ## `--fault SPEC` syntax
  *
@@ -424,58 +314,57 @@ const parseFault = (
  *
  * @since 0.1.0
  */
-export const FaultScript = {
-  /** A script from a seed (default `0`, used by `rate` rules) and rules. */
-  make,
+export const parse = (spec: string): Either.Either<FaultRule, FaultSpecError> => {
+  const trimmed = spec.trim()
+  if (trimmed === "") return fail(spec, "empty spec")
+  const colon = trimmed.indexOf(":")
+  const head = colon < 0 ? trimmed : trimmed.slice(0, colon)
+  const options = colon < 0 ? [] : trimmed.slice(colon + 1).split(",")
+  const at = head.indexOf("@")
+  const faultText = at < 0 ? head : head.slice(0, at)
+  const whenText = at < 0 ? undefined : head.slice(at + 1)
+  return Either.flatMap(parseWhen(spec, whenText), (when) =>
+    Either.map(parseFault(spec, faultText, options), (fault): FaultRule => ({ ...when, fault }))
+  )
+}
 
-  /** The script that never injects anything. */
-  empty: make({ rules: [] }),
-
-  /** Parses one `--fault` spec into a rule. */
-  parse: (spec: string): Either.Either<FaultRule, FaultSpecError> => {
-    const trimmed = spec.trim()
-    if (trimmed === "") return fail(spec, "empty spec")
-    const colon = trimmed.indexOf(":")
-    const head = colon < 0 ? trimmed : trimmed.slice(0, colon)
-    const options = colon < 0 ? [] : trimmed.slice(colon + 1).split(",")
-    const at = head.indexOf("@")
-    const faultText = at < 0 ? head : head.slice(0, at)
-    const whenText = at < 0 ? undefined : head.slice(at + 1)
-    return Either.flatMap(parseWhen(spec, whenText), (when) =>
-      Either.map(parseFault(spec, faultText, options), (fault): FaultRule => ({ ...when, fault }))
-    )
-  },
-
-  /** Parses several specs (for example every `--fault`) into one script. */
-  fromSpecs: (
-    specs: ReadonlyArray<string>,
-    options: { readonly seed?: number } = {}
-  ): Either.Either<FaultScript, FaultSpecError> => {
-    const rules: Array<FaultRule> = []
-    for (const spec of specs) {
-      const rule = FaultScript.parse(spec)
-      if (Either.isLeft(rule)) return Either.left(rule.left)
-      rules.push(rule.right)
-    }
-    return Either.right(make({ ...options, rules }))
-  },
-
-  /** Writes a rule back in the spec syntax (a `calls` rule lists its calls). */
-  format: (rule: FaultRule): string => {
-    const when = "calls" in rule
-      ? `@${rule.calls.join(",")}`
-      : "every" in rule
-      ? `@every=${rule.every}${rule.from === undefined || rule.from === rule.every ? "" : `,from=${rule.from}`}`
-      : "rate" in rule
-      ? `@rate=${rule.rate}`
-      : ""
-    const text = Fault.describe(rule.fault)
-    const colon = text.indexOf(":")
-    const base = colon < 0 ? text : text.slice(0, colon)
-    const options = colon < 0 ? "" : text.slice(colon)
-    const message = rule.fault._tag === "ServiceError" && rule.fault.message !== undefined
-      ? `${options === "" ? ":" : ","}message=${rule.fault.message}`
-      : ""
-    return `${base}${when}${options}${message}`
+/**
+ * Parses several specs (for example every `--fault`) into one script.
+ *
+ * @since 0.1.0
+ */
+export const fromSpecs = (
+  specs: ReadonlyArray<string>,
+  options: { readonly seed?: number } = {}
+): Either.Either<FaultScript, FaultSpecError> => {
+  const rules: Array<FaultRule> = []
+  for (const spec of specs) {
+    const rule = parse(spec)
+    if (Either.isLeft(rule)) return Either.left(rule.left)
+    rules.push(rule.right)
   }
-} as const
+  return Either.right(make({ ...options, rules }))
+}
+
+/**
+ * Writes a rule back in the spec syntax (a `calls` rule lists its calls).
+ *
+ * @since 0.1.0
+ */
+export const format = (rule: FaultRule): string => {
+  const when = "calls" in rule
+    ? `@${rule.calls.join(",")}`
+    : "every" in rule
+    ? `@every=${rule.every}${rule.from === undefined || rule.from === rule.every ? "" : `,from=${rule.from}`}`
+    : "rate" in rule
+    ? `@rate=${rule.rate}`
+    : ""
+  const text = Fault.describe(rule.fault)
+  const colon = text.indexOf(":")
+  const base = colon < 0 ? text : text.slice(0, colon)
+  const options = colon < 0 ? "" : text.slice(colon)
+  const message = rule.fault._tag === "ServiceError" && rule.fault.message !== undefined
+    ? `${options === "" ? ":" : ","}message=${rule.fault.message}`
+    : ""
+  return `${base}${when}${options}${message}`
+}

@@ -5,24 +5,11 @@
  *
  * @since 0.1.0
  */
-import {
-  type ChimeError,
-  ChimeRooms,
-  type ChimeRoomsService,
-  decodeListRoomsResponse,
-  type ListRoomsOutput,
-  type ListRoomsRequest,
-  makeServiceError,
-  ResponseDecodeError,
-  type RoomEncoded,
-  safeExcerpt,
-  serviceErrors,
-  TransportError,
-  validateRequest
-} from "@chime-rooms/core"
+import { ChimeError, ChimeRooms, ListRoomsRequest, ListRoomsResponse, type Room } from "@chime-rooms/core"
 import { Cause, Context, Duration, Effect, Either, Exit, Layer, Option } from "effect"
-import { Dataset } from "./Dataset.js"
-import { type FailingFault, type Fault, FaultScript, type FaultRule } from "./FaultScript.js"
+import * as Dataset from "./Dataset.js"
+import type * as Fault from "./Fault.js"
+import * as FaultScript from "./FaultScript.js"
 import { chimeErrorCode, defaultErrorMessage } from "./internal/errorCodes.js"
 import { tokenSecretFromString } from "./internal/pageToken.js"
 import { DEFAULT_PAGE_SIZE, isValidPageSize, makePagingState, pageOf } from "./internal/paging.js"
@@ -43,7 +30,7 @@ export type CallOutcome =
   | {
     readonly _tag: "Failure"
     /** The error's tag, for example `ThrottledClientException` or `TransportError`. */
-    readonly error: ChimeError["_tag"]
+    readonly error: ChimeError.ChimeError["_tag"]
     /** The HTTP status the error carried, when it has one. */
     readonly status?: number
   }
@@ -61,9 +48,9 @@ export interface CallLogEntry {
   /** The request id the call was answered with (`req-000001`, …). */
   readonly requestId: string
   /** The request as received (validated). */
-  readonly request: ListRoomsRequest
+  readonly request: ListRoomsRequest.ListRoomsRequest
   /** The faults the script applied to this call. */
-  readonly faults: ReadonlyArray<Fault>
+  readonly faults: ReadonlyArray<Fault.Fault>
   readonly outcome: CallOutcome
 }
 
@@ -85,16 +72,16 @@ export interface CallLogService {
  * @example
  * ```ts
  * import { ChimeRooms } from "@chime-rooms/core"
- * import { CallLog, Dataset, Fault, InMemoryChimeRooms } from "@chime-rooms/testing"
+ * import { Dataset, Fault, InMemory } from "@chime-rooms/testing"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   yield* Effect.either(ChimeRooms.listRooms({ AccountId: "acc-1" }))
  *   yield* ChimeRooms.listRooms({ AccountId: "acc-1" })
- *   const entries = yield* CallLog.entries
+ *   const entries = yield* InMemory.callLogEntries
  *   return entries.map((e) => e.outcome._tag) // ["Failure", "Page"]
  * }).pipe(
- *   Effect.provide(InMemoryChimeRooms.layer({
+ *   Effect.provide(InMemory.layer({
  *     dataset: Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }] } }),
  *     faults: [{ calls: [1], fault: Fault.throttled("1 second") }]
  *   }))
@@ -103,26 +90,34 @@ export interface CallLogService {
  *
  * @since 0.1.0
  */
-export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog, CallLogService>() {
-  /** The entries of the provided log. */
-  static readonly entries: Effect.Effect<ReadonlyArray<CallLogEntry>, never, CallLog> = Effect.flatMap(
-    CallLog,
-    (log) => log.entries
-  )
+export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog, CallLogService>() {}
 
-  /** A fresh log and the function that appends to it (for fakes built on this one, like the emulator). */
-  static readonly unsafeMake = (): { readonly log: CallLogService; readonly record: (entry: CallLogEntry) => void } => {
-    const entries: Array<CallLogEntry> = []
-    return {
-      log: {
-        entries: Effect.sync(() => entries.slice()),
-        clear: Effect.sync(() => {
-          entries.length = 0
-        })
-      },
-      record: (entry) => {
-        entries.push(entry)
-      }
+/**
+ * The entries of the provided log.
+ *
+ * @since 0.1.0
+ */
+export const callLogEntries: Effect.Effect<ReadonlyArray<CallLogEntry>, never, CallLog> = Effect.flatMap(
+  CallLog,
+  (log) => log.entries
+)
+
+/**
+ * A fresh log and the function that appends to it (for fakes built on this one, like the emulator).
+ *
+ * @since 0.1.0
+ */
+export const unsafeMakeCallLog = (): { readonly log: CallLogService; readonly record: (entry: CallLogEntry) => void } => {
+  const entries: Array<CallLogEntry> = []
+  return {
+    log: {
+      entries: Effect.sync(() => entries.slice()),
+      clear: Effect.sync(() => {
+        entries.length = 0
+      })
+    },
+    record: (entry) => {
+      entries.push(entry)
     }
   }
 }
@@ -134,11 +129,11 @@ export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog
  */
 export interface InMemoryOptions {
   /** The rooms to serve. Default `Dataset.generate()` (one account of 100 rooms, seed 1). */
-  readonly dataset?: Dataset
+  readonly dataset?: Dataset.Dataset
   /** The page size when a request has no `MaxResults` (default 10; `MaxResults` always wins). */
   readonly pageSize?: number
   /** Faults to inject: a script, or rules run with `seed`. Default: none. */
-  readonly faults?: FaultScript | ReadonlyArray<FaultRule>
+  readonly faults?: FaultScript.FaultScript | ReadonlyArray<FaultScript.FaultRule>
   /** The seed for `faults` given as rules (`rate` rules). Default `0`. */
   readonly seed?: number
   /**
@@ -153,53 +148,53 @@ export interface InMemoryOptions {
 const requestIdOf = (prefix: string, call: number): string => `${prefix}${String(call).padStart(6, "0")}`
 
 /** The typed error a client would report for each failing fault. */
-const errorOf = (fault: FailingFault, requestId: string): ChimeError => {
+const errorOf = (fault: Fault.FailingFault, requestId: string): ChimeError.ChimeError => {
   switch (fault._tag) {
     case "ServiceError":
-      return makeServiceError(fault.name, {
+      return ChimeError.makeServiceError(fault.name, {
         code: chimeErrorCode[fault.name],
         message: fault.message ?? defaultErrorMessage[fault.name],
-        status: serviceErrors[fault.name].status,
+        status: ChimeError.serviceErrors[fault.name].status,
         requestId,
         ...(fault.retryAfter === undefined ? {} : { retryAfter: fault.retryAfter })
       })
     case "Transport":
-      return new TransportError({
+      return new ChimeError.TransportError({
         reason: "ConnectionReset",
         message: "The connection was reset before a response arrived (injected fault)"
       })
     case "Reset":
-      return new TransportError({
+      return new ChimeError.TransportError({
         reason: "BodyCutShort",
         message: "The connection was reset in the middle of the response body (injected fault)",
         requestId
       })
     case "TruncatedJson":
-      return new ResponseDecodeError({
+      return new ChimeError.ResponseDecodeError({
         reason: "TruncatedJson",
         message: "The response body ended before its JSON was complete (injected fault)",
         status: 200,
         requestId
       })
     case "InvalidJson":
-      return new ResponseDecodeError({
+      return new ChimeError.ResponseDecodeError({
         reason: "InvalidJson",
         message: "The response body is not JSON (injected fault)",
         status: 200,
         requestId
       })
     case "Html502":
-      return new ResponseDecodeError({
+      return new ChimeError.ResponseDecodeError({
         reason: "UnexpectedStatus",
         message: "Unexpected HTTP status 502 with a non-JSON body (injected fault)",
         status: 502,
         requestId,
-        excerpt: safeExcerpt("<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>")
+        excerpt: ChimeError.safeExcerpt("<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>")
       })
   }
 }
 
-const outcomeOf = (exit: Exit.Exit<ListRoomsOutput, ChimeError>): CallOutcome => {
+const outcomeOf = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>): CallOutcome => {
   if (Exit.isSuccess(exit)) {
     const page = exit.value
     return page.NextToken === undefined
@@ -216,10 +211,15 @@ const outcomeOf = (exit: Exit.Exit<ListRoomsOutput, ChimeError>): CallOutcome =>
   return { _tag: "Interrupted" }
 }
 
-const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: ChimeRoomsService; readonly log: CallLogService }> =>
+/**
+ * Builds one instance: the service and its call log.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: ChimeRooms.ChimeRoomsService; readonly log: CallLogService }> =>
   Effect.suspend(() => {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
-    if (!isValidPageSize(pageSize)) return Effect.dieMessage("InMemoryChimeRooms: pageSize must be a positive integer")
+    if (!isValidPageSize(pageSize)) return Effect.dieMessage("InMemory.make: pageSize must be a positive integer")
     const dataset = options.dataset ?? Dataset.generate()
     const secret = typeof options.tokenSecret === "string"
       ? tokenSecretFromString(options.tokenSecret)
@@ -231,26 +231,26 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
       ? options.faults
       : FaultScript.make({ seed: options.seed ?? 0, rules: options.faults })
     const prefix = options.requestIdPrefix ?? "req-"
-    const { log, record } = CallLog.unsafeMake()
+    const { log, record } = unsafeMakeCallLog()
     let calls = 0
 
-    const answer = (request: ListRoomsRequest, requestId: string, repeatToken: boolean): Effect.Effect<ListRoomsOutput, ChimeError> => {
+    const answer = (request: ListRoomsRequest.ListRoomsRequest, requestId: string, repeatToken: boolean): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
       const result = pageOf(state, request, { repeatToken })
       if (result._tag === "Error") {
-        return Effect.fail(makeServiceError(result.name, {
+        return Effect.fail(ChimeError.makeServiceError(result.name, {
           code: chimeErrorCode[result.name],
           message: result.message,
-          status: serviceErrors[result.name].status,
+          status: ChimeError.serviceErrors[result.name].status,
           requestId
         }))
       }
-      const rooms: Array<RoomEncoded> = result.indices.map((i) => dataset.room(result.accountId, i))
-      const decoded = decodeListRoomsResponse(
+      const rooms: Array<Room.RoomEncoded> = result.indices.map((i) => dataset.room(result.accountId, i))
+      const decoded = ListRoomsResponse.decode(
         result.nextToken === undefined ? { Rooms: rooms } : { NextToken: result.nextToken, Rooms: rooms }
       )
       // Only a hand-written fixture with a bad timestamp gets here; the message names no value.
       if (Either.isLeft(decoded)) {
-        return Effect.fail(new ResponseDecodeError({
+        return Effect.fail(new ChimeError.ResponseDecodeError({
           reason: "InvalidShape",
           message: `The dataset holds a room the service could not send: ${decoded.left}`,
           status: 200,
@@ -260,9 +260,9 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
       return Effect.succeed({ ...decoded.right, $metadata: { requestId, httpStatusCode: 200 } })
     }
 
-    const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> =>
+    const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
       Effect.suspend(() => {
-        const validated = validateRequest(input)
+        const validated = ListRoomsRequest.validate(input)
         if (Either.isLeft(validated)) return Effect.fail(validated.left)
         const request = validated.right
         const call = ++calls
@@ -270,7 +270,7 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
         const plan = script.plan(call)
         // A slow body only delays the answer here; the emulator trickles it out on the wire.
         const wait = Duration.sum(plan.delay, plan.slow)
-        const outcome: Effect.Effect<ListRoomsOutput, ChimeError> = plan.failure === undefined
+        const outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> = plan.failure === undefined
           ? answer(request, requestId, plan.repeatToken)
           : Effect.fail(errorOf(plan.failure, requestId))
         return (Duration.isZero(wait) ? outcome : Effect.zipRight(Effect.sleep(wait), outcome)).pipe(
@@ -284,7 +284,7 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
   })
 
 /**
- * The in-memory `ChimeRooms`.
+ * The in-memory `ChimeRooms` and its call log, as a layer.
  *
  * Paging: `MaxResults` 1..99 (else `BadRequestException`), 10 rooms a page when absent (see
  * `pageSize`), `MemberId` filters to the member's rooms (an unknown member has none), and the last
@@ -303,9 +303,9 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
  *
  * @example
  * ```ts
- * import { Dataset, Fault, InMemoryChimeRooms } from "@chime-rooms/testing"
+ * import { Dataset, Fault, InMemory } from "@chime-rooms/testing"
  *
- * const layer = InMemoryChimeRooms.layer({
+ * const layer = InMemory.layer({
  *   dataset: Dataset.generate({ seed: 1, roomsPerAccount: 250 }),
  *   faults: [{ calls: [2], fault: Fault.throttled("1 second") }]
  * })
@@ -313,12 +313,7 @@ const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: 
  *
  * @since 0.1.0
  */
-export const InMemoryChimeRooms = {
-  /** Builds one instance: the service and its call log. */
-  make,
-  /** The service and its log as a layer. */
-  layer: (options: InMemoryOptions = {}): Layer.Layer<ChimeRooms | CallLog> =>
-    Layer.effectContext(
-      Effect.map(make(options), ({ log, service }) => Context.make(ChimeRooms, service).pipe(Context.add(CallLog, log)))
-    )
-} as const
+export const layer = (options: InMemoryOptions = {}): Layer.Layer<ChimeRooms.ChimeRooms | CallLog> =>
+  Layer.effectContext(
+    Effect.map(make(options), ({ log, service }) => Context.make(ChimeRooms.ChimeRooms, service).pipe(Context.add(CallLog, log)))
+  )

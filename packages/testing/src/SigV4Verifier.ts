@@ -210,14 +210,14 @@ const headerValues = (headers: ReadonlyArray<readonly [string, string]>, lowerNa
 }
 
 /**
- * Builds a verifier; reached as `SigV4Verifier.make`.
+ * Builds a verifier: `check` is pure, `verify` reads the `Clock`.
  *
  * @example
  * const verifier = SigV4Verifier.make({ credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make(secret) }] })
  * const outcome = verifier.check({ method: "GET", target: "/accounts/a/rooms", headers }, Date.now())
  * @since 0.1.0
  */
-const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
+export const make = (options: SigV4VerifierOptions): SigV4VerifierService => {
   const region = options.region ?? "us-east-1"
   const service = options.service ?? "chime"
   const maxSkew = Duration.decode(options.maxSkew ?? Duration.minutes(5))
@@ -365,14 +365,14 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
  *
  * @example
  * ```ts
- * import { SigV4Verifier, type WireRequest } from "@chime-rooms/testing"
+ * import { SigV4Verifier } from "@chime-rooms/testing"
  * import { Effect, Redacted } from "effect"
  *
  * const layer = SigV4Verifier.layer({
  *   credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") }]
  * })
- * const verify = (request: WireRequest) =>
- *   Effect.flatMap(SigV4Verifier, (v) => v.verify(request)).pipe(Effect.provide(layer))
+ * const verify = (request: SigV4Verifier.WireRequest) =>
+ *   Effect.flatMap(SigV4Verifier.SigV4Verifier, (v) => v.verify(request)).pipe(Effect.provide(layer))
  * ```
  *
  * @since 0.1.0
@@ -380,10 +380,12 @@ const makeVerifier = (options: SigV4VerifierOptions): SigV4VerifierService => {
 export class SigV4Verifier extends Context.Tag("@chime-rooms/testing/SigV4Verifier")<
   SigV4Verifier,
   SigV4VerifierService
->() {
-  /** Builds a verifier: `check` is pure, `verify` reads the `Clock`. */
-  static readonly make = makeVerifier
-  /** A layer holding a verifier built from `options`. */
-  static readonly layer = (options: SigV4VerifierOptions): Layer.Layer<SigV4Verifier> =>
-    Layer.sync(SigV4Verifier, () => makeVerifier(options))
-}
+>() {}
+
+/**
+ * A layer holding a verifier built from `options`.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: SigV4VerifierOptions): Layer.Layer<SigV4Verifier> =>
+  Layer.sync(SigV4Verifier, () => make(options))

@@ -7,20 +7,24 @@
 /**
  * @since 0.1.0
  */
-export * from "./Dataset.js"
+export * as Dataset from "./Dataset.js"
 /**
  * @since 0.1.0
  */
-export * from "./FaultScript.js"
+export * as Emulator from "./Emulator.js"
 /**
  * @since 0.1.0
  */
-export * from "./InMemory.js"
+export * as Fault from "./Fault.js"
 /**
  * @since 0.1.0
  */
-export * from "./SigV4Verifier.js"
+export * as FaultScript from "./FaultScript.js"
 /**
  * @since 0.1.0
  */
-export * from "./Emulator.js"
+export * as InMemory from "./InMemory.js"
+/**
+ * @since 0.1.0
+ */
+export * as SigV4Verifier from "./SigV4Verifier.js"

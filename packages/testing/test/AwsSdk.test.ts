@@ -1,14 +1,14 @@
 import { BadRequestException, ChimeClient, ListRoomsCommand, paginateListRooms, type Room } from "@aws-sdk/client-chime"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { Dataset, Emulator, type EmulatorService } from "@chime-rooms/testing"
+import { Dataset, Emulator } from "@chime-rooms/testing"
 
 // The SDK warns about Node 20 on every run; the warning says nothing about these tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"
 
 const dataset = Dataset.generate({ seed: 42, accounts: 2, roomsPerAccount: 250, membersPerAccount: 10 })
 
-const clientFor = (emulator: EmulatorService, secret?: string) =>
+const clientFor = (emulator: Emulator.EmulatorService, secret?: string) =>
   new ChimeClient({
     endpoint: emulator.endpoint,
     region: emulator.region,

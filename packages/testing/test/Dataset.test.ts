@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import { decodeListRoomsResponse, Room } from "@chime-rooms/core"
+import { ListRoomsResponse, Room } from "@chime-rooms/core"
 import { Dataset } from "@chime-rooms/testing"
 import { uuidOf } from "../src/internal/hash.js"
 import { isoOf } from "../src/internal/isoTime.js"
@@ -45,7 +45,7 @@ describe("Dataset.generate", () => {
         expect(Date.parse(room.UpdatedTimestamp!)).toBeGreaterThanOrEqual(Date.parse(room.CreatedTimestamp!))
         expect(room.Name).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+ \d+$/)
         // The wire form decodes with core's Schema.
-        expect(Either.isRight(Schema.decodeUnknownEither(Room)(room))).toBe(true)
+        expect(Either.isRight(Schema.decodeUnknownEither(Room.Room)(room))).toBe(true)
       }
       // Rooms share a few creators per account, as in a real organisation.
       expect(new Set(rooms.map((r) => r.CreatedBy)).size).toBeLessThanOrEqual(8)
@@ -61,7 +61,7 @@ describe("Dataset.generate", () => {
       expect(JSON.parse(text)).toEqual(data.room(account, i))
     }
     const page = JSON.parse(`{"Rooms":[${[0, 1, 2].map((i) => Dataset.roomJson(data, account, i)).join(",")}]}`)
-    expect(Either.isRight(decodeListRoomsResponse(page))).toBe(true)
+    expect(Either.isRight(ListRoomsResponse.decode(page))).toBe(true)
   })
 
   it("computes memberships: sorted, in range, about the requested rate, unknown member = undefined", () => {

@@ -5,7 +5,7 @@ import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Redacted, Schedule, Scope } from "effect"
-import { Dataset, Emulator, type EmulatorService, Fault, FaultScript } from "@chime-rooms/testing"
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { makeTokenBucket } from "../src/internal/rateLimit.js"
 
 const encode = (s: string) =>
@@ -49,13 +49,13 @@ type Answer =
   }
   | { readonly _tag: "Failed"; readonly code: string; readonly status?: number; readonly partial?: string }
 
-const signerOf = (emulator: EmulatorService): Signer => ({
+const signerOf = (emulator: Emulator.EmulatorService): Signer => ({
   accessKeyId: emulator.credentials.accessKeyId,
   secretAccessKey: Redacted.value(emulator.credentials.secretAccessKey)
 })
 
 /** Signs like the AWS SDK does, sends with node:http, and reports what came back on the wire. */
-const send = (emulator: EmulatorService, call: Call = {}): Promise<Answer> =>
+const send = (emulator: Emulator.EmulatorService, call: Call = {}): Promise<Answer> =>
   Effect.runPromise(Effect.promise(async () => {
     const url = new URL(emulator.endpoint)
     const path = call.path ?? `/accounts/${encode(call.accountId ?? emulator.accounts[0]!)}/rooms`
@@ -137,13 +137,13 @@ const response = (answer: Answer) => {
 
 const json = (answer: Answer) => JSON.parse(response(answer).body)
 
-const roomIds = (dataset: Dataset, accountId: string) =>
+const roomIds = (dataset: Dataset.Dataset, accountId: string) =>
   Dataset.allRooms(dataset, accountId).map((r) => r.RoomId)
 
 const dataset = Dataset.generate({ seed: 7, accounts: 2, roomsPerAccount: 95, membersPerAccount: 6 })
 
 /** Follows NextToken to the end, returning the RoomIds and how many pages it took. */
-const listAll = async (emulator: EmulatorService, call: Call = {}) => {
+const listAll = async (emulator: Emulator.EmulatorService, call: Call = {}) => {
   const ids: Array<string> = []
   let token: string | undefined
   let pages = 0
@@ -644,7 +644,7 @@ describe("Emulator", () => {
       Effect.gen(function*() {
         const script = FaultScript.fromSpecs(["429@7", "503@rate=0.4"], { seed: 99 })
         if (Either.isLeft(script)) throw script.left
-        const statuses = (emulator: EmulatorService) =>
+        const statuses = (emulator: Emulator.EmulatorService) =>
           Effect.promise(async () => {
             const out: Array<number> = []
             for (let i = 0; i < 15; i++) out.push(response(await send(emulator)).status)
@@ -833,7 +833,7 @@ describe("Emulator", () => {
 
     it.effect("runs as a layer", () =>
       Effect.gen(function*() {
-        const emulator = yield* Emulator
+        const emulator = yield* Emulator.Emulator
         expect(response(yield* Effect.promise(() => send(emulator))).status).toBe(200)
       }).pipe(Effect.provide(Emulator.layer({ dataset }))))
   })

@@ -1,20 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
-import { Fault, FaultScript, FaultSpecError, type FaultRule } from "@chime-rooms/testing"
+import { Fault, FaultScript } from "@chime-rooms/testing"
 
-const parse = (spec: string): FaultRule => {
+const parse = (spec: string): FaultScript.FaultRule => {
   const rule = FaultScript.parse(spec)
   if (Either.isLeft(rule)) throw new Error(rule.left.message)
   return rule.right
 }
 
-const parseError = (spec: string): FaultSpecError => {
+const parseError = (spec: string): FaultScript.FaultSpecError => {
   const rule = FaultScript.parse(spec)
   if (Either.isRight(rule)) throw new Error(`expected ${spec} to be refused`)
   return rule.left
 }
 
-const callsHit = (script: FaultScript, upTo: number): Array<number> =>
+const callsHit = (script: FaultScript.FaultScript, upTo: number): Array<number> =>
   Array.from({ length: upTo }, (_, i) => i + 1).filter((call) => script.decide(call).length > 0)
 
 describe("FaultScript rules", () => {
@@ -30,7 +30,7 @@ describe("FaultScript rules", () => {
   })
 
   it("matches at a seeded rate: same seed, same calls; another seed, other calls", () => {
-    const rules: ReadonlyArray<FaultRule> = [{ rate: 0.2, fault: Fault.reset }]
+    const rules: ReadonlyArray<FaultScript.FaultRule> = [{ rate: 0.2, fault: Fault.reset }]
     const a = callsHit(FaultScript.make({ seed: 1, rules }), 2000)
     const b = callsHit(FaultScript.make({ seed: 1, rules }), 2000)
     const c = callsHit(FaultScript.make({ seed: 2, rules }), 2000)
@@ -162,7 +162,7 @@ describe("FaultScript.parse (the --fault syntax)", () => {
     ]
     for (const [spec, reason] of bad) {
       const error = parseError(spec)
-      expect(error).toBeInstanceOf(FaultSpecError)
+      expect(error).toBeInstanceOf(FaultScript.FaultSpecError)
       expect(error._tag).toBe("FaultSpecError")
       expect(error.spec).toBe(spec)
       expect(error.reason).toMatch(reason)

@@ -1,24 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
-import {
-  type ChimeError,
-  ChimeRooms,
-  type ChimeRoomsService,
-  type ListRoomsOutput,
-  type ListRoomsRequest,
-  Room,
-  retryAfterOf
-} from "@chime-rooms/core"
-import { CallLog, Dataset, Fault, FaultScript, InMemoryChimeRooms, type InMemoryOptions } from "@chime-rooms/testing"
+import { ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse, Room } from "@chime-rooms/core"
+import { Dataset, Fault, FaultScript, InMemory } from "@chime-rooms/testing"
 
 const data = Dataset.generate({ seed: 21, accounts: 2, roomsPerAccount: 57, membersPerAccount: 5 })
 const account = data.accounts[0]!
-const decodeRoom = Schema.decodeUnknownSync(Room)
+const decodeRoom = Schema.decodeUnknownSync(Room.Room)
 
 /** Lists every page, following NextToken, and returns the pages. */
-const allPages = (service: ChimeRoomsService, request: ListRoomsRequest, limit = 10_000) =>
+const allPages = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest, limit = 10_000) =>
   Effect.gen(function*() {
-    const pages: Array<ListRoomsOutput> = []
+    const pages: Array<ListRoomsResponse.ListRoomsOutput> = []
     let token: string | undefined
     do {
       const page = yield* service.listRooms(token === undefined ? request : { ...request, NextToken: token })
@@ -28,9 +20,9 @@ const allPages = (service: ChimeRoomsService, request: ListRoomsRequest, limit =
     return pages
   })
 
-const errorOf = <A>(effect: Effect.Effect<A, ChimeError>) => Effect.flip(effect)
+const errorOf = <A>(effect: Effect.Effect<A, ChimeError.ChimeError>) => Effect.flip(effect)
 
-const withService = (options: InMemoryOptions = {}) => InMemoryChimeRooms.make({ dataset: data, ...options })
+const withService = (options: InMemory.InMemoryOptions = {}) => InMemory.make({ dataset: data, ...options })
 
 /** A valid token with one byte of its MAC flipped, re-encoded so it is still well-formed. */
 const tamper = (token: string): string => {
@@ -39,7 +31,7 @@ const tamper = (token: string): string => {
   return bytes.toString("base64url")
 }
 
-describe("InMemoryChimeRooms paging", () => {
+describe("InMemory.layer paging", () => {
   it.effect("concatenated pages are exactly the dataset, 10 rooms a page by default, no token on the last page", () =>
     Effect.gen(function*() {
       const { service } = yield* withService()
@@ -98,7 +90,7 @@ describe("InMemoryChimeRooms paging", () => {
     Effect.gen(function*() {
       // 20,000 rooms keeps the test quick; Dataset.test.ts covers 100,000+ at random positions.
       const big = Dataset.generate({ seed: 8, roomsPerAccount: 20_000 })
-      const { service } = yield* InMemoryChimeRooms.make({ dataset: big })
+      const { service } = yield* InMemory.make({ dataset: big })
       const pages = yield* allPages(service, { AccountId: big.accounts[0]!, MaxResults: 99 })
       expect(pages).toHaveLength(Math.ceil(20_000 / 99))
       const ids = new Set(pages.flatMap((p) => p.Rooms.map((r) => r.RoomId)))
@@ -106,7 +98,7 @@ describe("InMemoryChimeRooms paging", () => {
     }))
 })
 
-describe("InMemoryChimeRooms tokens", () => {
+describe("InMemory.layer tokens", () => {
   const bad = { _tag: "BadRequestException", status: 400, code: "BadRequest" }
 
   it.effect("refuses forged and modified tokens", () =>
@@ -142,16 +134,16 @@ describe("InMemoryChimeRooms tokens", () => {
       const restarted = yield* withService({ tokenSecret: "pinned" })
       expect((yield* restarted.service.listRooms({ AccountId: account, NextToken: token })).Rooms).toHaveLength(10)
       const reseeded = Dataset.generate({ seed: 22, accounts: 2, roomsPerAccount: 57, membersPerAccount: 5 })
-      const other = yield* InMemoryChimeRooms.make({ dataset: reseeded, tokenSecret: "pinned" })
+      const other = yield* InMemory.make({ dataset: reseeded, tokenSecret: "pinned" })
       expect(yield* errorOf(other.service.listRooms({ AccountId: reseeded.accounts[0]!, NextToken: token }))).toMatchObject(bad)
       // A fixture with the same account id but other rooms is another generation too.
       const fixture = Dataset.fromRooms({ [account]: { rooms: Dataset.allRooms(data, account).slice(0, 30) } })
-      const fixtureService = yield* InMemoryChimeRooms.make({ dataset: fixture, tokenSecret: "pinned" })
+      const fixtureService = yield* InMemory.make({ dataset: fixture, tokenSecret: "pinned" })
       expect(yield* errorOf(fixtureService.service.listRooms({ AccountId: account, NextToken: token }))).toMatchObject(bad)
     }))
 })
 
-describe("InMemoryChimeRooms faults", () => {
+describe("InMemory.layer faults", () => {
   it.effect("each of the seven service errors, with status, Chime code, request id, and retryAfter when scripted", () =>
     Effect.gen(function*() {
       const cases = [
@@ -175,7 +167,7 @@ describe("InMemoryChimeRooms faults", () => {
         const error = yield* errorOf(service.listRooms({ AccountId: account }))
         expect(error).toMatchObject({ _tag: name, status, code, requestId: `req-00000${i + 1}` })
         expect("message" in error && error.message.length > 0).toBe(true)
-        const retryAfter = retryAfterOf(error)
+        const retryAfter = ChimeError.retryAfterOf(error)
         if (status === 429 || status === 503) expect(retryAfter).toEqual(Option.some(Duration.seconds(3)))
         else expect(Option.isNone(retryAfter)).toBe(true)
       }
@@ -193,7 +185,7 @@ describe("InMemoryChimeRooms faults", () => {
       })
       expect(yield* errorOf(service.listRooms({ AccountId: account }))).toMatchObject({ message: "disk on fire" })
       const throttled = yield* errorOf(service.listRooms({ AccountId: account }))
-      expect(Option.isNone(retryAfterOf(throttled))).toBe(true)
+      expect(Option.isNone(ChimeError.retryAfterOf(throttled))).toBe(true)
     }))
 
   it.effect("transport and wire faults map to the errors a client reports", () =>
@@ -277,7 +269,7 @@ describe("InMemoryChimeRooms faults", () => {
       const outcomes = (seed: number) =>
         Effect.gen(function*() {
           const dataset = Dataset.generate({ seed, roomsPerAccount: 300 })
-          const { log, service } = yield* InMemoryChimeRooms.make({
+          const { log, service } = yield* InMemory.make({
             dataset,
             seed,
             faults: [{ rate: 0.3, fault: Fault.unavailable() }, { rate: 0.1, fault: Fault.transport }]
@@ -361,14 +353,14 @@ describe("CallLog", () => {
     Effect.gen(function*() {
       const page = yield* ChimeRooms.listRooms({ AccountId: account })
       expect(page.$metadata.requestId).toBe("mem-000001")
-      const entries = yield* CallLog.entries
+      const entries = yield* InMemory.callLogEntries
       expect(entries).toHaveLength(1)
       expect(entries[0]!.outcome).toEqual({ _tag: "Page", rooms: 10, nextToken: page.NextToken })
-    }).pipe(Effect.provide(InMemoryChimeRooms.layer({ dataset: data, requestIdPrefix: "mem-" }))))
+    }).pipe(Effect.provide(InMemory.layer({ dataset: data, requestIdPrefix: "mem-" }))))
 
   it.effect("refuses a bad pageSize as a defect", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(InMemoryChimeRooms.make({ pageSize: 0 }))
+      const exit = yield* Effect.exit(InMemory.make({ pageSize: 0 }))
       expect(Exit.isFailure(exit)).toBe(true)
     }))
 })

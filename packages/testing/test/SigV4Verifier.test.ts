@@ -3,7 +3,7 @@ import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Redacted, TestClock } from "effect"
-import { SigV4Verifier, SignatureRejected, type WireRequest } from "@chime-rooms/testing"
+import { SigV4Verifier } from "@chime-rooms/testing"
 
 const ACCESS_KEY = "AKIDTESTVERIFIER"
 const SECRET = "verifier/secret+key/for-tests-only-0123456789"
@@ -29,7 +29,7 @@ const encode = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())
 
 /** Signs with the AWS SDK's own signer, then turns the result into what a server would read off the wire. */
-const signed = async (input: Input = {}): Promise<WireRequest> => {
+const signed = async (input: Input = {}): Promise<SigV4Verifier.WireRequest> => {
   const signer = new SignatureV4({
     service: input.service ?? "chime",
     region: input.region ?? "us-east-1",
@@ -76,7 +76,7 @@ const verifier = (options: Partial<Parameters<typeof SigV4Verifier.make>[0]> = {
     ...options
   })
 
-const withHeader = (request: WireRequest, name: string, value: string | undefined): WireRequest => ({
+const withHeader = (request: SigV4Verifier.WireRequest, name: string, value: string | undefined): SigV4Verifier.WireRequest => ({
   ...request,
   headers: [
     ...request.headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase()),
@@ -91,7 +91,7 @@ const hmac = (key: string | Buffer, s: string) => createHmac("sha256", key).upda
  * Signs by hand, listing `signedHeaders` in the order given (duplicates kept) and canonicalising
  * them in that same order: what a signer that does not sort its list would send.
  */
-const signedInOrder = (signedHeaders: ReadonlyArray<string>): WireRequest => {
+const signedInOrder = (signedHeaders: ReadonlyArray<string>): SigV4Verifier.WireRequest => {
   const amzDate = "20261125T120000Z"
   const headers: ReadonlyArray<readonly [string, string]> = [["host", "127.0.0.1:4566"], ["x-amz-date", amzDate]]
   const valueOf = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v).join(",")
@@ -295,13 +295,13 @@ describe("SigV4Verifier", () => {
       expect(ok.accessKeyId).toBe(ACCESS_KEY)
       yield* TestClock.adjust(Duration.minutes(5))
       const failed = yield* Effect.either(v.verify(request))
-      expect(Either.isLeft(failed) && failed.left).toBeInstanceOf(SignatureRejected)
+      expect(Either.isLeft(failed) && failed.left).toBeInstanceOf(SigV4Verifier.SignatureRejected)
       expect(Either.isLeft(failed) && failed.left.errorName).toBe("InvalidSignatureException")
     }))
 
   it.effect("is available as a layer", () =>
     Effect.gen(function*() {
-      const v = yield* SigV4Verifier
+      const v = yield* SigV4Verifier.SigV4Verifier
       expect(v.service).toBe("chime")
       expect(v.region).toBe("us-east-1")
       expect(Duration.toMinutes(v.maxSkew)).toBe(5)

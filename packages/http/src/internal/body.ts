@@ -2,7 +2,7 @@
  * Reading a response body with a cap, whichever `HttpClient` gave the response, and the errors of a
  * body refused for its size.
  */
-import { ResponseDecodeError } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
@@ -27,8 +27,8 @@ export const decodeUtf8 = (body: Buffer): string => {
 }
 
 /** The error of a body refused for its size. */
-export const tooLarge = (status: number, requestId: string | undefined, maxBytes: number): ResponseDecodeError =>
-  new ResponseDecodeError({
+export const tooLarge = (status: number, requestId: string | undefined, maxBytes: number): ChimeError.ResponseDecodeError =>
+  new ChimeError.ResponseDecodeError({
     reason: "TooLarge",
     message: `ListRooms response body is larger than ${maxBytes} bytes`,
     status,

@@ -5,8 +5,7 @@
  * that re-parses them (fetch, `HttpClient.make`) sends exactly the bytes that were signed.
  */
 import * as Either from "effect/Either"
-import { InvalidRequestError } from "@chime-rooms/core"
-import type { ListRoomsRequest } from "@chime-rooms/core"
+import { ChimeError, type ListRoomsRequest } from "@chime-rooms/core"
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
 const SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g
@@ -25,7 +24,7 @@ export const strictEncode = (s: string): string | undefined => {
   }
 }
 
-const invalid = (field: string, rule: string) => Either.left(new InvalidRequestError({ field, rule }))
+const invalid = (field: string, rule: string) => Either.left(new ChimeError.InvalidRequestError({ field, rule }))
 
 /**
  * The path (`/accounts/{segment}/rooms`) and query (without `?`, "" when no key is set) of a
@@ -36,8 +35,8 @@ const invalid = (field: string, rule: string) => Either.left(new InvalidRequestE
  * Both are canonical in SigV4's sense: strictly encoded, keys in code-point order.
  */
 export const encodeListRoomsParts = (
-  request: ListRoomsRequest
-): Either.Either<{ readonly path: string; readonly query: string }, InvalidRequestError> => {
+  request: ListRoomsRequest.ListRoomsRequest
+): Either.Either<{ readonly path: string; readonly query: string }, ChimeError.InvalidRequestError> => {
   const account = request.AccountId
   if (account === "." || account === "..") {
     return invalid("AccountId", "must not be '.' or '..' (a dot segment cannot be sent as one path segment)")
@@ -70,5 +69,5 @@ export const listRoomsUrl = (base: string, parts: { readonly path: string; reado
  */
 export const encodeListRooms = (
   base: string,
-  request: ListRoomsRequest
-): Either.Either<string, InvalidRequestError> => Either.map(encodeListRoomsParts(request), (parts) => listRoomsUrl(base, parts))
+  request: ListRoomsRequest.ListRoomsRequest
+): Either.Either<string, ChimeError.InvalidRequestError> => Either.map(encodeListRoomsParts(request), (parts) => listRoomsUrl(base, parts))

@@ -7,8 +7,7 @@
  * same deadline, as `withSigV4` does. `startListRooms` is the same exchange started and answered
  * without a fiber. Everything else goes the general way (`FastPathEnv.general`).
  */
-import { ResponseDecodeError, validateRequest } from "@chime-rooms/core"
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
+import { ChimeError, type ChimeRooms, ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -95,7 +94,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
     error: unknown,
     call: Call,
     headers: Record<string, string>
-  ): Effect.Effect<ListRoomsOutput, ChimeError> => {
+  ): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
     const request = HttpClientRequest.get(origin + call.target, { headers })
     if (head === undefined) {
       return Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
@@ -120,14 +119,14 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
   const send = (
     call: Call,
     signAt: number,
-    decoded: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,
-    other: (outcome: Effect.Effect<ListRoomsOutput, ChimeError>) => void,
+    decoded: (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
+    other: (outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
     onNextToken?: (token: string) => void
   ): Exchange => {
     const headers = sign(call.path, call.query, call.creds, signAt)
     const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - performance.now())
     let open = true
-    const settle = (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => {
+    const settle = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
       open = false
       decoded(exit)
     }
@@ -150,7 +149,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
         const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
         const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
         const finish = (parsed: ReturnType<typeof parse>) => {
-          const out = parsed instanceof ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+          const out = parsed instanceof ChimeError.ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
           settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
         }
         // The caller may send the next request right away: undici writes it from a later tick, so
@@ -162,16 +161,16 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
           return afterWrites(() => guard(() => finish(parse())))
         }
         const parsed = parse()
-        const token = parsed instanceof ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
+        const token = parsed instanceof ChimeError.ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
         if (token === undefined) return finish(parsed)
         onNextToken(token)
         afterWrites(() => guard(() => finish(parsed)))
       }))
   }
-  const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsOutput, ChimeError> =>
-    Effect.async<ListRoomsOutput, ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
+  const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+    Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
   /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
-  const refused = (response: HttpClientResponse.HttpClientResponse, call: Call): Effect.Effect<ListRoomsOutput, ChimeError> =>
+  const refused = (response: HttpClientResponse.HttpClientResponse, call: Call): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
     Effect.flatMap(skewFromResponse(response, Date.now(), maxBytes), ({ offset, rest }) =>
       offset === undefined
         ? decode(rest)
@@ -181,8 +180,8 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
    * The URL of a valid request and, when the credentials are at hand, its call (otherwise the
    * general path fetches them first); or why it cannot be sent.
    */
-  const prepare = (input: ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError> => {
-    const valid = validateRequest(input)
+  const prepare = (input: ListRoomsRequest.ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError.ChimeError> => {
+    const valid = ListRoomsRequest.validate(input)
     if (valid._tag === "Left") return Either.left(valid.left)
     const parts = encodeListRoomsParts(valid.right)
     if (parts._tag === "Left") return Either.left(parts.left)
@@ -196,7 +195,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
     return Either.right({ url: origin + target, call })
   }
 
-  const listRooms = (input: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> =>
+  const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
     Effect.clockWith((clock) => {
       const live = clock === liveClock
       const now = Date.now()
@@ -206,7 +205,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
       return live && call !== undefined ? exchange(call, now + offset) : generalSynced(url)
     })
 
-  const startListRooms: NonNullable<ChimeRoomsService["startListRooms"]> = (input, clock, done, onNextToken) => {
+  const startListRooms: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (input, clock, done, onNextToken) => {
     if (clock !== liveClock) return undefined
     const now = Date.now()
     const prepared = prepare(input, now)
@@ -218,7 +217,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
     if (call === undefined) return undefined
     let aborted = false
     let cancel: (() => void) | undefined
-    const report = (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => {
+    const report = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
       if (!aborted) done(exit)
     }
     const early = onNextToken === undefined ? undefined : (token: string) => {

@@ -4,7 +4,7 @@
  * `mapRequest` or any middleware, do not). A program that never builds that client, one on
  * `FetchHttpClient` say, bundles none of the fast path, its signer or the undici machinery.
  */
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput } from "@chime-rooms/core"
+import type { ChimeError, ChimeRooms, ListRoomsResponse } from "@chime-rooms/core"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Effect from "effect/Effect"
@@ -22,16 +22,16 @@ export interface FastPathEnv {
   /** The learned clock offset, shared with the general path's `withSigV4`. */
   readonly clockOffset: Ref.Ref<number>
   /** One request the general way, from its URL: signed by `withSigV4`, timed, decoded. */
-  readonly general: (url: string) => Effect.Effect<ListRoomsOutput, ChimeError>
+  readonly general: (url: string) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
   /** A response decoded the general way. */
-  readonly decode: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<ListRoomsOutput, ChimeError>
-  readonly toChimeError: (error: HttpClientError.HttpClientError | ChimeError) => ChimeError
+  readonly decode: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
+  readonly toChimeError: (error: HttpClientError.HttpClientError | ChimeError.ChimeError) => ChimeError.ChimeError
   /** The per-attempt timeout as the exchange's own timer; `Infinity` for none. */
   readonly timeoutMillis: number
 }
 
 /** The service's calls over the fast path (each falls back to `general` when it must). */
-export type FastListRooms = Required<Pick<ChimeRoomsService, "listRooms" | "startListRooms">>
+export type FastListRooms = Required<Pick<ChimeRooms.ChimeRoomsService, "listRooms" | "startListRooms">>
 
 /** Builds the fast path for an environment, or `undefined` when it cannot be taken. */
 export type FastPathFactory = (env: FastPathEnv) => FastListRooms | undefined

@@ -2,8 +2,7 @@
  * From a platform `HttpClientError` (whatever client produced it) to core's `TransportError`,
  * with a message built from error codes only: never a URL, header or body.
  */
-import { TransportError } from "@chime-rooms/core"
-import type { TransportFailure } from "@chime-rooms/core"
+import { ChimeError } from "@chime-rooms/core"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 
 /**
@@ -39,7 +38,7 @@ const codesOf = (cause: unknown): Array<string> => {
   return codes
 }
 
-const classify = (codes: ReadonlyArray<string>, afterHead: boolean): TransportFailure => {
+const classify = (codes: ReadonlyArray<string>, afterHead: boolean): ChimeError.TransportFailure => {
   if (codes.some((c) => CUT_SHORT.has(c))) return "BodyCutShort"
   if (codes.some((c) => TIMEOUT.has(c) || c === "TimeoutError")) return "Timeout"
   if (codes.some((c) => REFUSED.has(c))) return "ConnectionRefused"
@@ -48,7 +47,7 @@ const classify = (codes: ReadonlyArray<string>, afterHead: boolean): TransportFa
   return "Other"
 }
 
-const describe: Record<TransportFailure, string> = {
+const describe: Record<ChimeError.TransportFailure, string> = {
   ConnectionRefused: "the connection was refused",
   ConnectionReset: "the connection was reset before a response arrived",
   Timeout: "the request timed out",
@@ -62,12 +61,12 @@ const describe: Record<TransportFailure, string> = {
 export const toTransportError = (
   error: HttpClientError.HttpClientError,
   requestId: string | undefined
-): TransportError => {
+): ChimeError.TransportError => {
   const afterHead = error._tag === "ResponseError"
   const codes = codesOf(error.cause)
   const reason = classify(codes, afterHead)
   const code = codes.find((c) => c !== "terminated")
-  return new TransportError({
+  return new ChimeError.TransportError({
     reason,
     message: `ListRooms: ${describe[reason]}${code !== undefined ? ` (${code})` : ""}`,
     ...(requestId !== undefined ? { requestId } : {})
@@ -75,5 +74,5 @@ export const toTransportError = (
 }
 
 /** The error of a per-attempt timeout. */
-export const timeoutError = (millis: number): TransportError =>
-  new TransportError({ reason: "Timeout", message: `ListRooms: no complete response within ${millis} ms` })
+export const timeoutError = (millis: number): ChimeError.TransportError =>
+  new ChimeError.TransportError({ reason: "Timeout", message: `ListRooms: no complete response within ${millis} ms` })

@@ -22,8 +22,7 @@
  * or credentials, signing the next request) ends the listing with that defect rather than leaving
  * a page unsettled.
  */
-import type { ChimeError, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { isThrottlingError, PaginationLoopError, withResumeToken } from "@chime-rooms/core"
+import { ChimeError, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -39,7 +38,7 @@ import { type Env, type Fetched, fetchPage, retryAfterFirst, span, telemetry } f
 
 /** One page as the consumer gets it. */
 export interface PumpedPage {
-  readonly output: ListRoomsOutput
+  readonly output: ListRoomsResponse.ListRoomsOutput
   readonly attempts: number
   readonly pageNumber: number
 }
@@ -47,7 +46,7 @@ export interface PumpedPage {
 /** What a pump is made of. */
 export interface PumpOptions {
   readonly env: Env
-  readonly request: ListRoomsRequest
+  readonly request: ListRoomsRequest.ListRoomsRequest
   readonly maxPages: number | undefined
   readonly prefetch: number
   /** The consumer's runtime, for the fibers of the general way. */
@@ -59,18 +58,18 @@ export interface PumpOptions {
 /** A requested page that has arrived: its outcome and the token it was requested with. */
 interface Arrival {
   readonly requested: string | undefined
-  readonly exit: Exit.Exit<Fetched, ChimeError>
+  readonly exit: Exit.Exit<Fetched, ChimeError.ChimeError>
 }
 
 /** A requested page not yet handed to `ready`. */
 interface Slot {
   readonly requested: string | undefined
   /** Its outcome, once in (pages are handed over in request order). */
-  exit: Exit.Exit<Fetched, ChimeError> | undefined
+  exit: Exit.Exit<Fetched, ChimeError.ChimeError> | undefined
   /** Aborts a call started without a fiber. */
   abort: (() => void) | undefined
   /** The fiber fetching it, when it is fetched in one. */
-  fiber: Fiber.RuntimeFiber<Fetched, ChimeError> | undefined
+  fiber: Fiber.RuntimeFiber<Fetched, ChimeError.ChimeError> | undefined
   /** Set when its `NextToken` was booked before it arrived: the state to go back to if it fails. */
   early: EarlyBooking | undefined
 }
@@ -89,13 +88,13 @@ interface EarlyBooking {
 
 export interface Pump {
   /** The next page; `undefined` once the listing is over. */
-  readonly pull: Effect.Effect<PumpedPage | undefined, ChimeError>
+  readonly pull: Effect.Effect<PumpedPage | undefined, ChimeError.ChimeError>
   /** Stops the pages in flight and any pending wake-up (the stream's finalizer). */
   readonly stop: Effect.Effect<void>
 }
 
 /** The request for the page after `token` (`undefined`: the first page). */
-const requestFor = (request: ListRoomsRequest, token: string | undefined): ListRoomsRequest => {
+const requestFor = (request: ListRoomsRequest.ListRoomsRequest, token: string | undefined): ListRoomsRequest.ListRoomsRequest => {
   if (token !== undefined) return { ...request, NextToken: token }
   if (request.NextToken === undefined) return request
   const { NextToken: _, ...rest } = request
@@ -153,7 +152,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   let ended = false
   /** Set once the stream is over for its consumer: nothing is requested or woken any more. */
   let stopped = false
-  let loop: PaginationLoopError | undefined
+  let loop: ChimeError.PaginationLoopError | undefined
   let requested = 0
   let arrived = 0
   let taken = 0
@@ -216,13 +215,13 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   /** Learns the token a page brings: the next one to request, or the end (last page, or a loop). */
-  const book = (output: ListRoomsOutput, pageNumber: number): void => {
+  const book = (output: ListRoomsResponse.ListRoomsOutput, pageNumber: number): void => {
     const next = output.NextToken
     if (next === undefined) ended = true
     else if (guard.has(next)) {
       ended = true
       const requestId = output.$metadata.requestId
-      loop = new PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
+      loop = new ChimeError.PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
     } else {
       guard.add(next)
       token = next
@@ -230,7 +229,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   /** A page's outcome is in: hands over every page now complete, in order, then refills the window. */
-  const arrive = (slot: Slot, exit: Exit.Exit<Fetched, ChimeError>): void => {
+  const arrive = (slot: Slot, exit: Exit.Exit<Fetched, ChimeError.ChimeError>): void => {
     if (!inFlight.includes(slot)) return
     slot.exit = exit
     for (let head = inFlight[0]; head?.exit !== undefined; head = inFlight[0]) {
@@ -295,7 +294,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   /** Continues a page in a fiber of the consumer's runtime. */
-  const fork = (slot: Slot, effect: Effect.Effect<Fetched, ChimeError>): void => {
+  const fork = (slot: Slot, effect: Effect.Effect<Fetched, ChimeError.ChimeError>): void => {
     const fiber = runFork(effect)
     slot.fiber = fiber
     slot.abort = undefined
@@ -321,7 +320,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
-  const startFast = (parts: FastParts, slot: Slot, pageRequest: ListRoomsRequest): boolean => {
+  const startFast = (parts: FastParts, slot: Slot, pageRequest: ListRoomsRequest.ListRoomsRequest): boolean => {
     const { limiter } = parts
     if (limiter.reserve(monotonicMillis(clock)) > 0) {
       // Not at once: the general way waits for its own permit.
@@ -355,8 +354,8 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   const firstAttempt = (
     { limiter, release }: FastParts,
     slot: Slot,
-    pageRequest: ListRoomsRequest,
-    exit: Exit.Exit<ListRoomsOutput, ChimeError>
+    pageRequest: ListRoomsRequest.ListRoomsRequest,
+    exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
   ): void => {
     if (!inFlight.includes(slot)) return
     const now = monotonicMillis(clock)
@@ -369,7 +368,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
     undo(slot)
     if (exit.cause._tag !== "Fail") return arrive(slot, Exit.failCause(exit.cause))
     const error = exit.cause.error
-    const throttled = isThrottlingError(error)
+    const throttled = ChimeError.isThrottlingError(error)
     gauge(limiter.feedback(now, throttled))
     if (throttled) {
       e.metrics?.recordThrottle()
@@ -379,9 +378,9 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   /** Hands an arrival to the consumer: its page (sending the next one ahead first), or its failure. */
-  const take = (arrival: Arrival): Effect.Effect<PumpedPage, ChimeError> => {
+  const take = (arrival: Arrival): Effect.Effect<PumpedPage, ChimeError.ChimeError> => {
     const exit = arrival.exit
-    if (Exit.isFailure(exit)) return Effect.failCause(Cause.map(exit.cause, (error) => withResumeToken(error, arrival.requested)))
+    if (Exit.isFailure(exit)) return Effect.failCause(Cause.map(exit.cause, (error) => ChimeError.withResumeToken(error, arrival.requested)))
     taken++
     const { attempts, output } = exit.value
     e.metrics?.recordPage(output.Rooms.length)
@@ -392,7 +391,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   }
 
   const done = Effect.succeed(undefined)
-  const pull: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.suspend(() => {
+  const pull: Effect.Effect<PumpedPage | undefined, ChimeError.ChimeError> = Effect.suspend(() => {
     const arrival = ready.shift()
     if (arrival !== undefined) return take(arrival)
     if (inFlight.length === 0) {
@@ -406,7 +405,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   })
 
   /** Waits for {@link notify}, then pulls again. */
-  const waitForArrival: Effect.Effect<PumpedPage | undefined, ChimeError> = Effect.async((resume) => {
+  const waitForArrival: Effect.Effect<PumpedPage | undefined, ChimeError.ChimeError> = Effect.async((resume) => {
     waiter = () => resume(pull)
     return Effect.sync(() => {
       waiter = undefined

@@ -3,8 +3,7 @@
  * by `ResilientChimeRooms`; the environment is resolved once per stream (or layer), so the per-page
  * path is a few closures and no lookups.
  */
-import type { ChimeError, ChimeRoomsService, ListRoomsOutput, ListRoomsRequest } from "@chime-rooms/core"
-import { ChimeRooms, isThrottlingError, retryAfterOf } from "@chime-rooms/core"
+import { ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -26,16 +25,16 @@ import { requestsTotal, retriesTotal, throttlesTotal } from "./metrics.js"
 /** Marks a `ChimeRooms` that already retries and limits, and holds the one it decorates. */
 export const UnderlyingTypeId: unique symbol = Symbol.for("@chime-rooms/stream/ResilientChimeRooms/underlying")
 
-interface Decorated extends ChimeRoomsService {
-  readonly [UnderlyingTypeId]: ChimeRoomsService
+interface Decorated extends ChimeRooms.ChimeRoomsService {
+  readonly [UnderlyingTypeId]: ChimeRooms.ChimeRoomsService
 }
 
 /** The undecorated service, so a stream over a resilient layer does not retry twice. */
-export const undecorated = (service: ChimeRoomsService): ChimeRoomsService =>
+export const undecorated = (service: ChimeRooms.ChimeRoomsService): ChimeRooms.ChimeRoomsService =>
   UnderlyingTypeId in service ? (service as Decorated)[UnderlyingTypeId] : service
 
 /** A `ChimeRooms` whose calls are `listRooms`, remembering the service it decorates. */
-export const decorate = (underlying: ChimeRoomsService, listRooms: ChimeRoomsService["listRooms"]): ChimeRoomsService => {
+export const decorate = (underlying: ChimeRooms.ChimeRoomsService, listRooms: ChimeRooms.ChimeRoomsService["listRooms"]): ChimeRooms.ChimeRoomsService => {
   const decorated: Decorated = { listRooms, [UnderlyingTypeId]: underlying }
   return decorated
 }
@@ -44,7 +43,7 @@ export const decorate = (underlying: ChimeRoomsService, listRooms: ChimeRoomsSer
 export interface Env {
   /** Whether to open spans: only when a tracer other than Effect's default is installed. */
   readonly spans: boolean
-  readonly service: ChimeRoomsService
+  readonly service: ChimeRooms.ChimeRoomsService
   readonly limiter: ChimeRateLimiterService
   readonly budget: RetryBudgetService
   readonly metrics: ChimeMetricsService | undefined
@@ -55,8 +54,8 @@ export interface Env {
 /** Reads the services a resilient call needs. */
 export const env = (
   policy: RetryPolicy | undefined
-): Effect.Effect<Env, never, ChimeRooms | ChimeRateLimiter | RetryBudget> =>
-  Effect.all([ChimeRooms, ChimeRateLimiter, RetryBudget, Effect.serviceOption(ChimeMetrics), Effect.tracer]).pipe(
+): Effect.Effect<Env, never, ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget> =>
+  Effect.all([ChimeRooms.ChimeRooms, ChimeRateLimiter, RetryBudget, Effect.serviceOption(ChimeMetrics), Effect.tracer]).pipe(
     Effect.map(([service, limiter, budget, metrics, tracer]) =>
       makeEnv(undecorated(service), limiter, budget, Option.getOrUndefined(metrics), policy, tracer !== defaultTracer())
     )
@@ -81,7 +80,7 @@ export const span = <A, E, R>(
 
 /** Builds an {@link Env} from its parts. */
 export const makeEnv = (
-  service: ChimeRoomsService,
+  service: ChimeRooms.ChimeRoomsService,
   limiter: ChimeRateLimiterService,
   budget: RetryBudgetService,
   metrics: ChimeMetricsService | undefined,
@@ -102,13 +101,13 @@ export const makeEnv = (
 
 /** A page and how many attempts it took. */
 export interface Fetched {
-  readonly output: ListRoomsOutput
+  readonly output: ListRoomsResponse.ListRoomsOutput
   readonly attempts: number
 }
 
-const requestIdOf = (error: ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
+const requestIdOf = (error: ChimeError.ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
 
-const statusOf = (error: ChimeError): number | undefined => ("status" in error ? error.status : undefined)
+const statusOf = (error: ChimeError.ChimeError): number | undefined => ("status" in error ? error.status : undefined)
 
 /**
  * The names of the spans and their attributes. OpenTelemetry's semantic conventions where one
@@ -131,12 +130,12 @@ export const telemetry = {
 export const count = (fiber: Fiber.RuntimeFiber<unknown, unknown>, metric: Metric.Metric.Counter<number>, by: number): void =>
   metric.unsafeUpdate(by, fiber.getFiberRef(FiberRef.currentMetricLabels))
 
-const attempt = (env: Env, request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError> => {
+const attempt = (env: Env, request: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
   // Counted and sent in one step: a page's path is a handful of effects, and each costs most while
   // the JIT is still cold, which is most of a short listing.
   const send = Effect.zipRight(
     env.limiter.acquire,
-    Effect.withFiberRuntime<ListRoomsOutput, ChimeError>((fiber) => {
+    Effect.withFiberRuntime<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((fiber) => {
       env.metrics?.recordRequest()
       count(fiber, requestsTotal, 1)
       return env.service.listRooms(request)
@@ -166,7 +165,7 @@ const attempt = (env: Env, request: ListRoomsRequest): Effect.Effect<ListRoomsOu
 /** A retry the policy and the budget granted after attempt `n` failed with `error`: the next attempt, in `delay` ms. */
 interface Retry {
   readonly n: number
-  readonly error: ChimeError
+  readonly error: ChimeError.ChimeError
   readonly state: unknown
   readonly cost: number
   readonly delay: number
@@ -176,7 +175,7 @@ interface Retry {
  * Fetches one page: waits for a permit, sends, and on a failure the policy accepts waits
  * `max(backoff, min(Retry-After, cap))` — if the budget pays — and sends the same request again.
  */
-export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fetched, ChimeError> =>
+export const fetchPage = (env: Env, request: ListRoomsRequest.ListRoomsRequest): Effect.Effect<Fetched, ChimeError.ChimeError> =>
   fetcher(env, request).loop(1, env.policy.schedule.initial, undefined)
 
 /**
@@ -185,14 +184,14 @@ export const fetchPage = (env: Env, request: ListRoomsRequest): Effect.Effect<Fe
  */
 export const retryAfterFirst = (
   env: Env,
-  request: ListRoomsRequest,
-  error: ChimeError
-): Effect.Effect<Fetched, ChimeError> => {
+  request: ListRoomsRequest.ListRoomsRequest,
+  error: ChimeError.ChimeError
+): Effect.Effect<Fetched, ChimeError.ChimeError> => {
   const { decide, wait } = fetcher(env, request)
   return decide(1, env.policy.schedule.initial, error, wait)
 }
 
-const fetcher = (env: Env, request: ListRoomsRequest) => {
+const fetcher = (env: Env, request: ListRoomsRequest.ListRoomsRequest) => {
   /**
    * Attempt `n` and its feedback; on a failure, the decision: the failure, or the retry handed to
    * `retry` (which waits and sends again, or hands the retry out of the attempt's span).
@@ -201,13 +200,13 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
     n: number,
     state: unknown,
     lastCost: number | undefined,
-    retry: (granted: Retry) => Effect.Effect<A, ChimeError>
-  ): Effect.Effect<Fetched | A, ChimeError> =>
+    retry: (granted: Retry) => Effect.Effect<A, ChimeError.ChimeError>
+  ): Effect.Effect<Fetched | A, ChimeError.ChimeError> =>
     Effect.matchEffect(attempt(env, request), {
       onSuccess: (output) =>
         Effect.zipRight(env.limiter.onSuccess, Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))),
       onFailure: (error) => {
-        const throttled = isThrottlingError(error)
+        const throttled = ChimeError.isThrottlingError(error)
         const feedback = throttled
           ? Effect.zipRight(env.limiter.onThrottle, Effect.suspend(() => {
             env.metrics?.recordThrottle()
@@ -218,12 +217,12 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
       }
     })
 
-  const plain = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
+  const plain = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError.ChimeError> =>
     settle(n, state, lastCost, wait)
 
   // The attempt's span holds its outcome and, when a retry follows, the delay chosen before it:
   // the span closes with the attempt's failure, and the wait happens outside it.
-  const traced = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError> =>
+  const traced = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError.ChimeError> =>
     Effect.suspend(() => {
       let granted: Retry | undefined
       return settle(n, state, lastCost, (retry) => {
@@ -240,12 +239,12 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
 
   const loop = env.spans ? traced : plain
 
-  const wait = (retry: Retry): Effect.Effect<Fetched, ChimeError> => {
+  const wait = (retry: Retry): Effect.Effect<Fetched, ChimeError.ChimeError> => {
     const next = Effect.suspend(() => loop(retry.n + 1, retry.state, retry.cost))
     return retry.delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(retry.delay)), next) : next
   }
 
-  const giveUp = (error: ChimeError): Effect.Effect<never, ChimeError> =>
+  const giveUp = (error: ChimeError.ChimeError): Effect.Effect<never, ChimeError.ChimeError> =>
     Effect.suspend(() => {
       env.metrics?.recordFailure()
       return Effect.fail(error)
@@ -254,9 +253,9 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
   const decide = <A>(
     n: number,
     state: unknown,
-    error: ChimeError,
-    retry: (granted: Retry) => Effect.Effect<A, ChimeError>
-  ): Effect.Effect<A, ChimeError> => {
+    error: ChimeError.ChimeError,
+    retry: (granted: Retry) => Effect.Effect<A, ChimeError.ChimeError>
+  ): Effect.Effect<A, ChimeError.ChimeError> => {
     if (!env.policy.while(error)) return giveUp(error)
     // The schedule's times are monotonic, as the sleep that waits its delay out.
     return Effect.clockWith((clock) => {
@@ -264,7 +263,7 @@ const fetcher = (env: Env, request: ListRoomsRequest) => {
       return Effect.flatMap(env.policy.schedule.step(now, error, state), ([next, _out, decision]) => {
         if (ScheduleDecision.isDone(decision)) return giveUp(error)
         const backoff = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
-        const retryAfter = Option.match(retryAfterOf(error), {
+        const retryAfter = Option.match(ChimeError.retryAfterOf(error), {
           onNone: () => 0,
           onSome: (d) => Math.min(Duration.toMillis(d), env.retryAfterCapMillis)
         })

@@ -2,10 +2,10 @@
  * What Chime puts in an error body: its own `Code` (not the exception name) and a message.
  * Shared so the in-memory layer and the emulator describe errors alike.
  */
-import type { ServiceErrorName } from "@chime-rooms/core"
+import type { ChimeError } from "@chime-rooms/core"
 
 /** Chime's `ErrorCode` value for each modelled exception (the body's `Code`). */
-export const chimeErrorCode: { readonly [K in ServiceErrorName]: string } = {
+export const chimeErrorCode: { readonly [K in ChimeError.ServiceErrorName]: string } = {
   BadRequestException: "BadRequest",
   UnauthorizedClientException: "Unauthorized",
   ForbiddenException: "Forbidden",
@@ -16,7 +16,7 @@ export const chimeErrorCode: { readonly [K in ServiceErrorName]: string } = {
 }
 
 /** The message a scripted error carries when the script gives none. */
-export const defaultErrorMessage: { readonly [K in ServiceErrorName]: string } = {
+export const defaultErrorMessage: { readonly [K in ChimeError.ServiceErrorName]: string } = {
   BadRequestException: "The request was invalid",
   UnauthorizedClientException: "The client is not authorized",
   ForbiddenException: "The caller may not perform this operation",

@@ -6,8 +6,8 @@
  * built but the page's own index list, at most `MaxResults` long); a member-filtered page slices
  * the member's sorted room list.
  */
-import type { ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
-import type { Dataset } from "../Dataset.js"
+import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
+import type * as Dataset from "../Dataset.js"
 import { decodeToken, encodeToken, makeTokenSecret, MAX_POSITION, type TokenScope } from "./pageToken.js"
 
 /**
@@ -23,7 +23,7 @@ export const MAX_RESULTS_MAX = 99
 
 /** Everything a page depends on besides the request. */
 export interface PagingState {
-  readonly dataset: Dataset
+  readonly dataset: Dataset.Dataset
   /** The page size when `MaxResults` is absent (a positive integer; may exceed 99). */
   readonly pageSize: number
   /** The token secret: tokens are only honoured by a state holding the same secret. */
@@ -35,7 +35,7 @@ export const isValidPageSize = (n: number): boolean => Number.isSafeInteger(n) &
 
 /** A paging state with a fresh per-instance secret unless one is given. */
 export const makePagingState = (options: {
-  readonly dataset: Dataset
+  readonly dataset: Dataset.Dataset
   readonly pageSize?: number | undefined
   readonly secret?: Uint8Array | undefined
 }): PagingState => ({
@@ -62,7 +62,7 @@ export interface Page {
 /** The service error a request earns. */
 export interface PageError {
   readonly _tag: "Error"
-  readonly name: ServiceErrorName
+  readonly name: ChimeError.ServiceErrorName
   readonly message: string
 }
 
@@ -81,7 +81,7 @@ const badRequest = (message: string): PageError => ({ _tag: "Error", name: "BadR
  * Answers one `ListRooms` request. Checks run in the service's order: input validation (400),
  * then the account (404), then the token (400).
  */
-export const pageOf = (state: PagingState, request: ListRoomsRequest, options?: PageOptions): Page | PageError => {
+export const pageOf = (state: PagingState, request: ListRoomsRequest.ListRoomsRequest, options?: PageOptions): Page | PageError => {
   const max = request.MaxResults
   if (max !== undefined && !(Number.isInteger(max) && max >= MAX_RESULTS_MIN && max <= MAX_RESULTS_MAX)) {
     return badRequest(

@@ -7,11 +7,12 @@
  */
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { ListRoomsRequest, ServiceErrorName } from "@chime-rooms/core"
+import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 import { Duration } from "effect"
-import { Dataset } from "../Dataset.js"
-import { Fault, type FaultPlan, type FaultScript } from "../FaultScript.js"
-import type { SigV4VerifierService } from "../SigV4Verifier.js"
+import * as Dataset from "../Dataset.js"
+import * as Fault from "../Fault.js"
+import type * as FaultScript from "../FaultScript.js"
+import type * as SigV4Verifier from "../SigV4Verifier.js"
 import { chimeErrorCode, defaultErrorMessage } from "./errorCodes.js"
 import { pageOf, type PagingState } from "./paging.js"
 import type { TokenBucket } from "./rateLimit.js"
@@ -68,7 +69,7 @@ type Entry = { -readonly [K in keyof ReceivedRequest]: ReceivedRequest[K] }
 
 /** Fixed at start. */
 export interface ServerConfig {
-  readonly verifier: SigV4VerifierService
+  readonly verifier: SigV4Verifier.SigV4VerifierService
   readonly paging: PagingState
   /** How many received requests to keep (the most recent); 0 keeps none. */
   readonly recordLimit: number
@@ -76,7 +77,7 @@ export interface ServerConfig {
 
 /** Changed while running. */
 export interface ServerState {
-  faults: FaultScript | undefined
+  faults: FaultScript.FaultScript | undefined
   clockOffsetMillis: number
   calls: number
   /** Error responses sent so far: every second one names its error with a Coral URI. */
@@ -249,7 +250,7 @@ const jsonReply = (body: string): Reply => ({
 
 /** Chime's own errors: the exception name in `x-amzn-ErrorType`, its `Code` and `Message` in the body. */
 const serviceErrorReply = (
-  name: ServiceErrorName,
+  name: ChimeError.ServiceErrorName,
   message: string | undefined,
   retryAfter: Duration.Duration | undefined
 ): Reply => ({
@@ -292,7 +293,7 @@ const listRooms = (
   if (!/\S/.test(accountId)) {
     return serviceErrorReply("BadRequestException", "AccountId must contain a non-space character", undefined)
   }
-  const request: { -readonly [K in keyof ListRoomsRequest]: ListRoomsRequest[K] } = { AccountId: accountId }
+  const request: { -readonly [K in keyof ListRoomsRequest.ListRoomsRequest]: ListRoomsRequest.ListRoomsRequest[K] } = { AccountId: accountId }
   const max = query["max-results"]
   if (max !== undefined) {
     if (!/^[+-]?\d{1,15}$/.test(max)) {
@@ -366,7 +367,7 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     else socket.destroy()
   }
 
-  const send = (res: ServerResponse, entry: Entry, reply: Reply, plan: FaultPlan | undefined) => {
+  const send = (res: ServerResponse, entry: Entry, reply: Reply, plan: FaultScript.FaultPlan | undefined) => {
     const faults = plan === undefined ? [] : plan.faults.map(Fault.describe)
     const now = Date.now() + state.clockOffsetMillis
     if (res.destroyed) return finish(entry, undefined, undefined, faults)

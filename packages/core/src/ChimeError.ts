@@ -174,9 +174,9 @@ export const isServiceErrorName = (name: string): name is ServiceErrorName => Ob
  *
  * @example
  * ```ts
- * import { makeServiceError } from "@chime-rooms/core"
+ * import { ChimeError } from "@chime-rooms/core"
  *
- * makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
+ * ChimeError.makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
  * ```
  *
  * @since 0.1.0
