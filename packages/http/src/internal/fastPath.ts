@@ -25,8 +25,11 @@ import { encodeListRoomsParts } from "./encode.js"
 import type { FastPathFactory } from "./fastPathHook.js"
 import { isPlainBasePath, makeFastGetSigner } from "./fastSign.js"
 import { liveClock } from "./timeout.js"
-import { fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./undici.js"
-import type { Exchange, Head } from "./undici.js"
+import type { Exchange, Head } from "./undici/exchange.js"
+import { splitPlainUrl } from "./undici/plainUrl.js"
+import { rawHeader } from "./undici/rawHeaders.js"
+import { UndiciResponse } from "./undici/response.js"
+import { fetchWhole } from "./undici/send.js"
 
 /** One signed attempt of the fast path: the request's path and query, and how to send it. */
 interface Call {
