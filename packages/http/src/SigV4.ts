@@ -16,7 +16,7 @@
  */
 import { boundedText } from "./internal/body.js"
 import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
-import { makeLongDateCache } from "./internal/fastSign.js"
+import { ALGORITHM, EMPTY_SHA256, makeLongDateCache } from "./internal/fastSign.js"
 import type { CredentialsError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -146,9 +146,6 @@ const toSignable = (request: HttpClientRequest.HttpClientRequest): SignableReque
   if (!hasHost) headers.host = hostname
   return { method: request.method, path, query, headers }
 }
-
-const ALGORITHM = "AWS4-HMAC-SHA256"
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /** What is kept per credentials: their plain values and the signing key of the current day. */
 interface CredentialState {
