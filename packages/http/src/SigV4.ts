@@ -25,6 +25,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { createHash, createHmac } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type { AwsCredentials } from "./Credentials.js"
@@ -334,11 +335,17 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * already is: a client's spans (`HttpClient.make` records request headers) and whatever inspects
  * the request on its way (`toJSON`, `util.inspect`, a logging middleware) show it as `<redacted>`.
  *
+ * Dual: `withSigV4(client, options)`, or `client.pipe(withSigV4(options))`.
+ *
  * @example
  * const signed = withSigV4(client, { credentials: creds.get, region: "us-east-1", service: "chime" })
+ * const piped = client.pipe(withSigV4({ credentials: creds.get, region: "us-east-1", service: "chime" }))
  * @since 0.1.0
  */
-export const withSigV4 = <E, R>(
+export const withSigV4: {
+  (options: SigV4Options): <E, R>(client: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<E | CredentialsError, R>
+  <E, R>(client: HttpClient.HttpClient.With<E, R>, options: SigV4Options): HttpClient.HttpClient.With<E | CredentialsError, R>
+} = dual(2, <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
 ): HttpClient.HttpClient.With<E | CredentialsError, R> => {
@@ -358,4 +365,4 @@ export const withSigV4 = <E, R>(
         })),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
   )
-}
+})
