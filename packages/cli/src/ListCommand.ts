@@ -284,7 +284,7 @@ const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
       }),
       (resolved): Target => ({
         account: options.account!,
-        chime: Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.makeWithConfig(resolved)).pipe(
+        chime: Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.make(resolved)).pipe(
           Layer.provide(
             CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile })
           ),

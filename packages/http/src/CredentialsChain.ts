@@ -14,9 +14,9 @@ import {
   type AwsCredentialsProvider,
   Credentials,
   defaultChainSources,
-  makeCached,
   type ProviderOptions
 } from "./Credentials.js"
+import { makeCached } from "./internal/cachedCredentials.js"
 
 /**
  * The AWS default provider chain (`fromNodeProviderChain` of `@aws-sdk/credential-providers`):

@@ -16,13 +16,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import { loadChimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
 import type { ChimeConfig, ChimeConfigInput, EndpointConfigError } from "./ChimeConfig.js"
 import { Credentials } from "./Credentials.js"
+import type { CredentialsService } from "./Credentials.js"
+import * as ClockOffset from "./internal/clockOffset.js"
 import { BodyTooLargeError, boundedText, tooLarge } from "./internal/body.js"
 import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
 import { fastPathOf } from "./internal/fastPathHook.js"
+import type { FastPathEnv } from "./internal/fastPathHook.js"
 import { leanTimeout, MAX_TIMER_MILLIS } from "./internal/timeout.js"
 import { AttemptTimeoutError, timeoutError, toTransportError } from "./internal/transport.js"
 import { decodeError, decodeSuccess, requestIdFrom } from "./RestJson1.js"
@@ -75,7 +77,7 @@ export {
 } from "./ChimeConfig.js"
 
 /**
- * Checks a request as `listRooms` does before sending anything: core's `ListRoomsRequest.validate`, then
+ * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then
  * what one URL cannot carry (`AccountId` `.` or `..`, a lone surrogate in `AccountId`, `MemberId`
  * or `NextToken`). The `Left` is the `InvalidRequestError` `listRooms` would fail with; the `Right`
  * is the validated request. Lets a caller (the CLI) refuse a request up front, without a layer.
@@ -94,7 +96,63 @@ export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest
   Either.flatMap(ListRoomsRequest.validate(input), (valid) => Either.map(encodeListRoomsParts(valid), () => valid))
 
 /**
- * Builds the service from a resolved configuration.
+ * The general path, built once per layer: `withSigV4` over the client, signing with the layer's
+ * `clockOffset`, the per-attempt timeout, the decoding of a response and of a transport failure.
+ * The fast path, when there is one, falls back to it and decodes its uncommon outcomes with it.
+ */
+const makeGeneralPath = (
+  config: ChimeConfig,
+  client: HttpClient.HttpClient,
+  credentials: CredentialsService,
+  clockOffset: ClockOffset.ClockOffset
+): FastPathEnv => {
+  const signed = withSigV4(client, {
+    credentials: credentials.get,
+    region: config.signingRegion,
+    service: config.signingName,
+    clockOffset,
+    maxBodyBytes: config.maxResponseBytes
+  })
+  const timeoutMillis = Duration.toMillis(config.timeout)
+  const timed = Duration.isFinite(config.timeout)
+  const onTimeout = () => timeoutError(timeoutMillis)
+  const withTimeout = (effect: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) =>
+    timed ? leanTimeout(effect, config.timeout, onTimeout) : effect
+  const toChimeError = (error: HttpClientError.HttpClientError | ChimeError.ChimeError): ChimeError.ChimeError =>
+    error._tag === "RequestError" || error._tag === "ResponseError" ? transportError(error, undefined, timeoutMillis) : error
+  const maxBytes = config.maxResponseBytes
+  const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis, maxBytes)
+  const general = (url: string): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+    signed.execute(HttpClientRequest.get(url)).pipe(
+      Effect.flatMap(decode),
+      Effect.mapError(toChimeError),
+      withTimeout
+    )
+  return {
+    config,
+    credentials,
+    clockOffset,
+    general,
+    decode,
+    toChimeError,
+    // As `leanTimeout` on the live clock: beyond what a timer can wait, no timer.
+    timeoutMillis: timed && timeoutMillis <= MAX_TIMER_MILLIS ? timeoutMillis : Infinity
+  }
+}
+
+/** `listRooms` the general way alone: validate, encode against the endpoint, send. */
+const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
+(input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+  const valid = ListRoomsRequest.validate(input)
+  if (valid._tag === "Left") return Effect.fail(valid.left)
+  const url = encodeListRooms(endpoint, valid.right)
+  if (url._tag === "Left") return Effect.fail(url.left)
+  return general(url.right)
+}
+
+/**
+ * Builds the service from a resolved configuration (`ChimeConfig.makeChimeConfig`, or
+ * `ChimeConfig.loadChimeConfigInput` then `makeChimeConfig`, for the settings the AWS SDK reads).
  *
  * Two paths with one behaviour. The general one works with any `HttpClient` and `Credentials`:
  * the `SigV4.withSigV4` middleware signs each attempt, and the per-attempt timeout is
@@ -108,72 +166,29 @@ export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest
  * `startListRooms`: the same exchange started and answered without a fiber, which the stream
  * uses to send the next page from the callback that delivered this one.
  *
+ * @example
+ * const rooms = Effect.flatMap(makeChimeConfig({ region: "eu-west-1" }), HttpChimeRooms.make)
  * @since 0.1.0
  */
-export const makeWithConfig = (
+export const make = (
   config: ChimeConfig
 ): Effect.Effect<ChimeRooms.ChimeRoomsService, never, HttpClient.HttpClient | Credentials> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const credentials = yield* Credentials
-    // Shared by every request of this layer, on both paths: a learned clock offset keeps being applied.
-    const clockOffset = yield* Ref.make(0)
-    const signed = withSigV4(client, {
-      credentials: credentials.get,
-      region: config.signingRegion,
-      service: config.signingName,
-      clockOffset,
-      maxBodyBytes: config.maxResponseBytes
-    })
-    const timeoutMillis = Duration.toMillis(config.timeout)
-    const timed = Duration.isFinite(config.timeout)
-    const onTimeout = () => timeoutError(timeoutMillis)
-    const withTimeout = (effect: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) =>
-      timed ? leanTimeout(effect, config.timeout, onTimeout) : effect
-    const toChimeError = (error: HttpClientError.HttpClientError | ChimeError.ChimeError): ChimeError.ChimeError =>
-      error._tag === "RequestError" || error._tag === "ResponseError" ? transportError(error, undefined, timeoutMillis) : error
-    const maxBytes = config.maxResponseBytes
-    const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis, maxBytes)
-
-    const general = (url: string): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-      signed.execute(HttpClientRequest.get(url)).pipe(
-        Effect.flatMap(decode),
-        Effect.mapError(toChimeError),
-        withTimeout
-      )
-
+    // One per layer, on both paths: a learned clock offset keeps being applied.
+    const clockOffset = yield* ClockOffset.make
+    const env = makeGeneralPath(config, client, credentials, clockOffset)
     // Over `UndiciHttpClient`'s own client, its fast path; the general path alone otherwise.
-    const fast = fastPathOf(client)?.({
-      config,
-      credentials,
-      clockOffset,
-      general,
-      decode,
-      toChimeError,
-      // As `leanTimeout` on the live clock: beyond what a timer can wait, no timer.
-      timeoutMillis: timed && timeoutMillis <= MAX_TIMER_MILLIS ? timeoutMillis : Infinity
-    })
-    if (fast !== undefined) return ChimeRooms.ChimeRooms.of(fast)
-    const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
-      const valid = ListRoomsRequest.validate(input)
-      if (valid._tag === "Left") return Effect.fail(valid.left)
-      const url = encodeListRooms(config.endpoint, valid.right)
-      if (url._tag === "Left") return Effect.fail(url.left)
-      return general(url.right)
-    }
-    return ChimeRooms.ChimeRooms.of({ listRooms })
+    const fast = fastPathOf(client)?.(env)
+    return ChimeRooms.ChimeRooms.of(fast ?? { listRooms: generalListRooms(config.endpoint, env.general) })
   })
 
-/**
- * Builds the service from explicit options (see `ChimeConfig` for the defaults). Settings that
- * lead to no endpoint fail with `EndpointConfigError`.
- *
- * @since 0.1.0
- */
-export const make = (
+/** The service from explicit options; settings that lead to no endpoint fail with `EndpointConfigError`. */
+const makeFromOptions = (
   options?: HttpChimeRoomsOptions
 ): Effect.Effect<ChimeRooms.ChimeRoomsService, EndpointConfigError, HttpClient.HttpClient | Credentials> =>
-  Effect.flatMap(makeChimeConfig(options), makeWithConfig)
+  Effect.flatMap(makeChimeConfig(options), make)
 
 /**
  * The `ChimeRooms` layer from explicit options. Settings that lead to no endpoint (FIPS or
@@ -195,7 +210,7 @@ export const make = (
  */
 export const layer = (
   options?: HttpChimeRoomsOptions
-): Layer.Layer<ChimeRooms.ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms.ChimeRooms, make(options))
+): Layer.Layer<ChimeRooms.ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms.ChimeRooms, makeFromOptions(options))
 
 /**
  * The `ChimeRooms` layer from configuration. By default the settings are read as the AWS SDK reads
@@ -219,4 +234,4 @@ export const layer = (
 export const layerConfig = (
   config?: Config.Config<HttpChimeRoomsOptions>
 ): Layer.Layer<ChimeRooms.ChimeRooms, ConfigError.ConfigError | EndpointConfigError, HttpClient.HttpClient | Credentials> =>
-  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, make))
+  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, makeFromOptions))

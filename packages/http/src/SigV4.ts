@@ -16,7 +16,7 @@
  */
 import { boundedText } from "./internal/body.js"
 import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
-import { makeLongDateCache } from "./internal/fastSign.js"
+import { ALGORITHM, EMPTY_SHA256, makeLongDateCache } from "./internal/fastSign.js"
 import type { ChimeError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -25,6 +25,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { createHash, createHmac } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type { AwsCredentials } from "./Credentials.js"
@@ -146,9 +147,6 @@ const toSignable = (request: HttpClientRequest.HttpClientRequest): SignableReque
   if (!hasHost) headers.host = hostname
   return { method: request.method, path, query, headers }
 }
-
-const ALGORITHM = "AWS4-HMAC-SHA256"
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /** What is kept per credentials: their plain values and the signing key of the current day. */
 interface CredentialState {
@@ -337,6 +335,8 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * already is: a client's spans (`HttpClient.make` records request headers) and whatever inspects
  * the request on its way (`toJSON`, `util.inspect`, a logging middleware) show it as `<redacted>`.
  *
+ * Dual: `withSigV4(client, options)`, or `client.pipe(withSigV4(options))`.
+ *
  * @example
  * ```ts
  * import { Credentials, SigV4 } from "@chime-rooms/http"
@@ -346,13 +346,19 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * const program = Effect.gen(function*() {
  *   const client = yield* HttpClient.HttpClient
  *   const creds = yield* Credentials
- *   return SigV4.withSigV4(client, { credentials: creds.get, region: "us-east-1", service: "chime" })
+ *   const options = { credentials: creds.get, region: "us-east-1", service: "chime" }
+ *   const signed = SigV4.withSigV4(client, options)
+ *   const piped = client.pipe(SigV4.withSigV4(options)) // the same, data-last
+ *   return [signed, piped]
  * })
  * ```
  *
  * @since 0.1.0
  */
-export const withSigV4 = <E, R>(
+export const withSigV4: {
+  (options: SigV4Options): <E, R>(client: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
+  <E, R>(client: HttpClient.HttpClient.With<E, R>, options: SigV4Options): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
+} = dual(2, <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
 ): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R> => {
@@ -372,4 +378,4 @@ export const withSigV4 = <E, R>(
         })),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
   )
-}
+})

@@ -25,7 +25,8 @@ import { Agent } from "undici"
 import type { Dispatcher } from "undici"
 import { makeFastPath } from "./internal/fastPath.js"
 import { FastPathTypeId } from "./internal/fastPathHook.js"
-import { send, targetOf } from "./internal/undici.js"
+import { targetOf } from "./internal/undici/plainUrl.js"
+import { send } from "./internal/undici/send.js"
 
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 

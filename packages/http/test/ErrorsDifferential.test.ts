@@ -11,7 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ChimeError, ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, RestJson1, UndiciHttpClient } from "@chime-rooms/http"
 import type { HttpClient } from "@effect/platform"
-import { Context, Effect, Exit, FastCheck as fc, Layer } from "effect"
+import { Context, Effect, Exit, FastCheck as fc, Layer, Predicate } from "effect"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 
@@ -173,7 +173,6 @@ const answer: fc.Arbitrary<Answer> = fc
 // ---------------------------------------------------------------------------------------------
 // The deviations, taken out
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const isNameValue = (u: unknown) => typeof u === "string" || typeof u === "number"
 
 const parsed = (text: string): { readonly json: unknown } | undefined => {
@@ -195,7 +194,7 @@ const withoutDeviations = (a: Answer): Answer => {
   const text = a.body.startsWith("\uFEFF") ? a.body.slice(1) : a.body
   const read = parsed(text)
   if (read === undefined) return { ...a, body: "" }
-  if (!isRecord(read.json)) return text === a.body ? a : { ...a, body: text }
+  if (!Predicate.isRecord(read.json)) return text === a.body ? a : { ...a, body: text }
   const members = Object.entries(read.json)
   const kept = members.filter(([k, v]) =>
     k === "name"
@@ -213,7 +212,7 @@ const withoutDeviations = (a: Answer): Answer => {
 const hasNameSource = (a: Answer): boolean => {
   if (a.headers.some(([n]) => n.toLowerCase() === "x-amzn-errortype")) return true
   const read = parsed(a.body)
-  return read !== undefined && isRecord(read.json) &&
+  return read !== undefined && Predicate.isRecord(read.json) &&
     Object.keys(read.json).some((k) => k.toLowerCase() === "code" || k === "__type")
 }
 

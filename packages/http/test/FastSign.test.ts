@@ -6,7 +6,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Effect, Redacted, Ref, TestClock } from "effect"
 import { encodeListRoomsParts, listRoomsUrl } from "../src/internal/encode.js"
 import { isPlainBasePath, makeFastGetSigner } from "../src/internal/fastSign.js"
-import { splitPlainUrl } from "../src/internal/undici.js"
+import { splitPlainUrl } from "../src/internal/undici/plainUrl.js"
 
 /** A small deterministic generator (mulberry32), so a failure names a reproducible case. */
 const rng = (seed: number) => () => {

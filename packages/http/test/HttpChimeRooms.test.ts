@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
+import { Credentials, HttpChimeRooms, makeChimeConfig, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -164,6 +164,22 @@ describe("HttpChimeRooms against the emulator", () => {
       // Without a region, us-east-1: an emulator in another region refuses it.
       const unset = failureOf(yield* Effect.exit(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator)))))
       expect(unset).toMatchObject({ status: 403 })
+    }))
+
+  it.scopedLive("make builds from a resolved ChimeConfig as it stands: its signing region, on every client", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ region: "eu-west-1" })
+      const config = yield* makeChimeConfig({ endpoint: emulator.endpoint, region: "eu-west-1" })
+      expect(config.signingRegion).toBe("eu-west-1")
+      const request = { AccountId: emulator.accounts[0]!, MaxResults: 5 }
+      for (const [name, client] of clients) {
+        const chime = Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.make(config)).pipe(
+          Layer.provide(client),
+          Layer.provide(credentialsOf(emulator))
+        )
+        const page = yield* ChimeRooms.listRooms(request).pipe(Effect.provide(chime))
+        expect(page.Rooms, name).toHaveLength(5)
+      }
     }))
 
   it.scopedLive("signs with a session token: the emulator accepts it", () =>

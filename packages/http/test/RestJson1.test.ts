@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { RestJson1 } from "@chime-rooms/http"
 import { Duration, FastCheck } from "effect"
+import * as SuccessBody from "../src/internal/successBody.js"
 
 describe("RestJson1", () => {
   it("prefers the header, then body code (any case), then __type", () => {
@@ -138,17 +139,17 @@ describe("RestJson1", () => {
   })
 
   it("reads the NextToken of a parsed body before validation: a non-empty string only", () => {
-    const parsed = RestJson1.parseSuccess(200, "r", '{"NextToken":"t-2","Rooms":[{"CreatedTimestamp":"yesterday"}]}')
-    expect("json" in parsed && RestJson1.nextTokenOf(parsed.json)).toBe("t-2")
+    const parsed = SuccessBody.parseSuccess(200, "r", '{"NextToken":"t-2","Rooms":[{"CreatedTimestamp":"yesterday"}]}')
+    expect("json" in parsed && SuccessBody.nextTokenOf(parsed.json)).toBe("t-2")
     // The token is heard, yet the page itself is still refused.
-    expect("json" in parsed && RestJson1.decodeParsed(200, "r", parsed.json)).toMatchObject({ reason: "InvalidShape" })
+    expect("json" in parsed && SuccessBody.decodeParsed(200, "r", parsed.json)).toMatchObject({ reason: "InvalidShape" })
     for (const body of [null, [], { NextToken: "" }, { NextToken: null }, { NextToken: 7 }, {}]) {
-      expect(RestJson1.nextTokenOf(body)).toBeUndefined()
+      expect(SuccessBody.nextTokenOf(body)).toBeUndefined()
     }
   })
 
   describe("peekNextToken: the token read from the bytes, before parsing", () => {
-    const peek = (text: string) => RestJson1.peekNextToken(Buffer.from(text, "utf8"))
+    const peek = (text: string) => SuccessBody.peekNextToken(Buffer.from(text, "utf8"))
 
     it("reads a plain token wherever the key stands, blanks allowed", () => {
       expect(peek('{"NextToken":"abc/+=","Rooms":[]}')).toBe("abc/+=")
@@ -177,7 +178,7 @@ describe("RestJson1", () => {
     it("is a guess: a key written twice reads as the first, which JSON.parse does not keep", () => {
       const text = '{"NextToken":"t-1","NextToken":"t-2"}'
       expect(peek(text)).toBe("t-1")
-      expect(RestJson1.nextTokenOf(JSON.parse(text))).toBe("t-2")
+      expect(SuccessBody.nextTokenOf(JSON.parse(text))).toBe("t-2")
     })
 
     const plainToken = FastCheck.stringMatching(/^[!#-[\]-~]{1,40}$/)
@@ -201,7 +202,7 @@ describe("RestJson1", () => {
       FastCheck.assert(
         FastCheck.property(body, ({ text, token }) => {
           const peeked = peek(text)
-          const parsed = RestJson1.nextTokenOf(JSON.parse(text))
+          const parsed = SuccessBody.nextTokenOf(JSON.parse(text))
           if (peeked !== undefined) expect(peeked).toBe(parsed)
           if (token !== undefined && /^[!#-[\]-~]+$/.test(token)) expect(peeked).toBe(token)
         }),

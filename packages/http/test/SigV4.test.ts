@@ -59,6 +59,25 @@ describe("SigV4", () => {
       expect(seen).toHaveLength(3)
     }))
 
+  it.effect("is dual: piped onto a client, it signs as called with the client", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2026-03-04T05:06:07Z"))
+      const authorizations: Array<string> = []
+      const client = HttpClient.make((request) =>
+        Effect.sync(() => {
+          authorizations.push(request.headers["authorization"]!)
+          return HttpClientResponse.fromWeb(request, new Response("{}", { status: 200 }))
+        })
+      )
+      const options = { credentials, region: "us-east-1", service: "chime" }
+      const request = HttpClientRequest.get("https://example.com/accounts/a/rooms")
+      yield* SigV4.withSigV4(client, options).execute(request)
+      yield* client.pipe(SigV4.withSigV4(options)).execute(request)
+      expect(authorizations).toHaveLength(2)
+      expect(authorizations[1]).toBe(authorizations[0])
+      expect(authorizations[0]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260304\//)
+    }))
+
   it.effect("does not retry a 403 that is not about the clock", () =>
     Effect.gen(function*() {
       let calls = 0

@@ -6,7 +6,8 @@ import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { Exchange, splitPlainUrl } from "../src/internal/undici.js"
+import { Exchange } from "../src/internal/undici/exchange.js"
+import { splitPlainUrl } from "../src/internal/undici/plainUrl.js"
 
 interface Seen {
   readonly method: string

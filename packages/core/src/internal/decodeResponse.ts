@@ -1,4 +1,5 @@
 import * as Either from "effect/Either"
+import { isRecord } from "effect/Predicate"
 import type { ListRoomsResponse } from "../ListRoomsResponse.js"
 import type { Room } from "../Room.js"
 import { parseIsoMillis } from "../Timestamp.js"
@@ -6,8 +7,6 @@ import { serviceFormMillis } from "./isoMillis.js"
 import { utcFromMillis } from "./utc.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const STRING_FIELDS = ["AccountId", "CreatedBy", "Name", "RoomId"] as const
 const TIME_FIELDS = ["CreatedTimestamp", "UpdatedTimestamp"] as const

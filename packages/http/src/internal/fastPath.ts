@@ -17,15 +17,19 @@ import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import type { Dispatcher } from "undici"
 import type { AwsCredentials } from "../Credentials.js"
-import { decodeParsed, nextTokenOf, parseSuccess, peekNextToken, requestIdFrom } from "../RestJson1.js"
+import { requestIdFrom } from "../RestJson1.js"
 import { skewFromResponse } from "../SigV4.js"
 import { BodyTooLargeError, decodeUtf8, tooLarge } from "./body.js"
+import { decodeParsed, nextTokenOf, parseSuccess, peekNextToken } from "./successBody.js"
 import { encodeListRoomsParts } from "./encode.js"
-import type { FastPathFactory } from "./fastPathHook.js"
+import type { FastPathEnv, FastPathFactory } from "./fastPathHook.js"
 import { isPlainBasePath, makeFastGetSigner } from "./fastSign.js"
 import { liveClock } from "./timeout.js"
-import { fetchWhole, rawHeader, splitPlainUrl, UndiciResponse } from "./undici.js"
-import type { Exchange, Head } from "./undici.js"
+import type { Exchange, Head } from "./undici/exchange.js"
+import { splitPlainUrl } from "./undici/plainUrl.js"
+import { rawHeader } from "./undici/rawHeaders.js"
+import { UndiciResponse } from "./undici/response.js"
+import { fetchWhole } from "./undici/send.js"
 
 /** One signed attempt of the fast path: the request's path and query, and how to send it. */
 interface Call {
@@ -53,185 +57,202 @@ const afterWrites = (f: () => void): void => {
   else setTimeout(f, 0)
 }
 
+/** What every step of the fast path reads: the layer's general path and the endpoint's fixed parts. */
+interface FastPath extends FastPathEnv {
+  readonly dispatcher: Dispatcher
+  /** The endpoint's origin, as undici takes it. */
+  readonly origin: string
+  /** The endpoint's path, `""` for the root; the request's path is appended to it. */
+  readonly basePath: string
+  readonly sign: ReturnType<typeof makeFastGetSigner>
+  /** The credentials when at hand without an effect (`Credentials.current`). */
+  readonly current: (now: number) => AwsCredentials | undefined
+  readonly maxBytes: number
+}
+
 /**
  * The fast path over `dispatcher`, for `HttpChimeRooms` to build with its environment; `undefined`
  * (the general path alone) when the credentials cannot be read without an effect or the endpoint's
  * path is not one the fast signer can prefix.
  */
 export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) => {
-  const { clockOffset, config, decode, general, toChimeError } = env
+  const fast = fastPathFor(dispatcher, env)
+  return fast === undefined ? undefined : { listRooms: listRooms(fast), startListRooms: startListRooms(fast) }
+}
+
+const fastPathFor = (dispatcher: Dispatcher, env: FastPathEnv): FastPath | undefined => {
   const current = env.credentials.current
   if (current === undefined) return undefined
-  const endpoint = splitPlainUrl(config.endpoint)
+  const endpoint = splitPlainUrl(env.config.endpoint)
   if (endpoint === undefined || endpoint.path.includes("?")) return undefined
   const basePath = endpoint.path === "/" ? "" : endpoint.path
   if (!isPlainBasePath(basePath)) return undefined
   const origin = endpoint.origin
   // A plain origin is already lower case without a default port: the `host` undici sends.
-  const sign = makeFastGetSigner(origin.slice(origin.indexOf("://") + 3), config.signingRegion, config.signingName)
-  const maxBytes = config.maxResponseBytes
-  const fastTimeoutMillis = env.timeoutMillis
+  const sign = makeFastGetSigner(origin.slice(origin.indexOf("://") + 3), env.config.signingRegion, env.config.signingName)
+  return { ...env, dispatcher, origin, basePath, sign, current, maxBytes: env.config.maxResponseBytes }
+}
 
-  // The learned offset as a plain number, so a call started outside any fiber can read it. Every
-  // write in this layer goes through `learn`, and `general` (whose `withSigV4` may learn too)
-  // copies the `Ref` back when it ends.
-  let offset = 0
-  const learn = (learned: number) =>
-    Effect.sync(() => {
-      offset = learned
-    }).pipe(Effect.zipRight(Ref.set(clockOffset, learned)))
-  const generalSynced = (url: string) =>
-    Effect.ensuring(general(url), Effect.map(Ref.get(clockOffset), (learned) => (offset = learned)))
-
-  /**
-   * The outcome of an exchange that was not a 2xx with its body: a platform request and response
-   * over the same exchange, going the general way (`decode`, transport errors, and a refused
-   * clock learnt and retried once, as `withSigV4` does).
-   */
-  const uncommon = (
-    sent: Exchange,
-    head: Head | undefined,
-    error: unknown,
-    call: Call,
-    headers: Record<string, string>
-  ): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
-    const request = HttpClientRequest.get(origin + call.target, { headers })
-    if (head === undefined) {
-      return Effect.fail(toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
-    }
-    if (error instanceof BodyTooLargeError) {
-      return Effect.fail(tooLarge(head.status, requestIdFrom((name) => rawHeader(head.rawHeaders, name)), maxBytes))
-    }
-    const response = new UndiciResponse(request, sent, head)
-    return call.relearn ? refused(response, call) : decode(response)
+/**
+ * The outcome of an exchange that was not a 2xx with its body: a platform request and response
+ * over the same exchange, going the general way (`decode`, transport errors, and a refused
+ * clock learnt and retried once, as `withSigV4` does).
+ */
+const uncommon = (
+  fast: FastPath,
+  sent: Exchange,
+  head: Head | undefined,
+  error: unknown,
+  call: Call,
+  headers: Record<string, string>
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+  const request = HttpClientRequest.get(fast.origin + call.target, { headers })
+  if (head === undefined) {
+    return Effect.fail(fast.toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
   }
-  /**
-   * One signed exchange, its timer ending at `call.deadline`; one of the two callbacks hears its
-   * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded`
-   * as an `Exit`, so a page costs no effect at all; the rest is left to {@link uncommon}, handed to
-   * `other`. With `onNextToken`, a page's token is reported before its rooms are validated: read
-   * from the body's bytes when they say it plainly (`peekNextToken`), else once it is parsed.
-   *
-   * These run in undici's callbacks and in immediates, outside any fiber: whatever throws before
-   * the outcome is handed over (parsing, decoding, `onNextToken`) is handed over as a defect, so
-   * the exchange never stays unsettled. What `decoded` or `other` throw is theirs and propagates.
-   */
-  const send = (
-    call: Call,
-    signAt: number,
-    decoded: (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
-    other: (outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
-    onNextToken?: (token: string) => void
-  ): Exchange => {
-    const headers = sign(call.path, call.query, call.creds, signAt)
-    const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - performance.now())
-    let open = true
-    const settle = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
-      open = false
-      decoded(exit)
+  if (error instanceof BodyTooLargeError) {
+    return Effect.fail(tooLarge(head.status, requestIdFrom((name) => rawHeader(head.rawHeaders, name)), fast.maxBytes))
+  }
+  const response = new UndiciResponse(request, sent, head)
+  return call.relearn ? refused(fast, response, call) : fast.decode(response)
+}
+
+/**
+ * One signed exchange, its timer ending at `call.deadline`; one of the two callbacks hears its
+ * outcome, once. A 2xx is decoded right in undici's completion callback and handed to `decoded`
+ * as an `Exit`, so a page costs no effect at all; the rest is left to {@link uncommon}, handed to
+ * `other`. With `onNextToken`, a page's token is reported before its rooms are validated: read
+ * from the body's bytes when they say it plainly (`peekNextToken`), else once it is parsed.
+ *
+ * These run in undici's callbacks and in immediates, outside any fiber: whatever throws before
+ * the outcome is handed over (parsing, decoding, `onNextToken`) is handed over as a defect, so
+ * the exchange never stays unsettled. What `decoded` or `other` throw is theirs and propagates.
+ */
+const send = (
+  fast: FastPath,
+  call: Call,
+  signAt: number,
+  decoded: (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
+  other: (outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,
+  onNextToken?: (token: string) => void
+): Exchange => {
+  const headers = fast.sign(call.path, call.query, call.creds, signAt)
+  const remaining = call.deadline === Infinity ? undefined : Math.max(0, call.deadline - performance.now())
+  let open = true
+  const settle = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
+    open = false
+    decoded(exit)
+  }
+  const guard = (f: () => void): void => {
+    try {
+      f()
+    } catch (defect) {
+      if (!open) throw defect
+      settle(Exit.die(defect))
     }
-    const guard = (f: () => void): void => {
-      try {
-        f()
-      } catch (defect) {
-        if (!open) throw defect
-        settle(Exit.die(defect))
+  }
+  return fetchWhole(fast.dispatcher, fast.origin, call.target, headers, remaining, fast.maxBytes, (sent, head, body, error) =>
+    guard(() => {
+      if (body === undefined || head!.status < 200 || head!.status >= 300) {
+        const outcome = uncommon(fast, sent, head, error, call, headers)
+        open = false
+        return other(outcome)
       }
-    }
-    return fetchWhole(dispatcher, origin, call.target, headers, remaining, maxBytes, (sent, head, body, error) =>
-      guard(() => {
-        if (body === undefined || head!.status < 200 || head!.status >= 300) {
-          const outcome = uncommon(sent, head, error, call, headers)
-          open = false
-          return other(outcome)
-        }
-        const status = head!.status
-        const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
-        const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
-        const finish = (parsed: ReturnType<typeof parse>) => {
-          const out = parsed instanceof ChimeError.ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
-          settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
-        }
-        // The caller may send the next request right away: undici writes it from a later tick, so
-        // the rest of this page waits for the turn after that write.
-        if (onNextToken === undefined) return finish(parse())
-        const peeked = peekNextToken(body)
-        if (peeked !== undefined) {
-          onNextToken(peeked)
-          return afterWrites(() => guard(() => finish(parse())))
-        }
-        const parsed = parse()
-        const token = parsed instanceof ChimeError.ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
-        if (token === undefined) return finish(parsed)
-        onNextToken(token)
-        afterWrites(() => guard(() => finish(parsed)))
-      }))
-  }
-  const exchange = (call: Call, signAt: number): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-    Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => send(call, signAt, resume, resume).canceler())
-  /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
-  const refused = (response: HttpClientResponse.HttpClientResponse, call: Call): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-    Effect.flatMap(skewFromResponse(response, Date.now(), maxBytes), ({ offset, rest }) =>
-      offset === undefined
-        ? decode(rest)
-        : Effect.zipRight(learn(offset), Effect.suspend(() => exchange({ ...call, relearn: false }, Date.now() + offset))))
+      const status = head!.status
+      const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
+      const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
+      const finish = (parsed: ReturnType<typeof parse>) => {
+        const out = parsed instanceof ChimeError.ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
+        settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+      }
+      // The caller may send the next request right away: undici writes it from a later tick, so
+      // the rest of this page waits for the turn after that write.
+      if (onNextToken === undefined) return finish(parse())
+      const peeked = peekNextToken(body)
+      if (peeked !== undefined) {
+        onNextToken(peeked)
+        return afterWrites(() => guard(() => finish(parse())))
+      }
+      const parsed = parse()
+      const token = parsed instanceof ChimeError.ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
+      if (token === undefined) return finish(parsed)
+      onNextToken(token)
+      afterWrites(() => guard(() => finish(parsed)))
+    }))
+}
 
-  /**
-   * The URL of a valid request and, when the credentials are at hand, its call (otherwise the
-   * general path fetches them first); or why it cannot be sent.
-   */
-  const prepare = (input: ListRoomsRequest.ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError.ChimeError> => {
-    const valid = ListRoomsRequest.validate(input)
-    if (valid._tag === "Left") return Either.left(valid.left)
-    const parts = encodeListRoomsParts(valid.right)
-    if (parts._tag === "Left") return Either.left(parts.left)
-    const path = basePath + parts.right.path
-    const query = parts.right.query
-    const target = query === "" ? path : path + "?" + query
-    const creds = current(now)
-    const call = creds === undefined
-      ? undefined
-      : { path, query, target, creds, deadline: performance.now() + fastTimeoutMillis, relearn: true }
-    return Either.right({ url: origin + target, call })
-  }
+const exchange = (fast: FastPath, call: Call, signAt: number): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+  Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => send(fast, call, signAt, resume, resume).canceler())
 
-  const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-    Effect.clockWith((clock) => {
-      const live = clock === liveClock
-      const now = Date.now()
-      const prepared = prepare(input, now)
-      if (prepared._tag === "Left") return Effect.fail(prepared.left)
-      const { call, url } = prepared.right
-      return live && call !== undefined ? exchange(call, now + offset) : generalSynced(url)
-    })
+/** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
+const refused = (
+  fast: FastPath,
+  response: HttpClientResponse.HttpClientResponse,
+  call: Call
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+  Effect.flatMap(skewFromResponse(response, Date.now(), fast.maxBytes), ({ offset, rest }) =>
+    offset === undefined
+      ? fast.decode(rest)
+      : Effect.zipRight(
+        Ref.set(fast.clockOffset, offset),
+        Effect.suspend(() => exchange(fast, { ...call, relearn: false }, Date.now() + offset))
+      ))
 
-  const startListRooms: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (input, clock, done, onNextToken) => {
-    if (clock !== liveClock) return undefined
+/**
+ * The URL of a valid request and, when the credentials are at hand, its call (otherwise the
+ * general path fetches them first); or why it cannot be sent.
+ */
+const prepare = (fast: FastPath, input: ListRoomsRequest.ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError.ChimeError> => {
+  const valid = ListRoomsRequest.validate(input)
+  if (valid._tag === "Left") return Either.left(valid.left)
+  const parts = encodeListRoomsParts(valid.right)
+  if (parts._tag === "Left") return Either.left(parts.left)
+  const path = fast.basePath + parts.right.path
+  const query = parts.right.query
+  const target = query === "" ? path : path + "?" + query
+  const creds = fast.current(now)
+  const call = creds === undefined
+    ? undefined
+    : { path, query, target, creds, deadline: performance.now() + fast.timeoutMillis, relearn: true }
+  return Either.right({ url: fast.origin + target, call })
+}
+
+const listRooms = (fast: FastPath) => (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+  Effect.clockWith((clock) => {
+    const live = clock === liveClock
     const now = Date.now()
-    const prepared = prepare(input, now)
-    if (prepared._tag === "Left") {
-      done(Exit.fail(prepared.left))
-      return noop
-    }
-    const call = prepared.right.call
-    if (call === undefined) return undefined
-    let aborted = false
-    let cancel: (() => void) | undefined
-    const report = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
-      if (!aborted) done(exit)
-    }
-    const early = onNextToken === undefined ? undefined : (token: string) => {
-      if (!aborted) onNextToken(token)
-    }
-    const sent = send(call, now + offset, report, (outcome) => {
-      const interrupt = Effect.runCallback(outcome, { onExit: report })
-      cancel = () => interrupt()
-    }, early)
-    return () => {
-      aborted = true
-      if (cancel === undefined) sent.abort()
-      else cancel()
-    }
+    const prepared = prepare(fast, input, now)
+    if (prepared._tag === "Left") return Effect.fail(prepared.left)
+    const { call, url } = prepared.right
+    return live && call !== undefined ? exchange(fast, call, now + fast.clockOffset.millis) : fast.general(url)
+  })
+
+const startListRooms = (fast: FastPath): NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> =>
+(input, clock, done, onNextToken) => {
+  if (clock !== liveClock) return undefined
+  const now = Date.now()
+  const prepared = prepare(fast, input, now)
+  if (prepared._tag === "Left") {
+    done(Exit.fail(prepared.left))
+    return noop
   }
-  return { listRooms, startListRooms }
+  const call = prepared.right.call
+  if (call === undefined) return undefined
+  let aborted = false
+  let cancel: (() => void) | undefined
+  const report = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => {
+    if (!aborted) done(exit)
+  }
+  const early = onNextToken === undefined ? undefined : (token: string) => {
+    if (!aborted) onNextToken(token)
+  }
+  const sent = send(fast, call, now + fast.clockOffset.millis, report, (outcome) => {
+    const interrupt = Effect.runCallback(outcome, { onExit: report })
+    cancel = () => interrupt()
+  }, early)
+  return () => {
+    aborted = true
+    if (cancel === undefined) sent.abort()
+    else cancel()
+  }
 }

@@ -8,9 +8,9 @@ import type { ChimeError, ChimeRooms, ListRoomsResponse } from "@chime-rooms/cor
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Effect from "effect/Effect"
-import type * as Ref from "effect/Ref"
 import type { ChimeConfig } from "../ChimeConfig.js"
 import type { CredentialsService } from "../Credentials.js"
+import type { ClockOffset } from "./clockOffset.js"
 
 /** The key of the factory on the client. */
 export const FastPathTypeId: unique symbol = Symbol.for("@chime-rooms/http/UndiciHttpClient/fastPath")
@@ -19,8 +19,8 @@ export const FastPathTypeId: unique symbol = Symbol.for("@chime-rooms/http/Undic
 export interface FastPathEnv {
   readonly config: ChimeConfig
   readonly credentials: CredentialsService
-  /** The learned clock offset, shared with the general path's `withSigV4`. */
-  readonly clockOffset: Ref.Ref<number>
+  /** The learned clock offset, the one both paths sign with. */
+  readonly clockOffset: ClockOffset
   /** One request the general way, from its URL: signed by `withSigV4`, timed, decoded. */
   readonly general: (url: string) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
   /** A response decoded the general way. */

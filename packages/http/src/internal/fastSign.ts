@@ -15,8 +15,10 @@ import * as crypto from "node:crypto"
 import * as Redacted from "effect/Redacted"
 import type { AwsCredentials } from "../Credentials.js"
 
-const ALGORITHM = "AWS4-HMAC-SHA256"
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/** The only algorithm SigV4 over headers uses; both signers write it. */
+export const ALGORITHM = "AWS4-HMAC-SHA256"
+/** `sha256("")`, the payload hash of every bodiless request. */
+export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /** One-shot hashing where Node has it (20.12+), else a `Hash` object. */
 const sha256Hex: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === "function"

@@ -7,7 +7,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 
 /**
  * The cause of a request that was still incomplete (head or body) when its time ran out; see
- * `internal/undici.ts`'s `send`.
+ * `internal/undici/send.ts`'s `send`.
  */
 export class AttemptTimeoutError extends Error {
   readonly code = "ETIMEDOUT"

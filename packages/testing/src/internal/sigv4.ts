@@ -7,6 +7,7 @@
 import * as crypto from "node:crypto"
 import { createHash, createHmac } from "node:crypto"
 
+// These constants are not http's: the verifier is an independent implementation, and testing does not depend on http.
 /** The only algorithm SigV4 over headers uses. */
 export const ALGORITHM = "AWS4-HMAC-SHA256"
 
