@@ -14,8 +14,9 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import { monotonicMillis } from "./internal/clock.js"
 import { rateLimitGauge } from "./internal/metrics.js"
-import { AdaptiveState, awsParameters, ModelState, modelParameters } from "./internal/adaptive.js"
-import { TokenBucket } from "./internal/tokenBucket.js"
+import { AdaptiveState, awsParameters } from "./internal/adaptive/awsAdaptive.js"
+import { ModelState, modelParameters } from "./internal/adaptive/serverModel.js"
+import { PacingBucket } from "./internal/pacingBucket.js"
 
 /**
  * The shape of a rate limiter.
@@ -187,7 +188,7 @@ export const unlimited: ChimeRateLimiterService = {
 export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiterService> =>
   Effect.sync(() => {
     const rate = options.rate > 0 ? options.rate : 1
-    const bucket = new TokenBucket(rate, Math.max(1, options.burst ?? 1))
+    const bucket = PacingBucket.fixed(rate, Math.max(1, options.burst ?? 1), 1000)
     return fromUnsafe({
       reserve: (now) => bucket.reserve(now),
       refund: () => bucket.refund(),
@@ -214,7 +215,7 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * after throttles (at most `holdSeconds`, 20). Then it probes from halfway to `hi`, growing along a slow cubic: if R is
  * above, nothing is lost; if below, the bucket drains slowly and the 429 that ends the probe
  * narrows the interval. A 429 during a hold means the server changed: the history before it is
- * dropped and the limiter ramps again from half its rate (see `internal/adaptive.ts`).
+ * dropped and the limiter ramps again from half its rate (see `internal/adaptive/serverModel.ts`).
  *
  * Why not AWS adaptive mode: each 429 makes the caller wait (a whole-second Retry-After from many
  * servers, the retry policy's jittered backoff otherwise) and a sequential listing sends nothing

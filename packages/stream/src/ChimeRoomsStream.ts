@@ -90,11 +90,11 @@ const streamOf = <A>(
 ): Stream.Stream<A, ChimeError.ChimeError, StreamRequirements> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
-      const e = yield* env(options?.retry)
+      const resilience = yield* env(options?.retry)
       const runtime = yield* Effect.runtime<never>()
       const clock = yield* Effect.clock
       const labels = yield* FiberRef.get(FiberRef.currentMetricLabels)
-      const pump = makePump({ env: e, request, maxPages: options?.maxPages, prefetch: options?.prefetch ?? 0, runtime, clock, labels })
+      const pump = makePump({ env: resilience, request, maxPages: options?.maxPages, prefetch: options?.prefetch ?? 0, runtime, clock, labels })
       yield* Effect.addFinalizer(() => pump.stop)
       return channelOf(pump.pull, (pumped) => chunk(roomsPage(pumped)))
     })

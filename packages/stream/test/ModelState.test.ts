@@ -3,7 +3,7 @@
  * derives from a token-bucket server's answers contain that server (rate R, whole burst B).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ModelState, modelParameters } from "../src/internal/adaptive.js"
+import { ModelState, modelParameters } from "../src/internal/adaptive/serverModel.js"
 
 const lcg = (seed: number) => {
   let s = seed >>> 0

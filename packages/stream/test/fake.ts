@@ -2,6 +2,11 @@
  * A small hand-written `ChimeRooms` for unit tests: numbered rooms, fixed page size, tokens that
  * encode the offset, a per-call fault function and a call log. Time (latency) runs on Effect's
  * `Clock`, so `TestClock` drives it.
+ *
+ * Kept beside `InMemoryChimeRooms` for what that layer does not offer: `startListRooms` (the pump's
+ * fiberless way, with and without an early `onNextToken`), readable tokens (`tokenAt(offset)`, which
+ * the tests expect back as resume tokens; InMemory's are opaque), a fault chosen by any function of
+ * (call, token), a `NextToken` rewritten to build loops, and a call that hangs.
  */
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse, type Room } from "@chime-rooms/core"
 import { Clock, Duration, Effect, Layer } from "effect"

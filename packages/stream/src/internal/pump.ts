@@ -133,39 +133,66 @@ interface FastParts {
 }
 
 /** The fast way's parts, when all are there and no span is to be opened (spans need a fiber). */
-const fastParts = (e: Env): FastParts | undefined => {
-  const startListRooms = e.service.startListRooms
-  const limiter = e.limiter.unsafe
-  const release = e.budget.unsafeRelease
-  return startListRooms !== undefined && limiter !== undefined && release !== undefined && !e.spans
+const fastParts = (env: Env): FastParts | undefined => {
+  const startListRooms = env.service.startListRooms
+  const limiter = env.limiter.unsafe
+  const release = env.budget.unsafeRelease
+  return startListRooms !== undefined && limiter !== undefined && release !== undefined && !env.spans
     ? { startListRooms, limiter, release }
     : undefined
 }
 
-export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, runtime }: PumpOptions): Pump => {
+/**
+ * The state of one run: one record, changed only by the named transitions of {@link makePump}.
+ *
+ * Its invariant, which every transition keeps: pages move one way, from requested to `inFlight` to
+ * `ready` to taken, in request order; `inFlight` holds at most two pages, the second only while the
+ * first carries an early booking (its `NextToken` heard before it arrived); `token` is the page to
+ * request next unless `ended`; and a consumer waits (`waiter`) only while `pull` has nothing to give.
+ */
+interface PumpState {
+  /** The token of the next page to request. */
+  token: string | undefined
+  /** No page left to request: the last one arrived, a loop, `maxPages`, or a failure for good. */
+  ended: boolean
+  /** Set once the stream is over for its consumer: nothing is requested or woken any more. */
+  stopped: boolean
+  /** The loop that ended the listing, if one did. */
+  loopError: ChimeError.PaginationLoopError | undefined
+  /** Pages requested, arrived and taken so far. */
+  requested: number
+  arrived: number
+  taken: number
+  /** Arrived pages and failures, in request order, for the consumer to take. */
+  readonly ready: Array<Arrival>
+  /** Requested pages not yet in `ready`, in request order. */
+  readonly inFlight: Array<Slot>
+  /** The waiting consumer's resumption, while it waits. */
+  waiter: (() => void) | undefined
+  /** Cancels the pending deferred `notify`, while one is pending. */
+  deferred: (() => void) | undefined
+}
+
+export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runtime }: PumpOptions): Pump => {
   const first = request.NextToken === "" ? undefined : request.NextToken
   const guard = new LoopGuard()
   if (first !== undefined) guard.add(first)
-  /** The token of the next page to request. */
-  let token = first
-  /** No page left to request: the last one arrived, a loop, `maxPages`, or a failure for good. */
-  let ended = false
-  /** Set once the stream is over for its consumer: nothing is requested or woken any more. */
-  let stopped = false
-  let loop: ChimeError.PaginationLoopError | undefined
-  let requested = 0
-  let arrived = 0
-  let taken = 0
-  /** Arrived pages and failures, in request order, for the consumer to take. */
-  const ready: Array<Arrival> = []
-  /** Requested pages not yet in `ready`, in request order: one, or two when the first one's token came early. */
-  const inFlight: Array<Slot> = []
-  /** The waiting consumer's resumption, while it waits. */
-  let waiter: (() => void) | undefined
-  /** Cancels the pending deferred `notify`, while one is pending. */
-  let deferred: (() => void) | undefined
+  const state: PumpState = {
+    token: first,
+    ended: false,
+    stopped: false,
+    loopError: undefined,
+    requested: 0,
+    arrived: 0,
+    taken: 0,
+    ready: [],
+    inFlight: [],
+    waiter: undefined,
+    deferred: undefined
+  }
+  const { inFlight, ready } = state
 
-  const fast = fastParts(e)
+  const fast = fastParts(env)
   const runFork = Runtime.runFork(runtime)
 
   const gauge = (changed: number | undefined): void => {
@@ -174,18 +201,23 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
 
   /** The wake-up rule (see the module's doc): resumes a waiting consumer when `pull` will not wait. */
   const notify = (): void => {
-    const resume = waiter
+    const resume = state.waiter
     if (resume === undefined || (ready.length === 0 && inFlight.length > 0)) return
-    waiter = undefined
+    state.waiter = undefined
     resume()
   }
 
   /** {@link notify} on the next turn of the event loop, once however often it is asked for. */
   const notifyLater = (): void => {
-    deferred ??= onNextTurn(() => {
-      deferred = undefined
+    state.deferred ??= onNextTurn(() => {
+      state.deferred = undefined
       notify()
     })
+  }
+
+  /** Stops every page in flight from the `index`-th on, and forgets them. */
+  const dropFrom = (index: number): void => {
+    for (const dropped of inFlight.splice(index)) cancel(dropped)
   }
 
   /**
@@ -194,13 +226,13 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
    * after the pages already in. Never an unsettled page, never a swallowed defect.
    */
   const fail = (slot: Slot, defect: unknown): void => {
-    if (stopped) return
+    if (state.stopped) return
     if (slot.exit === undefined && inFlight.includes(slot)) {
       slot.abort?.()
       return arrive(slot, Exit.die(defect))
     }
-    ended = true
-    for (const later of inFlight.splice(0)) cancel(later)
+    state.ended = true
+    dropFrom(0)
     ready.push({ requested: slot.requested, exit: Exit.die(defect) })
     notify()
   }
@@ -217,14 +249,16 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
   /** Learns the token a page brings: the next one to request, or the end (last page, or a loop). */
   const book = (output: ListRoomsResponse.ListRoomsOutput, pageNumber: number): void => {
     const next = output.NextToken
-    if (next === undefined) ended = true
+    if (next === undefined) state.ended = true
     else if (guard.has(next)) {
-      ended = true
+      state.ended = true
       const requestId = output.$metadata.requestId
-      loop = new ChimeError.PaginationLoopError(requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId })
+      state.loopError = new ChimeError.PaginationLoopError(
+        requestId === undefined ? { pages: pageNumber } : { pages: pageNumber, requestId }
+      )
     } else {
       guard.add(next)
-      token = next
+      state.token = next
     }
   }
 
@@ -240,14 +274,14 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
       }
       inFlight.shift()
       if (Exit.isSuccess(outcome)) {
-        arrived++
+        state.arrived++
         // A token booked early is followed from now on (it was checked against the guard then).
-        if (head.early === undefined) book(outcome.value.output, arrived)
+        if (head.early === undefined) book(outcome.value.output, state.arrived)
         else guard.add(head.early.next)
       } else {
         // The listing ends at a page that failed for good: nothing after it is wanted.
-        ended = true
-        for (const later of inFlight.splice(0)) cancel(later)
+        state.ended = true
+        dropFrom(0)
       }
       ready.push({ requested: head.requested, exit: outcome })
     }
@@ -259,7 +293,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
 
   /** Sends the next page if the window allows; whether it did. */
   const startAhead = (): boolean => {
-    if (ended || stopped || inFlight.length > 0 || ready.length >= prefetch) return false
+    if (state.ended || state.stopped || inFlight.length > 0 || ready.length >= prefetch) return false
     startNext()
     return true
   }
@@ -268,11 +302,11 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
    * The token of the page in flight, heard before its rooms are validated: when the window allows,
    * the next page is sent now, and taken back if this one then fails or decodes to another token.
    */
-  const early = (slot: Slot, next: string): void => {
-    if (ended || stopped || inFlight.length !== 1 || inFlight[0] !== slot || ready.length + 1 >= prefetch) return
-    if (guard.has(next)) return
-    slot.early = { next, token, ended, requested }
-    token = next
+  const bookEarly = (slot: Slot, next: string): void => {
+    if (state.ended || state.stopped || inFlight.length !== 1 || inFlight[0] !== slot) return
+    if (ready.length + 1 >= prefetch || guard.has(next)) return
+    slot.early = { next, token: state.token, ended: state.ended, requested: state.requested }
+    state.token = next
     startNext()
   }
 
@@ -281,10 +315,10 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
     const booking = slot.early
     if (booking === undefined) return
     slot.early = undefined
-    for (const later of inFlight.splice(1)) cancel(later)
-    token = booking.token
-    ended = booking.ended
-    requested = booking.requested
+    dropFrom(1)
+    state.token = booking.token
+    state.ended = booking.ended
+    state.requested = booking.requested
   }
 
   /** Stops a page in flight, from outside any fiber. */
@@ -301,11 +335,12 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
     fiber.addObserver((exit) => guarded(slot, () => arrive(slot, exit)))
   }
 
+  /** Requests the page after `token`: the fast way when it can, else in a fiber. */
   const startNext = (): void => {
-    const requestedToken = token
+    const requestedToken = state.token
     const pageRequest = requestFor(request, requestedToken)
-    requested++
-    if (maxPages !== undefined && requested >= maxPages) ended = true
+    state.requested++
+    if (maxPages !== undefined && state.requested >= maxPages) state.ended = true
     const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, early: undefined }
     inFlight.push(slot)
     try {
@@ -314,9 +349,11 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
       // Starting it threw (a custom limiter, credentials, signing): this page fails, those before it stand.
       return fail(slot, defect)
     }
-    const page = fetchPage(e, pageRequest)
-    const attributes = e.spans ? { [telemetry.account]: request.AccountId, [telemetry.page]: requested } : undefined
-    fork(slot, attributes === undefined ? page : span(e, telemetry.pageSpan, attributes, page))
+    const page = fetchPage(env, pageRequest)
+    const attributes = env.spans
+      ? { [telemetry.account]: request.AccountId, [telemetry.page]: state.requested }
+      : undefined
+    fork(slot, attributes === undefined ? page : span(env, telemetry.pageSpan, attributes, page))
   }
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
@@ -337,14 +374,14 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
           settled = true
           guarded(slot, () => firstAttempt(parts, slot, pageRequest, exit))
         },
-        (next) => guarded(slot, () => early(slot, next))
+        (next) => guarded(slot, () => bookEarly(slot, next))
       )
     } finally {
       // A call that never started (declined, or thrown) used no permit.
       if (abort === undefined) limiter.refund()
     }
     if (abort === undefined) return false
-    e.metrics?.recordRequest()
+    env.metrics?.recordRequest()
     requestsTotal.unsafeUpdate(1, labels)
     if (!settled) slot.abort = abort
     return true
@@ -371,22 +408,24 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
     const throttled = ChimeError.isThrottlingError(error)
     gauge(limiter.feedback(now, throttled))
     if (throttled) {
-      e.metrics?.recordThrottle()
+      env.metrics?.recordThrottle()
       throttlesTotal.unsafeUpdate(1, labels)
     }
-    fork(slot, retryAfterFirst(e, pageRequest, error))
+    fork(slot, retryAfterFirst(env, pageRequest, error))
   }
 
   /** Hands an arrival to the consumer: its page (sending the next one ahead first), or its failure. */
   const take = (arrival: Arrival): Effect.Effect<PumpedPage, ChimeError.ChimeError> => {
     const exit = arrival.exit
-    if (Exit.isFailure(exit)) return Effect.failCause(Cause.map(exit.cause, (error) => ChimeError.withResumeToken(error, arrival.requested)))
-    taken++
+    if (Exit.isFailure(exit)) {
+      return Effect.failCause(Cause.map(exit.cause, (error) => ChimeError.withResumeToken(error, arrival.requested)))
+    }
+    state.taken++
     const { attempts, output } = exit.value
-    e.metrics?.recordPage(output.Rooms.length)
+    env.metrics?.recordPage(output.Rooms.length)
     pagesTotal.unsafeUpdate(1, labels)
     roomsTotal.unsafeUpdate(output.Rooms.length, labels)
-    const page: PumpedPage = { output, attempts, pageNumber: taken }
+    const page: PumpedPage = { output, attempts, pageNumber: state.taken }
     return startAhead() ? Effect.as(handOver, page) : Effect.succeed(page)
   }
 
@@ -395,7 +434,7 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
     const arrival = ready.shift()
     if (arrival !== undefined) return take(arrival)
     if (inFlight.length === 0) {
-      if (ended) return loop === undefined ? done : Effect.fail(loop)
+      if (state.ended) return state.loopError === undefined ? done : Effect.fail(state.loopError)
       startNext()
       // A call can settle before it returns (an invalid request).
       const settled = ready.shift()
@@ -406,20 +445,24 @@ export const makePump = ({ clock, env: e, labels, maxPages, prefetch, request, r
 
   /** Waits for {@link notify}, then pulls again. */
   const waitForArrival: Effect.Effect<PumpedPage | undefined, ChimeError.ChimeError> = Effect.async((resume) => {
-    waiter = () => resume(pull)
+    state.waiter = () => resume(pull)
     return Effect.sync(() => {
-      waiter = undefined
+      state.waiter = undefined
     })
   })
 
   const stop = Effect.suspend(() => {
-    stopped = true
-    waiter = undefined
-    deferred?.()
-    deferred = undefined
+    state.stopped = true
+    state.waiter = undefined
+    state.deferred?.()
+    state.deferred = undefined
     const slots = inFlight.splice(0)
     for (const slot of slots) slot.abort?.()
-    return Effect.forEach(slots, (slot) => (slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)), { discard: true })
+    return Effect.forEach(
+      slots,
+      (slot) => (slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)),
+      { discard: true }
+    )
   })
 
   return { pull, stop }

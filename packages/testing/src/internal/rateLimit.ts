@@ -1,6 +1,7 @@
 /**
  * The emulator's server-side rate limit: a token bucket refilled continuously at `rate` tokens per
  * second, holding at most `burst`. Time is passed in, so the arithmetic is tested without a clock.
+ * Not stream's `PacingBucket`: testing does not depend on stream, and a server grants or refuses (never below 0).
  */
 
 /** `rate` requests per second on average, `burst` at once. */

@@ -1,175 +1,10 @@
 /**
- * The adaptive rate limiter's arithmetic, free of Effect so it can be read (and checked) on its
- * own. It follows the AWS SDKs' adaptive retry mode (`DefaultRateLimiter` in smithy-js,
- * `ClientRateLimiter` in the Rust and Kotlin runtimes): a token bucket whose fill rate is cut by
- * `beta` on a throttle and grows back along a CUBIC curve, never above twice the measured send rate.
- *
- * All times are in seconds. One instance belongs to one limiter; every method is synchronous so a
- * caller can read the clock, then update the state, with nothing in between.
+ * The server-model limiter: the adaptive limiter's default mode, free of Effect so it can be read
+ * (and checked) on its own. All times are in seconds; every method is synchronous so a caller can
+ * read the clock, then update the state, with nothing in between.
  */
-
-/** Tuning knobs, with the AWS SDK values as defaults. */
-export interface AdaptiveParameters {
-  readonly beta: number
-  readonly scaleConstant: number
-  readonly smooth: number
-  readonly minFillRate: number
-  readonly minCapacity: number
-  /** Requests per second to start at; `undefined` starts unlimited until the first throttle. */
-  readonly initialRate: number | undefined
-  /** Most tokens the bucket holds, as seconds of the current rate (the SDKs: 1 s) — see `maxBurst`. */
-  readonly maxBurst: number | undefined
-}
-
-/** The AWS SDK values. */
-export const awsParameters: AdaptiveParameters = {
-  beta: 0.7,
-  scaleConstant: 0.4,
-  smooth: 0.8,
-  minFillRate: 0.5,
-  minCapacity: 1,
-  initialRate: undefined,
-  maxBurst: undefined
-}
-
-/** Requests counted before the first measurement window closes are measured over at least this long. */
-const MIN_MEASURE_WINDOW = 0.05
-
-/**
- * The token bucket both adaptive limiters pace requests with; they differ only in how they set
- * its rate. The bucket may go negative: each waiting caller has reserved its own slot, so
- * concurrent callers are spaced `1 / fillRate` apart instead of all waking together.
- */
-abstract class PacingBucket {
-  enabled = false
-  fillRate = 0
-  maxCapacity = 1
-  currentCapacity = 0
-  lastTimestamp: number | undefined = undefined
-
-  /** The rate in force, `undefined` while unlimited. */
-  get rate(): number | undefined {
-    return this.enabled ? this.fillRate : undefined
-  }
-
-  /** Takes one token and returns how long (seconds) the caller must wait before sending. */
-  reserve(now: number): number {
-    if (!this.enabled) return 0
-    this.refill(now)
-    const delay = this.currentCapacity >= 1 ? 0 : (1 - this.currentCapacity) / this.fillRate
-    this.currentCapacity -= 1
-    return delay
-  }
-
-  /** Gives back a reservation whose caller stopped waiting. */
-  refund(): void {
-    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
-  }
-
-  protected refill(now: number): void {
-    if (this.lastTimestamp !== undefined) {
-      this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + (now - this.lastTimestamp) * this.fillRate)
-    }
-    this.lastTimestamp = now
-  }
-}
-
-/** The state of one adaptive limiter (the SDKs' `DefaultRateLimiter` fields, in seconds). */
-export class AdaptiveState extends PacingBucket {
-  lastMaxRate = 0
-  lastThrottleTime: number
-  timeWindow = 0
-  measuredTxRate = 0
-  requestCount = 0
-  lastTxRateBucket: number
-  /** When the current measurement window opened (for the estimate before any window closed). */
-  firstRequestTime: number | undefined = undefined
-
-  constructor(readonly params: AdaptiveParameters, now: number) {
-    super()
-    this.fillRate = params.minFillRate
-    this.maxCapacity = params.minCapacity
-    this.lastThrottleTime = now
-    this.lastTxRateBucket = Math.floor(now)
-    if (params.initialRate !== undefined) {
-      const rate = Math.max(params.initialRate, params.minFillRate)
-      this.enabled = true
-      this.lastMaxRate = rate
-      this.timeWindow = this.window(rate)
-      // Start on the plateau of the curve, at the configured rate, not on its way up to it.
-      this.lastThrottleTime = now - this.timeWindow
-      this.setRate(rate, now)
-      this.currentCapacity = this.maxCapacity
-    }
-  }
-
-
-  /** Feeds back one response: throttled or not. */
-  update(now: number, throttled: boolean): void {
-    this.measure(now)
-    let calculated: number
-    if (throttled) {
-      const measured = this.measuredOrEstimate(now)
-      const rateToUse = this.enabled ? Math.min(measured, this.fillRate) : measured
-      this.lastMaxRate = rateToUse
-      this.timeWindow = this.window(rateToUse)
-      this.lastThrottleTime = now
-      calculated = rateToUse * this.params.beta
-      this.enabled = true
-    } else {
-      if (!this.enabled) return
-      this.timeWindow = this.window(this.lastMaxRate)
-      calculated = this.params.scaleConstant * Math.pow(now - this.lastThrottleTime - this.timeWindow, 3) +
-        this.lastMaxRate
-    }
-    const bound = 2 * this.measuredOrEstimate(now)
-    this.setRate(Math.min(calculated, bound), now)
-  }
-
-  private window(maxRate: number): number {
-    return Math.cbrt((maxRate * (1 - this.params.beta)) / this.params.scaleConstant)
-  }
-
-  private setRate(rate: number, now: number): void {
-    this.refill(now)
-    this.fillRate = Math.max(rate, this.params.minFillRate)
-    const capacity = this.params.maxBurst === undefined ? rate : Math.min(rate, this.params.maxBurst)
-    this.maxCapacity = Math.max(capacity, this.params.minCapacity)
-    this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
-  }
-
-
-  /**
-   * The send rate, smoothed over half-second buckets (as the SDKs do). The first bucket opens at
-   * the first response, not when the limiter was built: the SDKs count from construction, so a
-   * limiter built a while before its first request measures a near-zero rate in its first bucket.
-   */
-  private measure(now: number): void {
-    const bucket = Math.floor(now * 2) / 2
-    if (this.firstRequestTime === undefined) {
-      this.firstRequestTime = now
-      this.lastTxRateBucket = bucket
-    }
-    this.requestCount += 1
-    if (bucket > this.lastTxRateBucket) {
-      const current = this.requestCount / (bucket - this.lastTxRateBucket)
-      this.measuredTxRate = current * this.params.smooth + this.measuredTxRate * (1 - this.params.smooth)
-      this.requestCount = 0
-      this.lastTxRateBucket = bucket
-    }
-  }
-
-  /**
-   * The measured rate, or — before the first half-second window has closed — the rate seen since
-   * the first response. The SDKs use the unmeasured 0 here, which drops a client throttled in its
-   * first half second to the 0.5 req/s floor and costs it seconds of slow start; the estimate
-   * keeps the multiplicative decrease relative to what was actually sent.
-   */
-  private measuredOrEstimate(now: number): number {
-    if (this.measuredTxRate > 0 || this.firstRequestTime === undefined) return this.measuredTxRate
-    return this.requestCount / Math.max(now - this.firstRequestTime, MIN_MEASURE_WINDOW)
-  }
-}
+import { PacingBucket } from "../pacingBucket.js"
+import { type Bounds, type BurstRange, type History, solve } from "./solve.js"
 
 /** Tuning knobs of the server-model limiter ({@link ModelState}). */
 export interface ModelParameters {
@@ -236,24 +71,8 @@ export const modelParameters: ModelParameters = {
 
 /** How many recent responses the estimator looks back over. */
 const HISTORY = 512
-/** Throttles (and the successes just before them) whose constraints the estimate uses. */
-const THROTTLES_USED = 8
-/** Feasible rates less than this factor apart are read as one interval (see `solve`). */
-const BRIDGE = 1.1
-/** The largest burst the estimator considers. */
-const MAX_BURST = 10_000
 /** Waits after a throttle remembered for its cost. */
 const WAITS = 8
-
-/** What the history shows of the server's bucket: `R ≥ lo` and `B ≥ burst` (proven), `R < hi` (likely). */
-export interface Bounds {
-  /** A lower bound of R; `undefined` when nothing above the least rate is proven. */
-  readonly lo: number | undefined
-  /** Where R most likely ends (see `solve`); `Infinity` when nothing places it. */
-  readonly hi: number
-  /** The least burst B consistent with the history. */
-  readonly burst: number
-}
 
 /**
  * A limiter that models the server as a token bucket (rate R, a whole burst B, full when the
@@ -332,7 +151,7 @@ export class ModelState extends PacingBucket {
    * burst range the history proved before that; B is the server's constant, so it still binds.
    */
   private overflowed = false
-  private carried: { readonly lo: number; readonly hi: number } | undefined = undefined
+  private carried: BurstRange | undefined = undefined
   private deficit = 0
   private seen = false
   /** The time of a throttle whose retry has not been sent yet, and the waits seen after throttles. */
@@ -456,8 +275,17 @@ export class ModelState extends PacingBucket {
    */
   bounds(): Bounds | undefined {
     for (;;) {
-      const found = this.solve()
-      if (found !== "infeasible") return found
+      const found = solve(this.history(), {
+        jitter: this.params.jitter,
+        coldJitter: this.params.coldJitter,
+        minFillRate: this.params.minFillRate,
+        fillRate: this.fillRate
+      })
+      if (found === undefined) return undefined
+      if (found !== "infeasible") {
+        this.carried = found.carried
+        return found.bounds
+      }
       // No token bucket explains it all (the server's limit changed?): keep only what followed
       // the previous throttle, which left the bucket empty; then only the newest throttle.
       let keep = 1
@@ -475,143 +303,19 @@ export class ModelState extends PacingBucket {
     }
   }
 
-  private solve(): Bounds | undefined | "infeasible" {
+  /** The history in the ring, oldest first, as `solve` reads it. */
+  private history(): History {
     const n = this.count
-    if (n === 0) return undefined
-    const t = new Float64Array(n)
+    const times = new Float64Array(n)
+    const ok = new Uint8Array(n)
     const cold = new Uint8Array(n)
-    const prefix = new Int32Array(n + 1) // successes among the first m responses
     for (let m = 0; m < n; m++) {
       const i = (this.head - n + m + HISTORY) % HISTORY
-      t[m] = this.times[i]!
+      times[m] = this.times[i]!
+      ok[m] = this.ok[i]!
       cold[m] = this.cold[i]!
-      prefix[m + 1] = prefix[m]! + this.ok[i]!
     }
-    const throttles: Array<number> = []
-    const ends: Array<number> = [] // successes whose constraints can bind: the last before each throttle
-    let lastSuccess = -1
-    for (let m = 0; m < n; m++) {
-      if (prefix[m + 1]! > prefix[m]!) lastSuccess = m
-      else {
-        throttles.push(m)
-        if (lastSuccess >= 0 && ends[ends.length - 1] !== lastSuccess) ends.push(lastSuccess)
-      }
-    }
-    if (lastSuccess >= 0 && ends[ends.length - 1] !== lastSuccess) ends.push(lastSuccess)
-    const usedThrottles = throttles.slice(-THROTTLES_USED)
-    const usedEnds = ends.slice(-(THROTTLES_USED + 1))
-    const jitter = this.params.jitter
-    // Windows touching the cold start may allow more (`coldJitter`).
-    const j = (i: number, k: number) => (cold[i]! === 1 || cold[k]! === 1 ? Math.max(jitter, this.params.coldJitter) : jitter)
-    const ok = (m: number) => prefix[m + 1]! > prefix[m]!
-    // Success k: the level just before it, at most `Lᵢ + R·(tₖ − tᵢ) − S[i, k)` for every i < k, is
-    // at least 1. With Lᵢ ≤ B: B ≥ S[i, k] − R·(tₖ − tᵢ + j). After a throttle i, Lᵢ < 1, so
-    // `R·(tₖ − tᵢ + j) > S[i, k)` whatever B is: what was served since the bucket was empty.
-    const carried = this.overflowed ? this.carried : undefined
-    const need = (rate: number): number => {
-      let most = carried === undefined ? 1 : Math.max(1, carried.lo)
-      for (const k of usedEnds) {
-        for (let i = 0; i < k; i++) {
-          const v = prefix[k + 1]! - prefix[i]! - rate * (t[k]! - t[i]! + j(i, k))
-          if (ok(i)) {
-            if (v > most) most = v
-          } else if (v >= 1) return Infinity
-        }
-      }
-      return most
-    }
-    // Throttle k: for some i < k that level is below 1. With Lᵢ = B (full at i):
-    // B < S[i, k) + 1 − R·(tₖ − tᵢ − j). With Lᵢ ≥ 0 (i a throttle, or the start of a history that
-    // may not have begun full): `R·(tₖ − tᵢ − j) − S[i, k) < 1` explains it whatever B is.
-    const cap = (rate: number): number => {
-      let least = carried === undefined ? Infinity : carried.hi
-      for (const k of usedThrottles) {
-        if (!this.startFull && rate * Math.max(0, t[k]! - t[0]! - j(0, k)) - (prefix[k]! - prefix[0]!) < 1) continue
-        // Full at the history's start, but for the `deficit` successes before it.
-        let most = this.startFull
-          ? this.deficit + prefix[k]! - prefix[0]! + 1 - rate * Math.max(0, t[k]! - t[0]! - j(0, k))
-          : -Infinity
-        let free = false
-        for (let i = 0; i < k; i++) {
-          const v = prefix[k]! - prefix[i]! + 1 - rate * Math.max(0, t[k]! - t[i]! - j(i, k))
-          if (ok(i)) {
-            if (v > most) most = v
-          } else if (v > 0) {
-            free = true
-            break
-          }
-        }
-        if (!free && most < least) least = most
-      }
-      return least
-    }
-    // B is a whole number of requests, as every token bucket we know counts it. For each B the
-    // rates it explains are `[the least R whose successes need no more than B, the least R whose
-    // throttles B no longer explains)`: both constraints only loosen as R grows, so each end is
-    // found by bisection (a scan over R would step over the narrow interval of the true B).
-    const min = this.params.minFillRate
-    const span = Math.max(t[n - 1]! - t[0]!, 1e-3)
-    const top = Math.max(min * 4, (4 * prefix[n]!) / span, 4 * this.fillRate)
-    const firstAbove = (pass: (rate: number) => boolean, from: number, to: number): number => {
-      // The least rate in [from, to] for which `pass` holds (it holds for every rate above).
-      if (pass(from)) return from
-      if (!pass(to)) return to >= top ? Infinity : to
-      let bad = from
-      let good = to
-      for (let i = 0; i < 40 && good / bad > 1 + 1e-7; i++) {
-        const mid = Math.sqrt(bad * good)
-        if (pass(mid)) good = mid
-        else bad = mid
-      }
-      return good
-    }
-    const byBurst = new Map<number, { from: number; to: number; burst: number }>()
-    // Walk R up in 1% steps. Between two steps r₁ < r₂ a burst B can be explained only if
-    // need(r₂) ≤ B < cap(r₁); each such B's interval is then placed exactly by bisection.
-    const step = 1.01
-    // Only the B that become enough for the successes within the step are new there (a larger B
-    // was already enough below, and its interval ends lower than the least such B's).
-    let prevRate = min
-    let prevCap = cap(min)
-    let prevNeed = Math.max(1, Math.ceil(need(min) - 1e-9))
-    for (let rate = min * step; prevRate < top && prevCap > 1; rate *= step) {
-      const needHere = Math.max(1, Math.ceil(need(rate) - 1e-9))
-      const upTo = Math.min(prevNeed, MAX_BURST)
-      for (let burst = needHere; burst <= upTo && burst < prevCap; burst++) {
-        if (byBurst.has(burst)) continue
-        const from = need(prevRate) <= burst ? prevRate : firstAbove((r) => r >= rate || need(r) <= burst, prevRate, rate)
-        const to = firstAbove((r) => cap(r) <= burst, from, top)
-        if (from < to) byBurst.set(burst, { from, to, burst })
-      }
-      prevRate = rate
-      prevCap = cap(rate)
-      prevNeed = needHere
-    }
-    const intervals = [...byBurst.values()]
-    const most = cap(min)
-    if (intervals.length === 0) return most === Infinity ? undefined : "infeasible"
-    intervals.sort((x, y) => x.from - y.from)
-    // The least rate any B explains is a lower bound of R. For the upper end, the intervals that
-    // follow it less than BRIDGE apart are read as one: rates far above are explained mostly by
-    // reading every throttle as two requests squeezed together by jitter (B = 1, R huge). So `hi`
-    // is where the probe starts looking, not a proof: the probe's growth is not bounded by it.
-    const first = intervals[0]!
-    let hi = first.to
-    let burst = first.burst
-    for (const next of intervals) {
-      if (next.from > hi * BRIDGE) break
-      if (next.to > hi) hi = next.to
-      if (next.burst < burst) burst = next.burst
-    }
-    const lo = first.from <= min ? undefined : first.from
-    // The burst range over every interval (B is proven to lie in it, unlike R in [lo, hi)).
-    let widest = 0
-    for (const x of intervals) {
-      if (x.burst > widest) widest = x.burst
-      if (x.burst < burst) burst = x.burst
-    }
-    this.carried = { lo: burst, hi: widest + 1 }
-    return { lo, hi, burst: hi === Infinity ? 1 : burst }
+    return { times, ok, cold, startFull: this.startFull, deficit: this.deficit, carried: this.overflowed ? this.carried : undefined }
   }
 
   private ramp(from: number, now: number): void {

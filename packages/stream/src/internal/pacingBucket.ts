@@ -1,0 +1,61 @@
+/**
+ * The one client-side token bucket: the fixed limiter and both adaptive limiters pace requests
+ * with it; the adaptive ones differ only in how they set its rate and capacity.
+ *
+ * It hands out reservations: `reserve` always takes a token and says how long to wait for it. The
+ * level may go negative — that is the queue of callers already waiting — so concurrent callers are
+ * spaced exactly `1 / fillRate` apart instead of all waking together, with no drift from rounding
+ * sleeps.
+ *
+ * Times are in ticks of `ticksPerSecond` (1: seconds, 1000: milliseconds); `fillRate` is per
+ * second. A tick of one second leaves the arithmetic exactly as if there were no unit at all.
+ */
+export class PacingBucket {
+  /** While `false` the bucket is unlimited: `reserve` grants at once and takes nothing. */
+  enabled = false
+  fillRate = 0
+  maxCapacity = 1
+  currentCapacity = 0
+  lastTimestamp: number | undefined = undefined
+
+  constructor(readonly ticksPerSecond: number = 1) {}
+
+  /** A bucket with a fixed `rate` per second and `burst` tokens, starting full. */
+  static fixed(rate: number, burst: number, ticksPerSecond: number): PacingBucket {
+    const bucket = new PacingBucket(ticksPerSecond)
+    bucket.enabled = true
+    bucket.fillRate = rate
+    bucket.maxCapacity = burst
+    bucket.currentCapacity = burst
+    return bucket
+  }
+
+  /** The rate in force, `undefined` while unlimited. */
+  get rate(): number | undefined {
+    return this.enabled ? this.fillRate : undefined
+  }
+
+  /** Takes one token and returns how long (ticks) the caller must wait before sending. */
+  reserve(now: number): number {
+    if (!this.enabled) return 0
+    this.refill(now)
+    const delay = this.currentCapacity >= 1 ? 0 : ((1 - this.currentCapacity) * this.ticksPerSecond) / this.fillRate
+    this.currentCapacity -= 1
+    return delay
+  }
+
+  /** Gives back a reservation whose caller stopped waiting, so later callers do not wait for it. */
+  refund(): void {
+    this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
+  }
+
+  protected refill(now: number): void {
+    if (this.lastTimestamp !== undefined) {
+      this.currentCapacity = Math.min(
+        this.maxCapacity,
+        this.currentCapacity + ((now - this.lastTimestamp) * this.fillRate) / this.ticksPerSecond
+      )
+    }
+    this.lastTimestamp = now
+  }
+}
