@@ -44,6 +44,7 @@ const serviceFields = {
 /**
  * The input was rejected by the service (HTTP 400).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class BadRequestException extends Schema.TaggedError<BadRequestException>()(
@@ -55,6 +56,7 @@ export class BadRequestException extends Schema.TaggedError<BadRequestException>
  * The client is not authorized to call the service (HTTP 401). Signature refusals come from the AWS front end as 403
  * `InvalidSignatureException` and kin: a `ForbiddenException` with that name in `code`.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class UnauthorizedClientException extends Schema.TaggedError<UnauthorizedClientException>()(
@@ -65,6 +67,7 @@ export class UnauthorizedClientException extends Schema.TaggedError<Unauthorized
 /**
  * The caller may not list this account's rooms (HTTP 403).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ForbiddenException extends Schema.TaggedError<ForbiddenException>()(
@@ -75,6 +78,7 @@ export class ForbiddenException extends Schema.TaggedError<ForbiddenException>()
 /**
  * The account (or member) does not exist (HTTP 404).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class NotFoundException extends Schema.TaggedError<NotFoundException>()(
@@ -85,6 +89,7 @@ export class NotFoundException extends Schema.TaggedError<NotFoundException>()(
 /**
  * The caller is sending too many requests (HTTP 429).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ThrottledClientException extends Schema.TaggedError<ThrottledClientException>()(
@@ -95,6 +100,7 @@ export class ThrottledClientException extends Schema.TaggedError<ThrottledClient
 /**
  * The service failed (HTTP 500).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ServiceFailureException extends Schema.TaggedError<ServiceFailureException>()(
@@ -105,6 +111,7 @@ export class ServiceFailureException extends Schema.TaggedError<ServiceFailureEx
 /**
  * The service is temporarily unavailable (HTTP 503).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ServiceUnavailableException extends Schema.TaggedError<ServiceUnavailableException>()(
@@ -115,6 +122,7 @@ export class ServiceUnavailableException extends Schema.TaggedError<ServiceUnava
 /**
  * The seven errors of the `ListRooms` model, keyed by name, with their HTTP status.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const serviceErrors = {
@@ -130,6 +138,7 @@ export const serviceErrors = {
 /**
  * The name of one of the seven modelled errors.
  *
+ * @category models
  * @since 0.1.0
  */
 export type ServiceErrorName = keyof typeof serviceErrors
@@ -137,6 +146,7 @@ export type ServiceErrorName = keyof typeof serviceErrors
 /**
  * One of the seven errors of the service model.
  *
+ * @category errors
  * @since 0.1.0
  */
 export type ServiceError =
@@ -151,6 +161,7 @@ export type ServiceError =
 /**
  * The fields every service error carries.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ServiceErrorProps {
@@ -165,6 +176,7 @@ export interface ServiceErrorProps {
 /**
  * Is `name` one of the seven modelled error names?
  *
+ * @category refinements
  * @since 0.1.0
  */
 export const isServiceErrorName = (name: string): name is ServiceErrorName => Object.hasOwn(serviceErrors, name)
@@ -179,6 +191,7 @@ export const isServiceErrorName = (name: string): name is ServiceErrorName => Ob
  * ChimeError.makeServiceError("NotFoundException", { message: "no such account", status: 404, requestId: "r-1" })
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProps): ServiceError =>
@@ -189,6 +202,7 @@ export const makeServiceError = (name: ServiceErrorName, props: ServiceErrorProp
  * no modelled error has (an unknown name on a modelled status is that status's error, the name in
  * `code`); kept by name.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class UnknownServiceError extends Schema.TaggedError<UnknownServiceError>()("UnknownServiceError", {
@@ -200,6 +214,7 @@ export class UnknownServiceError extends Schema.TaggedError<UnknownServiceError>
 /**
  * The request failed client-side validation before anything was sent.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
@@ -217,6 +232,7 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
 /**
  * What went wrong on the network.
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const TransportFailure = Schema.Literal("ConnectionRefused", "ConnectionReset", "Timeout", "BodyCutShort", "Other")
@@ -229,6 +245,7 @@ export type TransportFailure = typeof TransportFailure.Type
 /**
  * The request never got a complete response: refused, reset, timed out, or cut short.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
@@ -243,6 +260,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
  * Why a response could not be decoded. `TooLarge`: its body grew past the client's cap and was
  * refused while it streamed in (the connection is dropped).
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const DecodeFailure = Schema.Literal("InvalidJson", "TruncatedJson", "InvalidShape", "UnexpectedStatus", "TooLarge")
@@ -258,6 +276,7 @@ export type DecodeFailure = typeof DecodeFailure.Type
  * has: a proxy's 502 page), or a body too large to read. `excerpt` is a short, scrubbed start of
  * the body (see {@link safeExcerpt}).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>()("ResponseDecodeError", {
@@ -272,6 +291,7 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
 /**
  * No credentials could be found, or the provider failed. `sources` says where the library looked.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class CredentialsError extends Schema.TaggedError<CredentialsError>()("CredentialsError", {
@@ -283,6 +303,7 @@ export class CredentialsError extends Schema.TaggedError<CredentialsError>()("Cr
 /**
  * The service handed back a `NextToken` it had already given: following it would loop forever.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class PaginationLoopError extends Schema.TaggedError<PaginationLoopError>()("PaginationLoopError", {
@@ -299,6 +320,7 @@ export class PaginationLoopError extends Schema.TaggedError<PaginationLoopError>
 /**
  * Every failure of a `ListRooms` call.
  *
+ * @category errors
  * @since 0.1.0
  */
 export type ChimeError =
@@ -346,6 +368,7 @@ const chimeErrorTags: ReadonlySet<string> = new Set(
 /**
  * Is `u` one of the `ChimeError`s?
  *
+ * @category refinements
  * @since 0.1.0
  */
 export const isChimeError = (u: unknown): u is ChimeError =>
@@ -355,6 +378,7 @@ export const isChimeError = (u: unknown): u is ChimeError =>
  * Error names AWS SDKs treat as throttling (the standard retry mode's list), plus Chime's own
  * body code `Throttled`.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const throttlingErrorCodes: ReadonlySet<string> = new Set([
@@ -378,6 +402,7 @@ export const throttlingErrorCodes: ReadonlySet<string> = new Set([
 /**
  * Error names AWS SDKs treat as transient.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const transientErrorCodes: ReadonlySet<string> = new Set([
@@ -391,6 +416,7 @@ export const transientErrorCodes: ReadonlySet<string> = new Set([
 /**
  * HTTP statuses AWS SDKs retry as transient.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const transientStatuses: ReadonlySet<number> = new Set([500, 502, 503, 504])
@@ -418,6 +444,7 @@ const namesOf = (error: ChimeError): ReadonlyArray<string> => {
  * Is this the service asking the caller to slow down? (429, `ThrottledClientException`, or an AWS
  * throttling code.) A rate limiter lowers its rate on these.
  *
+ * @category predicates
  * @since 0.1.0
  */
 export const isThrottlingError = (error: ChimeError): boolean =>
@@ -429,6 +456,7 @@ export const isThrottlingError = (error: ChimeError): boolean =>
  * Is this a failure that may pass by itself? (500, 502, 503, 504, a transport failure, a body cut
  * short, or an AWS transient code.)
  *
+ * @category predicates
  * @since 0.1.0
  */
 export const isTransientError = (error: ChimeError): boolean => {
@@ -442,6 +470,7 @@ export const isTransientError = (error: ChimeError): boolean => {
 /**
  * Should the same request be tried again? Throttling or transient.
  *
+ * @category predicates
  * @since 0.1.0
  */
 export const isRetryableError = (error: ChimeError): boolean => isThrottlingError(error) || isTransientError(error)
@@ -449,6 +478,7 @@ export const isRetryableError = (error: ChimeError): boolean => isThrottlingErro
 /**
  * The delay the server asked for, if any.
  *
+ * @category getters
  * @since 0.1.0
  */
 export const retryAfterOf = (error: ChimeError): Option.Option<Duration.Duration> =>
@@ -458,6 +488,7 @@ export const retryAfterOf = (error: ChimeError): Option.Option<Duration.Duration
  * A copy of `error` that records where to resume: the `NextToken` of the page that failed
  * (`undefined` for the first page).
  *
+ * @category combinators
  * @since 0.1.0
  */
 export const withResumeToken = <E extends ChimeError>(error: E, token: string | undefined): E => {
@@ -476,6 +507,7 @@ const SENSITIVE_TEXT = /(authorization|x-amz-security-token|x-amz-signature|sign
  * with room names, tokens, keys and signatures replaced by `<redacted>`, and control characters
  * (C0, DEL, C1) shown as spaces.
  *
+ * @category utils
  * @since 0.1.0
  */
 export const safeExcerpt = (body: string, max = 120): string => {

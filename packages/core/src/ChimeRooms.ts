@@ -15,6 +15,7 @@ import type { ListRoomsOutput } from "./ListRoomsResponse.js"
 /**
  * The shape of a `ChimeRooms` implementation.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeRoomsService {
@@ -56,6 +57,7 @@ export interface ChimeRoomsService {
  * })
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<ChimeRooms, ChimeRoomsService>() {}
@@ -63,6 +65,7 @@ export class ChimeRooms extends Context.Tag("@chime-rooms/core/ChimeRooms")<Chim
 /**
  * Fetches one page through whichever `ChimeRooms` is provided.
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const listRooms = (request: ListRoomsRequest): Effect.Effect<ListRoomsOutput, ChimeError, ChimeRooms> =>

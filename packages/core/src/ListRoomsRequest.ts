@@ -30,6 +30,7 @@ const OptionalString = Schema.String.annotations({ message: () => "must be a str
  * hundred characters, and a request line much longer than this is refused by HTTP front ends. A
  * longer token, from a caller or from a broken service, is refused before anything is sent.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const maxNextTokenLength = 8192
@@ -50,6 +51,7 @@ const NextToken = OptionalString.pipe(
  * const request: ListRoomsRequest.ListRoomsRequest = { AccountId: "12a3456b-7c89-012d-3456-78901e23fg45", MaxResults: 50 }
  * ```
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const ListRoomsRequest = Schema.Struct({
@@ -84,6 +86,7 @@ const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError =>
  * ListRoomsRequest.validate({ AccountId: "   " }) // Left(InvalidRequestError: AccountId must contain a non-space character)
  * ```
  *
+ * @category validation
  * @since 0.1.0
  */
 export const validate = (input: unknown): Either.Either<ListRoomsRequest, InvalidRequestError> =>
@@ -122,6 +125,7 @@ const pick = (r: ListRoomsRequest): ListRoomsRequest => {
 /**
  * {@link validate} as an `Effect`.
  *
+ * @category validation
  * @since 0.1.0
  */
 export const validateEffect = (input: unknown): Effect.Effect<ListRoomsRequest, InvalidRequestError> =>

@@ -38,6 +38,7 @@ const RoomList = Schema.transform(Schema.Array(Schema.NullOr(Room)), Schema.Arra
  * Schema.decodeUnknownSync(ListRoomsResponse.ListRoomsResponse)({ NextToken: null, Rooms: null }) // { Rooms: [] }
  * ```
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const ListRoomsResponse = Schema.Struct({
@@ -53,6 +54,7 @@ export interface ListRoomsResponse extends Schema.Schema.Type<typeof ListRoomsRe
 /**
  * What the transport knows about the response that carried a page.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ResponseMetadata {
@@ -66,6 +68,7 @@ export interface ResponseMetadata {
  * A page as `ChimeRooms.listRooms` returns it: the decoded body and, like the AWS SDK's
  * `$metadata`, what the transport knew of the response.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListRoomsOutput extends ListRoomsResponse {
@@ -92,6 +95,7 @@ export interface ListRoomsOutput extends ListRoomsResponse {
  * // { _tag: "Right", right: { Rooms: [...] } } | { _tag: "Left", left: "Rooms[3].CreatedTimestamp: ..." }
  * ```
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const decode = decodeResponseBody

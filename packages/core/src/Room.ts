@@ -20,6 +20,7 @@ import { Timestamp } from "./Timestamp.js"
  * // { RoomId: "r-1", CreatedTimestamp: DateTime.Utc }
  * ```
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const Room = Schema.Struct({
@@ -39,6 +40,7 @@ export interface Room extends Schema.Schema.Type<typeof Room> {}
 /**
  * The JSON form of a room on the wire (a member may be `null`).
  *
+ * @category models
  * @since 0.1.0
  */
 export interface RoomEncoded extends Schema.Schema.Encoded<typeof Room> {}
@@ -46,6 +48,7 @@ export interface RoomEncoded extends Schema.Schema.Encoded<typeof Room> {}
 /**
  * The fields a room may carry, in the service's order. `Name` is the one sensitive field.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const roomFields = ["AccountId", "CreatedBy", "CreatedTimestamp", "Name", "RoomId", "UpdatedTimestamp"] as const

@@ -25,6 +25,7 @@ import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
  * Timestamp.parseIsoMillis("2019-02-29T00:00:00Z") // undefined
  * ```
  *
+ * @category parsing
  * @since 0.1.0
  */
 export const parseIsoMillis = (input: string): number | undefined =>
@@ -42,6 +43,7 @@ export const parseIsoMillis = (input: string): number | undefined =>
  * Schema.decodeUnknownSync(Timestamp.Timestamp)("2019-12-02T22:29:31.549Z") // DateTime.Utc
  * ```
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const Timestamp: Schema.Schema<DateTime.Utc, string> = Schema.transformOrFail(
