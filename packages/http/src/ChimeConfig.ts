@@ -27,6 +27,7 @@ import type { SharedConfigFiles } from "./internal/sharedConfigFiles.js"
 /**
  * The resolved configuration of the HTTP `ChimeRooms`.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeConfig {
@@ -48,6 +49,7 @@ export interface ChimeConfig {
 /**
  * What a caller may set; everything is optional.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeConfigInput {
@@ -76,6 +78,7 @@ export interface ChimeConfigInput {
  * - `Refused`: Chime's endpoint rules refuse the combination; `message` is theirs (FIPS or
  *   dual-stack with a custom endpoint, a partition without FIPS or dual-stack).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class EndpointConfigError extends Schema.TaggedError<EndpointConfigError>()("EndpointConfigError", {
@@ -86,6 +89,7 @@ export class EndpointConfigError extends Schema.TaggedError<EndpointConfigError>
 /**
  * The default endpoint: what the endpoint rules give for the `aws` partition.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultEndpoint = "https://chime.us-east-1.amazonaws.com"
@@ -93,6 +97,7 @@ export const defaultEndpoint = "https://chime.us-east-1.amazonaws.com"
 /**
  * The region assumed when none is configured (the AWS SDK has none and refuses to resolve).
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultRegion = "us-east-1"
@@ -100,6 +105,7 @@ export const defaultRegion = "us-east-1"
 /**
  * The default signing region: the `aws` partition's.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultSigningRegion = "us-east-1"
@@ -107,6 +113,7 @@ export const defaultSigningRegion = "us-east-1"
 /**
  * The default per-attempt timeout: 10 seconds.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultTimeout: Duration.Duration = Duration.seconds(10)
@@ -116,6 +123,7 @@ export const defaultTimeout: Duration.Duration = Duration.seconds(10)
  * than this is refused with `ResponseDecodeError` (`TooLarge`) while it streams in, so that a
  * broken or hostile server cannot make the client buffer without bound.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultMaxResponseBytes = 4 * 1024 * 1024
@@ -170,6 +178,7 @@ const endpointParam = (endpoint: string): Either.Either<string, EndpointConfigEr
  * // Left(EndpointConfigError: Invalid Configuration: FIPS and custom endpoint are not supported)
  * ```
  *
+ * @category utils
  * @since 0.1.0
  */
 export const resolveEndpoint = (
@@ -224,6 +233,7 @@ export const resolveEndpoint = (
  * // Right({ endpoint: "http://127.0.0.1:4566", signingRegion: "eu-west-1", … })
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeChimeConfig = (input: ChimeConfigInput = {}): Either.Either<ChimeConfig, EndpointConfigError> =>
@@ -324,6 +334,7 @@ const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigI
  * `AWS_ENDPOINT_URL_CHIME`, else `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
  * is `true`. Read through `Config`, so any `ConfigProvider` can supply them.
  *
+ * @category config
  * @since 0.1.0
  */
 export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */ Config.mapOrFail(
@@ -348,6 +359,7 @@ export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */
  * The environment is read through `Config` (so a `ConfigProvider` can supply it); the files from
  * the file system, a missing or unreadable one counting as empty.
  *
+ * @category config
  * @since 0.1.0
  */
 export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> =

@@ -20,6 +20,7 @@ import { fromInput, makeCached } from "./internal/cachedCredentials.js"
 /**
  * One set of AWS credentials. Secrets stay `Redacted` until the signer needs them.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface AwsCredentials {
@@ -33,6 +34,7 @@ export interface AwsCredentials {
 /**
  * Credentials as AWS SDK providers return them (plain strings).
  *
+ * @category models
  * @since 0.1.0
  */
 export interface AwsSdkCredentials {
@@ -45,6 +47,7 @@ export interface AwsSdkCredentials {
 /**
  * An AWS-SDK-style credentials provider: `fromNodeProviderChain()`, `fromIni()`, `fromTemporaryCredentials()`...
  *
+ * @category models
  * @since 0.1.0
  */
 export type AwsCredentialsProvider = () => Promise<AwsSdkCredentials>
@@ -52,6 +55,7 @@ export type AwsCredentialsProvider = () => Promise<AwsSdkCredentials>
 /**
  * Options for provider-backed credentials.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ProviderOptions {
@@ -75,6 +79,7 @@ const envConfig = Config.all({
 /**
  * What a `Credentials` layer provides.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface CredentialsService {
@@ -102,6 +107,7 @@ export interface CredentialsService {
  * })
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
@@ -186,6 +192,7 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
 /**
  * Where the AWS default provider chain looks, in order.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaultChainSources: ReadonlyArray<string> = [

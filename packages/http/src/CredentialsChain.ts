@@ -37,6 +37,7 @@ import { makeCached } from "./internal/cachedCredentials.js"
  * )
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options?: Record<string, unknown> & ProviderOptions): Layer.Layer<Credentials> =>

@@ -33,6 +33,7 @@ import { withSigV4 } from "./SigV4.js"
 /**
  * Options of {@link layer}: endpoint, region, FIPS, dual-stack, per-attempt timeout, body cap.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface HttpChimeRoomsOptions extends ChimeConfigInput {}
@@ -71,6 +72,7 @@ export {
   /**
    * The default per-attempt timeout (10 seconds); `Duration.infinity` disables it.
    *
+   * @category constants
    * @since 0.1.0
    */
   defaultTimeout
@@ -90,6 +92,7 @@ export {
  * // Left(InvalidRequestError: AccountId must not be '.' or '..' (a dot segment …))
  * ```
  *
+ * @category validation
  * @since 0.1.0
  */
 export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest.ListRoomsRequest, ChimeError.InvalidRequestError> =>
@@ -168,6 +171,7 @@ const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
  *
  * @example
  * const rooms = Effect.flatMap(makeChimeConfig({ region: "eu-west-1" }), HttpChimeRooms.make)
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (
@@ -206,6 +210,7 @@ const makeFromOptions = (
  * )
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (
@@ -229,6 +234,7 @@ export const layer = (
  * )
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (

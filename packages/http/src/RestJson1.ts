@@ -12,6 +12,7 @@ import { decodeParsed, parseSuccess } from "./internal/successBody.js"
 /**
  * Response headers as the platform gives them (lower-case names).
  *
+ * @category models
  * @since 0.1.0
  */
 export type ResponseHeaders = Readonly<Record<string, string | undefined>>
@@ -77,6 +78,7 @@ const codeMember = (body: Record<string, unknown>): string | undefined => {
  * RestJson1.resolveErrorName({}, { Code: "Throttled" }) // "Throttled"
  * ```
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const resolveErrorName = (headers: ResponseHeaders, body: unknown): string | undefined => {
@@ -101,6 +103,7 @@ const REQUEST_ID_HEADERS = ["x-amzn-requestid", "x-amzn-request-id", "x-amz-requ
  * The request id of a response, as the AWS SDK reads it: `x-amzn-RequestId`, else
  * `x-amzn-Request-Id`, else `x-amz-request-id`.
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const requestIdFrom = (header: (name: string) => string | undefined): string | undefined => {
@@ -118,6 +121,7 @@ export const requestIdFrom = (header: (name: string) => string | undefined): str
  * HTTP form, which `Date.parse` would still read as some year) is ignored. A huge delay is kept as
  * sent: the retry policy caps what it honours (`retryAfterCap`).
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const retryAfterFrom = (headers: ResponseHeaders, now: number): Duration.Duration | undefined => {
@@ -163,6 +167,7 @@ const parseJsonOrUndefined = (text: string): unknown => {
  * excerpt of the body. A body that is not JSON counts as none. Names, codes and messages go
  * through `safeExcerpt`: services may echo canonical requests that hold tokens.
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const decodeError = (
@@ -218,6 +223,7 @@ export const decodeError = (
 /**
  * Decodes a 200 body: `JSON.parse`, then core's one-pass decoder.
  *
+ * @category decoding
  * @since 0.1.0
  */
 export const decodeSuccess = (

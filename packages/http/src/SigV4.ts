@@ -33,6 +33,7 @@ import type { AwsCredentials } from "./Credentials.js"
 /**
  * What the signer needs.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4Options {
@@ -58,6 +59,7 @@ export interface SigV4Options {
  * A signer bound to its options: `sign` adds `x-amz-date`, `authorization` and, with a session
  * token, `x-amz-security-token`.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Signer {
@@ -179,6 +181,7 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
  * key derived once per day and credentials, the two hashes per request run on `node:crypto`, and
  * the `x-amz-date` string is rebuilt only when the second changes.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeSigner = (options: SigV4Options): Signer => {
@@ -242,6 +245,7 @@ export const makeSigner = (options: SigV4Options): Signer => {
  * Signs one request (a signer made for the call; prefer {@link withSigV4} or {@link makeSigner}
  * for many requests).
  *
+ * @category combinators
  * @since 0.1.0
  */
 export const sign = (
@@ -257,6 +261,7 @@ const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet c
  * being off, and an offset of any size from it would only sign every later request for a date no
  * one accepts, or for none at all.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const maxLearnedSkewMillis = 24 * 60 * 60 * 1000
@@ -264,6 +269,7 @@ export const maxLearnedSkewMillis = 24 * 60 * 60 * 1000
 /**
  * What a response says of our clock, and the response to go on with.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ClockRefusal {
@@ -282,6 +288,7 @@ export interface ClockRefusal {
  * so, with a `Date` header within {@link maxLearnedSkewMillis} of ours), and by how much. The body
  * is read, up to `maxBytes`, only when the error type does not already say it.
  *
+ * @category utils
  * @since 0.1.0
  */
 export const skewFromResponse = (
@@ -353,6 +360,7 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * })
  * ```
  *
+ * @category combinators
  * @since 0.1.0
  */
 export const withSigV4: {

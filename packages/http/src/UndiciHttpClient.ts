@@ -52,6 +52,7 @@ const toBody = (
  * A client over `dispatcher`. Timeouts are left to Effect (`HttpChimeRooms` applies its own
  * per-attempt timeout); undici's are disabled so they cannot fire first with a different error.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClient.HttpClient => {
@@ -90,6 +91,7 @@ const withBody = <A, E>(
 /**
  * Options of the client.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ClientOptions {
@@ -104,6 +106,7 @@ export interface ClientOptions {
 /**
  * Options of the keep-alive agent.
  *
+ * @category models
  * @since 0.1.0
  */
 export type AgentOptions = Agent.Options
@@ -111,6 +114,7 @@ export type AgentOptions = Agent.Options
 /**
  * A scoped keep-alive `Agent`, destroyed with its scope.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeAgent = (options?: AgentOptions): Effect.Effect<Agent, never, Scope.Scope> =>
@@ -122,6 +126,7 @@ export const makeAgent = (options?: AgentOptions): Effect.Effect<Agent, never, S
 /**
  * The client on its own agent, with options.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerWith = (options?: AgentOptions & ClientOptions): Layer.Layer<HttpClient.HttpClient> =>
@@ -130,6 +135,7 @@ export const layerWith = (options?: AgentOptions & ClientOptions): Layer.Layer<H
 /**
  * The client on its own keep-alive agent, closed when the layer is released.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = layerWith()
