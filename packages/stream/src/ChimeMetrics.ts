@@ -18,36 +18,42 @@ export {
   /**
    * Pages delivered to a consumer.
    *
+   * @category metrics
    * @since 0.1.0
    */
   pagesTotal,
   /**
    * The limiter's current rate in requests per second (0 while unlimited).
    *
+   * @category metrics
    * @since 0.1.0
    */
   rateLimitGauge,
   /**
    * Requests sent (every attempt).
    *
+   * @category metrics
    * @since 0.1.0
    */
   requestsTotal,
   /**
    * Retries scheduled.
    *
+   * @category metrics
    * @since 0.1.0
    */
   retriesTotal,
   /**
    * Rooms delivered to a consumer.
    *
+   * @category metrics
    * @since 0.1.0
    */
   roomsTotal,
   /**
    * Throttling responses received.
    *
+   * @category metrics
    * @since 0.1.0
    */
   throttlesTotal
@@ -56,6 +62,7 @@ export {
 /**
  * A point-in-time view of one layer's activity.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface StreamStats {
@@ -79,6 +86,7 @@ export interface StreamStats {
  * The per-layer counters behind {@link StreamStats}. Recording is synchronous and allocation-free:
  * it runs on every request.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeMetricsService {
@@ -110,6 +118,7 @@ export interface ChimeMetricsService {
  * })
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>() {}
@@ -117,6 +126,7 @@ export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics"
 /**
  * The current snapshot of the provided stats service: cheap enough to poll for a progress line.
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const snapshot: Effect.Effect<StreamStats, never, ChimeMetrics> = Effect.flatMap(
@@ -127,6 +137,7 @@ export const snapshot: Effect.Effect<StreamStats, never, ChimeMetrics> = Effect.
 /**
  * Builds a stats service whose `currentRate` reads `rate`.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (rate: Effect.Effect<number | undefined>): ChimeMetricsService => {
@@ -160,6 +171,7 @@ export const make = (rate: Effect.Effect<number | undefined>): ChimeMetricsServi
 /**
  * A fresh stats service reading the rate of the provided limiter.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer: Layer.Layer<ChimeMetrics, never, ChimeRateLimiter> = Layer.effect(

@@ -21,6 +21,7 @@ import { PacingBucket } from "./internal/pacingBucket.js"
 /**
  * The shape of a rate limiter.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeRateLimiterService {
@@ -45,6 +46,7 @@ export interface ChimeRateLimiterService {
  * (`performance.now()` under the live clock, the clock's own time under `TestClock`), so that the
  * wall clock being set neither stalls nor bursts the requests.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ChimeRateLimiterUnsafe {
@@ -70,6 +72,7 @@ export interface ChimeRateLimiterUnsafe {
  * })
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class ChimeRateLimiter extends Context.Tag("@chime-rooms/stream/ChimeRateLimiter")<
@@ -80,6 +83,7 @@ export class ChimeRateLimiter extends Context.Tag("@chime-rooms/stream/ChimeRate
 /**
  * Options of the fixed limiter.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface FixedOptions {
@@ -94,6 +98,7 @@ export interface FixedOptions {
  * (see {@link makeAdaptive}); `mode: "aws"` is the AWS SDKs' `DefaultRateLimiter`, whose numbers
  * (`beta`, `scaleConstant`, `smooth`) are the SDK's defaults.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface AdaptiveOptions {
@@ -169,6 +174,7 @@ const fromUnsafe = (unsafe: ChimeRateLimiterUnsafe, currentRate: Effect.Effect<n
 /**
  * A limiter that never waits and ignores feedback.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const unlimited: ChimeRateLimiterService = {
@@ -183,6 +189,7 @@ export const unlimited: ChimeRateLimiterService = {
  * A token bucket on Effect's `Clock`: `burst` permits at once, then `rate` per second. N requests
  * made together take exactly `(N − burst) / rate` seconds. Feedback is ignored: the rate is fixed.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiterService> =>
@@ -239,6 +246,7 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * ChimeRateLimiter.makeAdaptive({ mode: "aws" }) // the AWS SDKs' adaptive mode
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRateLimiterService> =>
@@ -293,6 +301,7 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
  * ChimeRateLimiter.layerFixed({ rate: 50, burst: 5 })
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerFixed = (options: FixedOptions): Layer.Layer<ChimeRateLimiter> =>
@@ -301,6 +310,7 @@ export const layerFixed = (options: FixedOptions): Layer.Layer<ChimeRateLimiter>
 /**
  * An adaptive limiter layer (see {@link makeAdaptive}); the default of `Resilience.layer`.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerAdaptive = (options?: AdaptiveOptions): Layer.Layer<ChimeRateLimiter> =>
@@ -309,6 +319,7 @@ export const layerAdaptive = (options?: AdaptiveOptions): Layer.Layer<ChimeRateL
 /**
  * A limiter layer that never waits.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerUnlimited: Layer.Layer<ChimeRateLimiter> = Layer.succeed(ChimeRateLimiter, unlimited)
@@ -316,6 +327,7 @@ export const layerUnlimited: Layer.Layer<ChimeRateLimiter> = Layer.succeed(Chime
 /**
  * The current rate of the provided limiter (`undefined` while unlimited).
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const currentRate: Effect.Effect<number | undefined, never, ChimeRateLimiter> = Effect.flatMap(

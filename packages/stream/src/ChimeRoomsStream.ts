@@ -21,6 +21,7 @@ import type { RetryPolicy } from "./RetryPolicy.js"
 /**
  * One page of rooms.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface RoomsPage {
@@ -38,6 +39,7 @@ export interface RoomsPage {
 /**
  * Options of {@link pages} and {@link rooms}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface StreamOptions {
@@ -61,6 +63,7 @@ export interface StreamOptions {
  * What the streams require: a `ChimeRooms` and the shared services of `ChimeRoomsStream.layer`
  * (`ChimeMetrics`, when also provided, is recorded into).
  *
+ * @category models
  * @since 0.1.0
  */
 export type StreamRequirements = ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget
@@ -133,6 +136,7 @@ const roomsChunk = (page: RoomsPage): Chunk.Chunk<Room.Room> => Chunk.unsafeFrom
  * )
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const pages = (
@@ -154,6 +158,7 @@ export const pages = (
  * })
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const rooms = (
@@ -182,6 +187,7 @@ export const rooms = (
  * )
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = Resilience.layer

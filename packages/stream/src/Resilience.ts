@@ -14,6 +14,7 @@ import * as RetryBudget from "./RetryBudget.js"
 /**
  * Options of {@link layer}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ResilienceOptions {
@@ -46,6 +47,7 @@ export interface ResilienceOptions {
  * program.pipe(Effect.provide(Resilience.layer()), Effect.provide(http))
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (

@@ -15,6 +15,7 @@ import type { RetryPolicy } from "./RetryPolicy.js"
 /**
  * Options of {@link layer} and {@link listRooms}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ResilientOptions {
@@ -36,6 +37,7 @@ export interface ResilientOptions {
  * })
  * ```
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const listRooms = (
@@ -70,6 +72,7 @@ export const listRooms = (
  * )
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (

@@ -20,6 +20,7 @@ import * as Layer from "effect/Layer"
 /**
  * The shape of a retry budget.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface RetryBudgetService {
@@ -39,6 +40,7 @@ export interface RetryBudgetService {
 /**
  * Options of {@link make}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface RetryBudgetOptions {
@@ -55,6 +57,7 @@ export interface RetryBudgetOptions {
 /**
  * The AWS standard-mode numbers.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaults = { capacity: 500, retryCost: 5, timeoutRetryCost: 10, noRetryIncrement: 1 } as const
@@ -62,6 +65,7 @@ export const defaults = { capacity: 500, retryCost: 5, timeoutRetryCost: 10, noR
 /**
  * The retry budget service tag.
  *
+ * @category tags
  * @since 0.1.0
  */
 export class RetryBudget extends Context.Tag("@chime-rooms/stream/RetryBudget")<RetryBudget, RetryBudgetService>() {}
@@ -69,6 +73,7 @@ export class RetryBudget extends Context.Tag("@chime-rooms/stream/RetryBudget")<
 /**
  * Builds a token-bucket budget.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
@@ -98,6 +103,7 @@ export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
 /**
  * A budget that never runs out.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const unlimited: RetryBudgetService = {
@@ -110,6 +116,7 @@ export const unlimited: RetryBudgetService = {
 /**
  * A layer with a fresh token bucket (see {@link make}).
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options?: RetryBudgetOptions): Layer.Layer<RetryBudget> =>
@@ -118,6 +125,7 @@ export const layer = (options?: RetryBudgetOptions): Layer.Layer<RetryBudget> =>
 /**
  * A budget layer that always pays (retries are then limited by the policy alone).
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layerUnlimited: Layer.Layer<RetryBudget> = Layer.succeed(RetryBudget, unlimited)
@@ -125,6 +133,7 @@ export const layerUnlimited: Layer.Layer<RetryBudget> = Layer.succeed(RetryBudge
 /**
  * Tokens left in the provided budget.
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const available: Effect.Effect<number, never, RetryBudget> = Effect.flatMap(RetryBudget, (b) => b.available)

@@ -48,6 +48,7 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
  * }
  * ```
  *
+ * @category models
  * @since 0.1.0
  */
 export interface RetryPolicy {
@@ -60,6 +61,7 @@ export interface RetryPolicy {
 /**
  * The default numbers (see the module comment for the comparison with AWS).
  *
+ * @category constants
  * @since 0.1.0
  */
 export const defaults = {
@@ -73,6 +75,7 @@ export const defaults = {
 /**
  * Options of {@link backoff} and {@link make}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface BackoffOptions {
@@ -89,6 +92,7 @@ export interface BackoffOptions {
 /**
  * The ceiling of the n-th retry's delay (n from 0): `min(cap, base · 2ⁿ)` in milliseconds.
  *
+ * @category utils
  * @since 0.1.0
  */
 export const backoffCeilingMillis = (retry: number, baseMillis: number, capMillis: number): number =>
@@ -100,6 +104,7 @@ export const backoffCeilingMillis = (retry: number, baseMillis: number, capMilli
  * stops after `maxAttempts − 1` retries. Randomness comes from Effect's `Random`, so a seeded or
  * test `Random` makes it deterministic. Outputs the delay chosen.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Duration, ChimeError.ChimeError> => {
@@ -121,6 +126,7 @@ export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Du
  * A policy from backoff options and a predicate (default `ChimeError.isRetryableError`: throttling, 500,
  * 502, 503, 504, transport failures, a body cut short, timeouts).
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (
@@ -145,6 +151,7 @@ export const make = (
  * RetryPolicy.fromSchedule(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(10))))
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const fromSchedule = (
@@ -155,6 +162,7 @@ export const fromSchedule = (
 /**
  * The default policy: {@link make} with {@link defaults}.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const defaultPolicy: RetryPolicy = make()
@@ -162,6 +170,7 @@ export const defaultPolicy: RetryPolicy = make()
 /**
  * Never retry.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const none: RetryPolicy = { schedule: Schedule.stop, while: () => false }
