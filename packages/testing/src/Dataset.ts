@@ -13,6 +13,7 @@ import { isoOf } from "./internal/isoTime.js"
  * A read-only view of the rooms of some accounts. Rooms are addressed by their index in the
  * account's listing order (`0 .. roomCount - 1`); implementations may compute them on demand.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Dataset {
@@ -41,6 +42,7 @@ export interface Dataset {
 /**
  * Options of {@link Dataset.generate}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface GenerateOptions {
@@ -63,6 +65,7 @@ export interface GenerateOptions {
  * One account of a hand-written fixture: its rooms in listing order, and which rooms (by `RoomId`)
  * each member belongs to. Member entries naming an unknown `RoomId` are ignored.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface FixtureAccount {
@@ -320,6 +323,7 @@ const positiveInt = (value: number | undefined, fallback: number, min: number): 
  * const first = data.room(data.accounts[0]!, 0)
  * ```
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const generate = (options: GenerateOptions = {}): Dataset => {
@@ -338,6 +342,7 @@ export const generate = (options: GenerateOptions = {}): Dataset => {
  *
  * @example
  * Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }], members: { "u-1": ["r-1"] } } })
+ * @category constructors
  * @since 0.1.0
  */
 export const fromRooms = (accounts: { readonly [accountId: string]: FixtureAccount }): Dataset => new FixtureDataset(accounts)
@@ -345,6 +350,7 @@ export const fromRooms = (accounts: { readonly [accountId: string]: FixtureAccou
 /**
  * The JSON text of one room, as the service would write it inside `Rooms`.
  *
+ * @category getters
  * @since 0.1.0
  */
 export const roomJson = (dataset: Dataset, accountId: string, index: number): string =>
@@ -353,6 +359,7 @@ export const roomJson = (dataset: Dataset, accountId: string, index: number): st
 /**
  * Every room of an account, in listing order (materialises them: for tests and small fixtures).
  *
+ * @category getters
  * @since 0.1.0
  */
 export const allRooms = (dataset: Dataset, accountId: string): ReadonlyArray<Room.RoomEncoded> => {

@@ -56,12 +56,14 @@ export type {
   /**
    * What the emulator did with a request.
    *
+   * @category models
    * @since 0.1.0
    */
   ReceivedOutcome,
   /**
    * One request as the emulator received it, minus secrets.
    *
+   * @category models
    * @since 0.1.0
    */
   ReceivedRequest
@@ -71,6 +73,7 @@ export type {
  * A key pair the emulator accepts. With `sessionToken`, requests must carry it in
  * `x-amz-security-token` (temporary credentials); without, they must carry none.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface EmulatorCredentials {
@@ -82,6 +85,7 @@ export interface EmulatorCredentials {
 /**
  * How to start an emulator. Every field is optional.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface EmulatorOptions {
@@ -128,6 +132,7 @@ export interface EmulatorOptions {
 /**
  * A running emulator.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface EmulatorService {
@@ -164,6 +169,7 @@ export interface EmulatorService {
 /**
  * The server's side of its connections, at one moment.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface EmulatorConnections {
@@ -176,6 +182,7 @@ export interface EmulatorConnections {
 /**
  * The emulator could not start (an invalid option, or the port could not be bound).
  *
+ * @category errors
  * @since 0.1.0
  */
 export class EmulatorError extends Schema.TaggedError<EmulatorError>()("EmulatorError", {
@@ -188,6 +195,7 @@ const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 /**
  * A fresh random key pair shaped like AWS's (`AKIA` + 16 characters, a 40-character secret).
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const generateCredentials = (): EmulatorCredentials => {
@@ -227,6 +235,7 @@ const close = (server: Server, state: ServerState) =>
  * Starts an emulator in the current scope (closing the scope closes the server and its keep-alive
  * connections).
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
@@ -331,6 +340,7 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
  * }).pipe(Effect.provide(Emulator.layer({ dataset: Dataset.generate({ roomsPerAccount: 1000 }) })))
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emulator, EmulatorService>() {}
@@ -338,6 +348,7 @@ export class Emulator extends Context.Tag("@chime-rooms/testing/Emulator")<Emula
 /**
  * A layer running one emulator for its lifetime.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> =>

@@ -17,6 +17,7 @@ import { Duration } from "effect"
  *   client would report: `Reset` (connection reset mid-body), `TruncatedJson`, `InvalidJson`,
  *   `Html502` (a proxy's HTML error page), `Slow` (the body trickles out over `duration`).
  *
+ * @category models
  * @since 0.1.0
  */
 export type Fault =
@@ -38,6 +39,7 @@ export type Fault =
 /**
  * The faults that end a call (as opposed to `Delay`, `Slow` and `RepeatToken`, which shape it).
  *
+ * @category models
  * @since 0.1.0
  */
 export type FailingFault = Extract<
@@ -56,6 +58,7 @@ const formatDuration = (d: Duration.Duration): string => {
  * @example
  * Fault.serviceError("ThrottledClientException", { retryAfter: "2 seconds" })
  * Fault.delay("500 millis")
+ * @category constructors
  * @since 0.1.0
  */
 export const serviceError = (
@@ -71,6 +74,7 @@ export const serviceError = (
 /**
  * 429 `ThrottledClientException`, optionally with a retry-after.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const throttled = (retryAfter?: Duration.DurationInput): Fault =>
@@ -79,6 +83,7 @@ export const throttled = (retryAfter?: Duration.DurationInput): Fault =>
 /**
  * 503 `ServiceUnavailableException`, optionally with a retry-after.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const unavailable = (retryAfter?: Duration.DurationInput): Fault =>
@@ -87,6 +92,7 @@ export const unavailable = (retryAfter?: Duration.DurationInput): Fault =>
 /**
  * Wait `duration` before answering.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const delay = (duration: Duration.DurationInput): Fault => ({ _tag: "Delay", duration: Duration.decode(duration) })
@@ -94,6 +100,7 @@ export const delay = (duration: Duration.DurationInput): Fault => ({ _tag: "Dela
 /**
  * The connection fails before a response.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const transport = { _tag: "Transport" } as Fault
@@ -101,6 +108,7 @@ export const transport = { _tag: "Transport" } as Fault
 /**
  * The page's `NextToken` leads back to the same page.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const repeatToken = { _tag: "RepeatToken" } as Fault
@@ -108,6 +116,7 @@ export const repeatToken = { _tag: "RepeatToken" } as Fault
 /**
  * The connection is reset after the head, mid-body.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const reset = { _tag: "Reset" } as Fault
@@ -115,6 +124,7 @@ export const reset = { _tag: "Reset" } as Fault
 /**
  * A 200 whose JSON body stops short.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const truncatedJson = { _tag: "TruncatedJson" } as Fault
@@ -122,6 +132,7 @@ export const truncatedJson = { _tag: "TruncatedJson" } as Fault
 /**
  * A 200 whose body is not JSON.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const invalidJson = { _tag: "InvalidJson" } as Fault
@@ -129,6 +140,7 @@ export const invalidJson = { _tag: "InvalidJson" } as Fault
 /**
  * A 502 with an HTML body, as a proxy sends.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const html502 = { _tag: "Html502" } as Fault
@@ -136,6 +148,7 @@ export const html502 = { _tag: "Html502" } as Fault
 /**
  * The response body trickles out over `duration`.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const slow = (duration: Duration.DurationInput): Fault => ({ _tag: "Slow", duration: Duration.decode(duration) })
@@ -143,6 +156,7 @@ export const slow = (duration: Duration.DurationInput): Fault => ({ _tag: "Slow"
 /**
  * Does this fault end the call?
  *
+ * @category refinements
  * @since 0.1.0
  */
 export const isFailing = (fault: Fault): fault is FailingFault =>
@@ -151,6 +165,7 @@ export const isFailing = (fault: Fault): fault is FailingFault =>
 /**
  * The HTTP status of a scripted service error.
  *
+ * @category getters
  * @since 0.1.0
  */
 export const statusOf = (name: ChimeError.ServiceErrorName): number => ChimeError.serviceErrors[name].status
@@ -158,6 +173,7 @@ export const statusOf = (name: ChimeError.ServiceErrorName): number => ChimeErro
 /**
  * A short description (the spec syntax), safe for logs.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const describe = (fault: Fault): string => {

@@ -20,6 +20,7 @@ import { hash3, unit } from "./internal/hash.js"
  * - `rate`: each call independently with probability `rate`, decided by the script's seed.
  * - `always`: every call.
  *
+ * @category models
  * @since 0.1.0
  */
 export type FaultWhen =
@@ -38,6 +39,7 @@ export type FaultWhen =
  * const rule: FaultScript.FaultRule = { calls: [3, 4], fault: Fault.throttled("2 seconds") }
  * ```
  *
+ * @category models
  * @since 0.1.0
  */
 export type FaultRule = FaultWhen & { readonly fault: Fault.Fault }
@@ -46,6 +48,7 @@ export type FaultRule = FaultWhen & { readonly fault: Fault.Fault }
  * What one call should suffer, resolved from every matching rule: the delays add up, the first
  * failing fault wins, and `repeatToken` is set if any rule asked for a loop.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface FaultPlan {
@@ -64,6 +67,7 @@ export interface FaultPlan {
 /**
  * A deterministic fault script.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface FaultScript {
@@ -78,6 +82,7 @@ export interface FaultScript {
 /**
  * A fault spec (`--fault SPEC`) that could not be parsed.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class FaultSpecError extends Schema.TaggedError<FaultSpecError>()("FaultSpecError", {
@@ -116,6 +121,7 @@ const planOf = (faults: ReadonlyArray<Fault.Fault>): FaultPlan => {
 /**
  * A script from a seed (default `0`, used by `rate` rules) and rules.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (options: { readonly seed?: number; readonly rules: ReadonlyArray<FaultRule> }): FaultScript => {
@@ -279,6 +285,7 @@ const parseFault = (
 /**
  * The script that never injects anything.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const empty = make({ rules: [] })
@@ -312,6 +319,7 @@ export const empty = make({ rules: [] })
  * FaultScript.parse("loop@7") // call 7 repeats its NextToken
  * ```
  *
+ * @category parsing
  * @since 0.1.0
  */
 export const parse = (spec: string): Either.Either<FaultRule, FaultSpecError> => {
@@ -331,6 +339,7 @@ export const parse = (spec: string): Either.Either<FaultRule, FaultSpecError> =>
 /**
  * Parses several specs (for example every `--fault`) into one script.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const fromSpecs = (
@@ -349,6 +358,7 @@ export const fromSpecs = (
 /**
  * Writes a rule back in the spec syntax (a `calls` rule lists its calls).
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const format = (rule: FaultRule): string => {

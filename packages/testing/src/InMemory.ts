@@ -17,6 +17,7 @@ import { DEFAULT_PAGE_SIZE, isValidPageSize, makePagingState, pageOf } from "./i
 /**
  * How one logged call ended.
  *
+ * @category models
  * @since 0.1.0
  */
 export type CallOutcome =
@@ -40,6 +41,7 @@ export type CallOutcome =
  * One call the fake service received. Requests that fail client-side validation
  * (`InvalidRequestError`) are never "sent", so they are neither numbered nor logged.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface CallLogEntry {
@@ -57,6 +59,7 @@ export interface CallLogEntry {
 /**
  * Reading the call log.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface CallLogService {
@@ -88,6 +91,7 @@ export interface CallLogService {
  * )
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog, CallLogService>() {}
@@ -95,6 +99,7 @@ export class CallLog extends Context.Tag("@chime-rooms/testing/CallLog")<CallLog
 /**
  * The entries of the provided log.
  *
+ * @category accessors
  * @since 0.1.0
  */
 export const callLogEntries: Effect.Effect<ReadonlyArray<CallLogEntry>, never, CallLog> = Effect.flatMap(
@@ -105,6 +110,7 @@ export const callLogEntries: Effect.Effect<ReadonlyArray<CallLogEntry>, never, C
 /**
  * A fresh log and the function that appends to it (for fakes built on this one, like the emulator).
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const unsafeMakeCallLog = (): { readonly log: CallLogService; readonly record: (entry: CallLogEntry) => void } => {
@@ -125,6 +131,7 @@ export const unsafeMakeCallLog = (): { readonly log: CallLogService; readonly re
 /**
  * Options of the in-memory `ChimeRooms`.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface InMemoryOptions {
@@ -214,6 +221,7 @@ const outcomeOf = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError
 /**
  * Builds one instance: the service and its call log.
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: ChimeRooms.ChimeRoomsService; readonly log: CallLogService }> =>
@@ -311,6 +319,7 @@ export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly se
  * })
  * ```
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: InMemoryOptions = {}): Layer.Layer<ChimeRooms.ChimeRooms | CallLog> =>

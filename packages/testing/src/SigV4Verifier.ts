@@ -28,6 +28,7 @@ import * as internal from "./internal/sigv4.js"
  * A key pair the verifier accepts. When `sessionToken` is set, requests must carry it in
  * `x-amz-security-token` (signed or not, as AWS allows); when it is not, they must carry none.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4Credential {
@@ -40,6 +41,7 @@ export interface SigV4Credential {
  * A request as it arrived: method, the raw request-target (path and query exactly as on the
  * request line), the header pairs in arrival order (duplicates kept), and the body.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface WireRequest {
@@ -52,6 +54,7 @@ export interface WireRequest {
 /**
  * The AWS error names a signature check can end with.
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const SigV4ErrorName = Schema.Literal(
@@ -71,6 +74,7 @@ export type SigV4ErrorName = typeof SigV4ErrorName.Type
 /**
  * A request whose signature checked out.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4Verified {
@@ -82,6 +86,7 @@ export interface SigV4Verified {
 /**
  * A refused request: the AWS error name, its HTTP status and a message safe to send back.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4Rejected {
@@ -94,6 +99,7 @@ export interface SigV4Rejected {
 /**
  * The outcome of `check`.
  *
+ * @category models
  * @since 0.1.0
  */
 export type SigV4Verification = SigV4Verified | SigV4Rejected
@@ -101,6 +107,7 @@ export type SigV4Verification = SigV4Verified | SigV4Rejected
 /**
  * The failure of `verify`, for Effect programs.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class SignatureRejected extends Schema.TaggedError<SignatureRejected>()("SignatureRejected", {
@@ -112,6 +119,7 @@ export class SignatureRejected extends Schema.TaggedError<SignatureRejected>()("
 /**
  * How to build a verifier.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4VerifierOptions {
@@ -133,6 +141,7 @@ export interface SigV4VerifierOptions {
 /**
  * A verifier: `check` is pure (the caller passes the clock), `verify` reads Effect's `Clock`.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface SigV4VerifierService {
@@ -150,6 +159,7 @@ export interface SigV4VerifierService {
 /**
  * A duration in milliseconds where a bare number may be negative (Effect's `Duration` cannot be).
  *
+ * @category utils
  * @since 0.1.0
  */
 export const signedMillis = (input: Duration.DurationInput): number =>
@@ -215,6 +225,7 @@ const headerValues = (headers: ReadonlyArray<readonly [string, string]>, lowerNa
  * @example
  * const verifier = SigV4Verifier.make({ credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make(secret) }] })
  * const outcome = verifier.check({ method: "GET", target: "/accounts/a/rooms", headers }, Date.now())
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (options: SigV4VerifierOptions): SigV4VerifierService => {
@@ -375,6 +386,7 @@ export const make = (options: SigV4VerifierOptions): SigV4VerifierService => {
  *   Effect.flatMap(SigV4Verifier.SigV4Verifier, (v) => v.verify(request)).pipe(Effect.provide(layer))
  * ```
  *
+ * @category tags
  * @since 0.1.0
  */
 export class SigV4Verifier extends Context.Tag("@chime-rooms/testing/SigV4Verifier")<
@@ -385,6 +397,7 @@ export class SigV4Verifier extends Context.Tag("@chime-rooms/testing/SigV4Verifi
 /**
  * A layer holding a verifier built from `options`.
  *
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: SigV4VerifierOptions): Layer.Layer<SigV4Verifier> =>
