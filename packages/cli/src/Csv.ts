@@ -26,6 +26,7 @@ import { printableLines } from "./Printable.js"
  * Csv.csvField("Ops, \"night\"") // '"Ops, ""night"""'
  * ```
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const csvField = (value: string): string => {
@@ -36,6 +37,7 @@ export const csvField = (value: string): string => {
 /**
  * The header row, without its line end: the room's fields in `roomFields` order.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const csvHeader = (): string => Room.roomFields.join(",")
@@ -45,6 +47,7 @@ const encodeRoom = Schema.encodeSync(Room.Room)
 /**
  * One room as a CSV row, without its line end, in the columns of {@link csvHeader}.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const csvRow = (room: Room.Room): string => {
@@ -58,6 +61,7 @@ export const csvRow = (room: Room.Room): string => {
 /**
  * The line end of every row, the header's too: CRLF, as RFC 4180 says.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const csvLineEnd = "\r\n"

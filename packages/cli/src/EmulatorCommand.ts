@@ -15,6 +15,7 @@ import { integer, invalid, positive, valuedNames } from "./internal/flags.js"
 /**
  * What `chime-rooms emulator` was asked to run, every option checked.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface EmulatorCliOptions {
@@ -128,6 +129,7 @@ const check = (o: Raw): Either.Either<EmulatorCliOptions, string | FaultScript.F
 /**
  * The options of `emulator`, checked: a bad one is a validation error of `@effect/cli`.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const emulatorOptions: Options.Options<EmulatorCliOptions> = raw.pipe(
@@ -137,6 +139,7 @@ export const emulatorOptions: Options.Options<EmulatorCliOptions> = raw.pipe(
 /**
  * The options of `emulator` that take a value, as `--name`, and those that may be repeated.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const emulatorValued: { readonly valued: ReadonlySet<string>; readonly repeatable: ReadonlySet<string> } = {
@@ -176,6 +179,7 @@ export const emulatorValued: { readonly valued: ReadonlySet<string>; readonly re
  * // '{"endpoint":"http://127.0.0.1:4566","region":"us-east-1","accounts":["a"],"credentials":{…}}'
  * ```
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const announcement = (info: {
@@ -196,6 +200,7 @@ export const announcement = (info: {
  * Runs the emulator of `options` in the current {@link Session} until it is stopped (exit code 0),
  * or returns 1 when it cannot start.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const emulator = (options: EmulatorCliOptions): Effect.Effect<number, never, Session> =>
@@ -246,6 +251,7 @@ export const emulator = (options: EmulatorCliOptions): Effect.Effect<number, nev
 /**
  * The `emulator` subcommand.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const emulatorCommand = Command.make(

@@ -10,6 +10,7 @@ import { Context, Data, Effect } from "effect"
 /**
  * The command's view of the process.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Io {
@@ -31,6 +32,7 @@ export interface Io {
  * The exit codes, as `--help` lists them: 0 done, 1 a service error survived the retries (or the
  * emulator could not start), 2 bad arguments or configuration, 130 interrupted.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const ExitCode = { ok: 0, serviceError: 1, usage: 2, interrupted: 130 } as const
@@ -38,6 +40,7 @@ export const ExitCode = { ok: 0, serviceError: 1, usage: 2, interrupted: 130 } a
 /**
  * A command line that cannot be run; the command prints `message` and exits with code 2.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
@@ -46,6 +49,7 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
  * What a command's handler reads: the process, the embedded emulator's set-up, and where it puts
  * its exit code.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Session {
@@ -65,6 +69,7 @@ export const Session: Context.Tag<Session, Session> = Context.GenericTag<Session
 /**
  * Prints a {@link UsageError} as every argument error is printed, returning its exit code.
  *
+ * @category utils
  * @since 0.1.0
  */
 export const usageError = (io: Io, error: UsageError): number => {
@@ -75,6 +80,7 @@ export const usageError = (io: Io, error: UsageError): number => {
 /**
  * The line that follows every argument error.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const helpHint = "Run with --help to see the options."
@@ -82,6 +88,7 @@ export const helpHint = "Run with --help to see the options."
 /**
  * Writes to a Node stream, waiting for `drain` when the reader is slower (backpressure from a pipe).
  *
+ * @category constructors
  * @since 0.1.0
  */
 export const writer = (stream: NodeJS.WritableStream) => (text: string): Effect.Effect<void> =>

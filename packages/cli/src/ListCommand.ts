@@ -41,6 +41,7 @@ import { jsonLine, tableHeader, tableRow } from "./Table.js"
  * How rooms are written to stdout: `table` (fixed-width columns for people), `json` (one room per
  * line in the service's field names) or `csv` (RFC 4180, a header row).
  *
+ * @category models
  * @since 0.1.0
  */
 export type Format = "table" | "json" | "csv"
@@ -48,6 +49,7 @@ export type Format = "table" | "json" | "csv"
 /**
  * What `chime-rooms list` was asked to do, every option checked.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListOptions {
@@ -174,6 +176,7 @@ const check = (raw: Raw): Either.Either<ListOptions, string> => {
 /**
  * The options of `list`, checked: a bad one is a validation error of `@effect/cli`.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const listOptions: Options.Options<ListOptions> = raw.pipe(
@@ -183,6 +186,7 @@ export const listOptions: Options.Options<ListOptions> = raw.pipe(
 /**
  * The options of `list` that take a value, as `--name`.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const listValued: ReadonlySet<string> = valuedNames([
@@ -212,6 +216,7 @@ const flagOf: Record<string, string> = {
  * account `.` or `..`), so that a request that could never be sent is a usage error naming its
  * option, before any request.
  *
+ * @category validation
  * @since 0.1.0
  */
 export const requestOf = (options: ListOptions, account: string): Either.Either<ListRoomsRequest.ListRoomsRequest, UsageError> =>
@@ -229,6 +234,7 @@ export const requestOf = (options: ListOptions, account: string): Either.Either<
  * The embedded emulator of `chime-rooms list`: a few accounts of seeded rooms, a server-side rate
  * limit, and 503s on a few calls so that retries and throttling show in the progress line.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const embeddedEmulator: Emulator.EmulatorOptions = {
@@ -320,6 +326,7 @@ const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
  * A one-line account of an error that survived the retries: its name, request id and message, the
  * service's text made printable.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const errorLine = (error: ChimeError.ChimeError): string => {
@@ -396,6 +403,7 @@ const listTo = (
 /**
  * Runs `list` with checked `options` in the current {@link Session}, returning the exit code.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const list = (options: ListOptions): Effect.Effect<number, never, Session> =>
@@ -423,6 +431,7 @@ export const list = (options: ListOptions): Effect.Effect<number, never, Session
 /**
  * The `list` subcommand.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const listCommand = Command.make(

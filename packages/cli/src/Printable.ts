@@ -25,6 +25,7 @@ const CONTROL_BUT_LAYOUT = new RegExp(`(?![\\t\\n\\r])[${CONTROL_CLASS}]`, "g")
  * Printable.printable("chat\u001b[2JRoom") // "chat?[2JRoom"
  * ```
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const printable = (text: string): string => text.replace(CONTROL, "?")
@@ -42,6 +43,7 @@ export const printable = (text: string): string => text.replace(CONTROL, "?")
  * Printable.printableJson(JSON.stringify({ Name: "a\u009b2J" })) // '{"Name":"a\\u009b2J"}'
  * ```
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const printableJson = (json: string): string =>
@@ -59,6 +61,7 @@ export const printableJson = (json: string): string =>
  * Printable.printableLines("two\r\nlines\u001b[2J") // "two\r\nlines?[2J"
  * ```
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const printableLines = (text: string): string => text.replace(CONTROL_BUT_LAYOUT, "?")

@@ -22,6 +22,7 @@ import { printable } from "./Printable.js"
 /**
  * The version `--version` prints: the package's.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const version = "0.1.0"
@@ -29,6 +30,7 @@ export const version = "0.1.0"
 /**
  * The `chime-rooms` command with its subcommands `list` and `emulator`.
  *
+ * @category commands
  * @since 0.1.0
  */
 export const command = Command.make("chime-rooms").pipe(
@@ -94,6 +96,7 @@ const consoleOf = (io: Io): Console.Console => {
  * const exitCode = Run.run(["list", "--format", "csv"], io) // Effect<0 | 1 | 2 | 130>
  * ```
  *
+ * @category commands
  * @since 0.1.0
  */
 export const run = (

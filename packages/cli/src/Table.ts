@@ -27,6 +27,7 @@ const fit = (s: string, width: number) => {
 /**
  * The header line of the table.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const tableHeader = (): string => columns.map((c) => c.title.padEnd(c.width)).join("  ").trimEnd()
@@ -34,6 +35,7 @@ export const tableHeader = (): string => columns.map((c) => c.title.padEnd(c.wid
 /**
  * One room as a table row of fixed-width columns.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const tableRow = (room: Room.Room): string => columns.map((c) => fit(c.cell(room), c.width)).join("  ").trimEnd()
@@ -44,6 +46,7 @@ const encodeRoom = Schema.encodeSync(Room.Room)
  * One room as one line of JSON in the service's field names (timestamps as ISO strings), every
  * control character in it escaped.
  *
+ * @category formatting
  * @since 0.1.0
  */
 export const jsonLine = (room: Room.Room): string => printableJson(JSON.stringify(encodeRoom(room)))
