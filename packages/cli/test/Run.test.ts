@@ -149,6 +149,7 @@ describe("chime-rooms list", () => {
       const fiber = yield* Effect.fork(run(["list", "--json", "--rate", "5"], io, slow))
       yield* Effect.sleep("700 millis")
       yield* Fiber.interrupt(fiber)
+      // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is tested
       expect(io.stderr()).toMatch(/\r\u001b\[K\d+ rooms in \d+ pages/)
       const rooms = jsonIds(io.stdout())
       expect(rooms.length).toBeLessThan(230)

@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
+import type { ReadableStream as WebReadableStream } from "node:stream/web"
 import { Agent } from "undici"
 import type { Dispatcher } from "undici"
 import { makeFastPath } from "./internal/fastPath.js"
@@ -44,7 +45,7 @@ const toBody = (
       return Effect.succeed(body.formData as unknown as Body)
     case "Stream":
       return Effect.map(Stream.toReadableStreamEffect(body.stream), (web) =>
-        Readable.fromWeb(web as import("node:stream/web").ReadableStream<Uint8Array>))
+        Readable.fromWeb(web as WebReadableStream<Uint8Array>))
   }
 }
 

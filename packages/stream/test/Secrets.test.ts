@@ -105,7 +105,9 @@ describe("secrets and room names never leave", () => {
         const errors: Array<unknown> = []
         const exit = yield* ChimeRoomsStream.rooms({ AccountId: account, MaxResults: 10 }, { prefetch: 2, retry: quickRetries }).pipe(
           Stream.runDrain,
-          Effect.tapErrorCause((cause) => Effect.sync(() => errors.push(...Cause.failures(cause), ...Cause.defects(cause)))),
+          Effect.tapErrorCause((cause) => Effect.sync(() => {
+            for (const e of [...Cause.failures(cause), ...Cause.defects(cause)]) errors.push(e)
+          })),
           Effect.timeout("20 seconds"),
           Effect.exit,
           Effect.provide(Layer.mergeAll(chime, Resilience.layer())),

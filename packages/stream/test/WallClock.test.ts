@@ -5,7 +5,7 @@
  * clock would be (the emulator checks signatures against the same shifted clock).
  */
 import { ChimeRooms } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
 import { ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"

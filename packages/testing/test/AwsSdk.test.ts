@@ -28,7 +28,7 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
       const rooms = yield* Effect.promise(async () => {
         const out: Array<Room> = []
         for await (const page of paginateListRooms({ client, pageSize: 37 }, { AccountId: accountId })) {
-          out.push(...(page.Rooms ?? []))
+          for (const room of page.Rooms ?? []) out.push(room)
         }
         return out
       })
@@ -101,7 +101,7 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
       const rooms = yield* Effect.promise(async () => {
         const out: Array<Room> = []
         for await (const page of paginateListRooms({ client }, { AccountId: accountId, MemberId: member, MaxResults: 7 })) {
-          out.push(...(page.Rooms ?? []))
+          for (const room of page.Rooms ?? []) out.push(room)
         }
         return out
       })

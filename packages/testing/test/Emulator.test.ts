@@ -152,7 +152,7 @@ const listAll = async (emulator: Emulator.EmulatorService, call: Call = {}) => {
       await send(emulator, { ...call, query: { ...call.query, ...(token === undefined ? {} : { "next-token": token }) } })
     )
     pages++
-    ids.push(...page.Rooms.map((r: { RoomId: string }) => r.RoomId))
+    for (const r of page.Rooms as Array<{ RoomId: string }>) ids.push(r.RoomId)
     token = page.NextToken ?? undefined
   } while (token !== undefined)
   return { ids, pages }
@@ -704,8 +704,10 @@ describe("Emulator", () => {
         })
         const signer = { accessKeyId: "ASIARECORDKEY0001", secretAccessKey: secret, sessionToken: token }
         const sent: Array<string> = []
-        const onSent = (target: string, headers: Record<string, string>) =>
-          sent.push(target, ...Object.values(headers))
+        const onSent = (target: string, headers: Record<string, string>) => {
+          sent.push(target)
+          for (const value of Object.values(headers)) sent.push(value)
+        }
         const signatures = () =>
           sent.flatMap((text) => [...text.matchAll(/Signature=([0-9a-f]{64})/gi)].map((m) => m[1]!))
 

@@ -107,7 +107,7 @@ describe("pageOf", () => {
       const page = expectPage(pageOf(state, token === undefined ? { AccountId: account } : { AccountId: account, NextToken: token }))
       pages++
       expect(page.indices.length).toBe(page.nextToken === undefined ? 95 - seen.length : DEFAULT_PAGE_SIZE)
-      seen.push(...page.indices)
+      for (const i of page.indices) seen.push(i)
       token = page.nextToken
     } while (token !== undefined)
     expect(pages).toBe(10)
@@ -149,7 +149,7 @@ describe("pageOf", () => {
     let token: string | undefined
     do {
       const page = expectPage(pageOf(state, { AccountId: account, MemberId: member, ...(token === undefined ? {} : { NextToken: token }) }))
-      seen.push(...page.indices)
+      for (const i of page.indices) seen.push(i)
       token = page.nextToken
     } while (token !== undefined)
     expect(seen).toEqual(expected)
