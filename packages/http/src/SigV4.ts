@@ -28,7 +28,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type { AwsCredentials } from "./Credentials.js"
+import type * as Credentials from "./Credentials.js"
 
 /**
  * What the signer needs.
@@ -37,7 +37,7 @@ import type { AwsCredentials } from "./Credentials.js"
  */
 export interface SigV4Options {
   /** The current credentials (for example `Credentials.get`). */
-  readonly credentials: Effect.Effect<AwsCredentials, ChimeError.CredentialsError>
+  readonly credentials: Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError>
   /** The signing region, for example `us-east-1`. */
   readonly region: string
   /** The signing name, for example `chime`. */
@@ -150,7 +150,7 @@ const toSignable = (request: HttpClientRequest.HttpClientRequest): SignableReque
 
 /** What is kept per credentials: their plain values and the signing key of the current day. */
 interface CredentialState {
-  readonly credentials: AwsCredentials
+  readonly credentials: Credentials.AwsCredentials
   readonly plain: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
   shortDate: string
   key: Buffer | undefined
@@ -184,7 +184,7 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
 export const makeSigner = (options: SigV4Options): Signer => {
   const clockOffset = options.clockOffset ?? Ref.unsafeMake(0)
   let state: CredentialState | undefined
-  const stateFor = (credentials: AwsCredentials): CredentialState => {
+  const stateFor = (credentials: Credentials.AwsCredentials): CredentialState => {
     if (state !== undefined && state.credentials === credentials) return state
     const plain = {
       accessKeyId: credentials.accessKeyId,
@@ -345,7 +345,7 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  *
  * const program = Effect.gen(function*() {
  *   const client = yield* HttpClient.HttpClient
- *   const creds = yield* Credentials
+ *   const creds = yield* Credentials.Credentials
  *   const options = { credentials: creds.get, region: "us-east-1", service: "chime" }
  *   const signed = SigV4.withSigV4(client, options)
  *   const piped = client.pipe(SigV4.withSigV4(options)) // the same, data-last
