@@ -173,7 +173,8 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
 }
 
 /**
- * Builds a {@link Signer}.
+ * Builds a {@link Signer}; each run of the effect makes a fresh one, with its own caches and, unless
+ * `clockOffset` is given, its own clock offset.
  *
  * Signing is synchronous: the canonical request is written by hand (smithy's rules), the signing
  * key derived once per day and credentials, the two hashes per request run on `node:crypto`, and
@@ -181,7 +182,10 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
  *
  * @since 0.1.0
  */
-export const makeSigner = (options: SigV4Options): Signer => {
+export const makeSigner = (options: SigV4Options): Effect.Effect<Signer> => Effect.sync(() => unsafeMakeSigner(options))
+
+// `withSigV4` builds a client, not an effect, so it makes its signer synchronously.
+const unsafeMakeSigner = (options: SigV4Options): Signer => {
   const clockOffset = options.clockOffset ?? Ref.unsafeMake(0)
   let state: CredentialState | undefined
   const stateFor = (credentials: Credentials.AwsCredentials): CredentialState => {
@@ -247,7 +251,8 @@ export const makeSigner = (options: SigV4Options): Signer => {
 export const sign = (
   request: HttpClientRequest.HttpClientRequest,
   options: SigV4Options
-): Effect.Effect<HttpClientRequest.HttpClientRequest, ChimeError.CredentialsError> => makeSigner(options).sign(request)
+): Effect.Effect<HttpClientRequest.HttpClientRequest, ChimeError.CredentialsError> =>
+  Effect.flatMap(makeSigner(options), (signer) => signer.sign(request))
 
 const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet current|request ?expired|clock ?skew/i
 
@@ -362,7 +367,7 @@ export const withSigV4: {
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
 ): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R> => {
-  const signer = makeSigner(options)
+  const signer = unsafeMakeSigner(options)
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.locallyWith(Effect.flatMap(signer.sign(request), client.execute), Headers.currentRedactedNames, withTokenRedacted)
   return HttpClient.makeWith(
