@@ -30,7 +30,7 @@ export interface ResilienceOptions {
  * One layer, not a composition of the three services' own: Effect's layer graph costs some 170
  * effect operations per layer built and 400–550 more per `merge` or `provide`, all of it run cold
  * before the first request. Measured, building the default this way fell from 1,330 operations
- * to 178 (see `bench/README.md`).
+ * to 178 (see `packages/stream/CHANGELOG.md`).
  *
  * @example
  * ```ts
