@@ -165,7 +165,13 @@ const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
  * uses to send the next page from the callback that delivered this one.
  *
  * @example
+ * ```ts
+ * import { ChimeConfig, HttpChimeRooms } from "@chime-rooms/http"
+ * import { Effect } from "effect"
+ *
  * const rooms = Effect.flatMap(ChimeConfig.make({ region: "eu-west-1" }), HttpChimeRooms.make)
+ * ```
+ *
  * @since 0.1.0
  */
 export const make = (
