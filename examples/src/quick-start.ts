@@ -2,7 +2,8 @@
  * The README's quick start, compiled with the rest so it cannot drift (`--live` use only: it
  * talks to the real service with your AWS credentials).
  */
-import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+// TypeScript 7 names `ChimeConfig.EndpointConfigError` in `program`'s declaration only through an import of it.
+import { type ChimeConfig, CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Console, Effect, Layer, Stream } from "effect"
 

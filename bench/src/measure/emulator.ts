@@ -57,14 +57,14 @@ const accountId = info.accounts[0]!
 const path = `/accounts/${encodeURIComponent(accountId)}/rooms`
 
 // The library's signer, as a client signs: it derives the signing key once a day.
-const signer = SigV4.makeSigner({
+const signer = Effect.runSync(SigV4.makeSigner({
   credentials: Effect.succeed({
     accessKeyId: info.credentials.accessKeyId,
     secretAccessKey: Redacted.make(info.credentials.secretAccessKey)
   }),
   region: info.region,
   service: "chime"
-})
+}))
 
 /** The headers of a signed bodiless GET of `path?query`: host, x-amz-date and authorization. */
 const sign = (query: string): Record<string, string> => ({

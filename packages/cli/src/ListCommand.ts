@@ -6,14 +6,7 @@
  * @since 0.1.0
  */
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type Room } from "@chime-rooms/core"
-import {
-  Credentials,
-  CredentialsChain,
-  HttpChimeRooms,
-  loadChimeConfigInput,
-  makeChimeConfig,
-  UndiciHttpClient
-} from "@chime-rooms/http"
+import { ChimeConfig, Credentials, CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
@@ -274,16 +267,16 @@ const embedded = (options: ListOptions, emulatorOptions: Emulator.EmulatorOption
  */
 const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
   const config = options.profile === undefined
-    ? loadChimeConfigInput
+    ? ChimeConfig.loadInput
     : Effect.withConfigProvider(
-      loadChimeConfigInput,
+      ChimeConfig.loadInput,
       ConfigProvider.fromMap(new Map([["AWS_PROFILE", options.profile]])).pipe(
         ConfigProvider.orElse(() => ConfigProvider.fromEnv())
       )
     )
   return Effect.flatMap(config, (input) =>
     Effect.map(
-      makeChimeConfig({
+      ChimeConfig.make({
         ...input,
         ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
         ...(options.region === undefined ? {} : { region: options.region })

@@ -168,13 +168,13 @@ const endpointParam = (endpoint: string): Either.Either<string, EndpointConfigEr
  *
  * @example
  * ```ts
- * import { resolveEndpoint } from "@chime-rooms/http"
+ * import { ChimeConfig } from "@chime-rooms/http"
  *
- * resolveEndpoint({ region: "eu-west-1" })
+ * ChimeConfig.resolveEndpoint({ region: "eu-west-1" })
  * // Right({ endpoint: "https://chime.us-east-1.amazonaws.com", signingRegion: "us-east-1", signingName: "chime" })
- * resolveEndpoint({ region: "cn-north-1", useDualstackEndpoint: true })
+ * ChimeConfig.resolveEndpoint({ region: "cn-north-1", useDualstackEndpoint: true })
  * // Right({ endpoint: "https://chime.cn-north-1.api.amazonwebservices.com.cn", signingRegion: "cn-north-1", … })
- * resolveEndpoint({ endpoint: "http://127.0.0.1:4566", useFipsEndpoint: true })
+ * ChimeConfig.resolveEndpoint({ endpoint: "http://127.0.0.1:4566", useFipsEndpoint: true })
  * // Left(EndpointConfigError: Invalid Configuration: FIPS and custom endpoint are not supported)
  * ```
  *
@@ -227,16 +227,16 @@ export const resolveEndpoint = (
  *
  * @example
  * ```ts
- * import { makeChimeConfig } from "@chime-rooms/http"
+ * import { ChimeConfig } from "@chime-rooms/http"
  *
- * makeChimeConfig({ endpoint: "http://127.0.0.1:4566", region: "eu-west-1", timeout: "2 seconds" })
+ * ChimeConfig.make({ endpoint: "http://127.0.0.1:4566", region: "eu-west-1", timeout: "2 seconds" })
  * // Right({ endpoint: "http://127.0.0.1:4566", signingRegion: "eu-west-1", … })
  * ```
  *
  * @category constructors
  * @since 0.1.0
  */
-export const makeChimeConfig = (input: ChimeConfigInput = {}): Either.Either<ChimeConfig, EndpointConfigError> =>
+export const make = (input: ChimeConfigInput = {}): Either.Either<ChimeConfig, EndpointConfigError> =>
   Either.map(resolveEndpoint(input), (resolved) => ({
     ...resolved,
     timeout: input.timeout === undefined ? defaultTimeout : Duration.decode(input.timeout),
@@ -304,7 +304,7 @@ const endpointFromFiles = (profile: Profile, files: SharedConfigFiles): string |
 
 /**
  * The settings from the environment and the profile, with the AWS SDK's precedence: see
- * {@link loadChimeConfigInput}.
+ * {@link loadInput}.
  */
 const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigInput, ConfigError.ConfigError> =>
   Either.gen(function*() {
@@ -337,7 +337,7 @@ const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigI
  * @category config
  * @since 0.1.0
  */
-export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */ Config.mapOrFail(
+export const inputFromEnv: Config.Config<ChimeConfigInput> = /* @__PURE__ */ Config.mapOrFail(
   rawEnv,
   (env) => combine(env, noFiles)
 )
@@ -362,5 +362,5 @@ export const chimeConfigInput: Config.Config<ChimeConfigInput> = /* @__PURE__ */
  * @category config
  * @since 0.1.0
  */
-export const loadChimeConfigInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> =
+export const loadInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> =
   /* @__PURE__ */ Effect.flatMap(rawEnv, (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files)))

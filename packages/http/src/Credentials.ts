@@ -90,7 +90,7 @@ export interface CredentialsService {
    * cached ones not yet due for refresh; `undefined` otherwise (then use `get`). Optional: lets
    * `HttpChimeRooms` sign without an effect on its fast path.
    */
-  readonly current?: ((now: number) => AwsCredentials | undefined) | undefined
+  readonly unsafeCurrent?: ((now: number) => AwsCredentials | undefined) | undefined
 }
 
 /**
@@ -113,80 +113,99 @@ export interface CredentialsService {
 export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
   Credentials,
   CredentialsService
->() {
-  /** The current credentials of whichever `Credentials` is provided. */
-  static readonly get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError, Credentials> = Effect.flatMap(
+>() {}
+
+/**
+ * The current credentials of whichever `Credentials` is provided.
+ *
+ * @category accessors
+ * @since 0.1.0
+ */
+export const get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError, Credentials> = /* @__PURE__ */ Effect.flatMap(
+  Credentials,
+  (c) => c.get
+)
+
+/**
+ * Fixed credentials.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@chime-rooms/http"
+ * import { Redacted } from "effect"
+ *
+ * Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") })
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerStatic = (credentials: {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string | Redacted.Redacted<string>
+  readonly sessionToken?: string | Redacted.Redacted<string> | undefined
+}): Layer.Layer<Credentials> => {
+  const fixed = fromInput(credentials)
+  return Layer.succeed(Credentials, { get: Effect.succeed(fixed), unsafeCurrent: () => fixed })
+}
+
+/**
+ * Credentials read once from `Config`; missing values make every `get` fail with a
+ * `CredentialsError` naming the variables.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config: Config.Config<{
+    readonly accessKeyId: string
+    readonly secretAccessKey: Redacted.Redacted<string>
+    readonly sessionToken: Option.Option<Redacted.Redacted<string>>
+  }> = envConfig
+): Layer.Layer<Credentials> =>
+  Layer.effect(
     Credentials,
-    (c) => c.get
+    Effect.match(config, {
+      onFailure: () => ({
+        get: Effect.fail(
+          new ChimeError.CredentialsError({
+            message:
+              "No credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set",
+            sources: [envSource]
+          })
+        )
+      }),
+      onSuccess: (c): CredentialsService => {
+        const fixed: AwsCredentials = {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          ...(Option.isSome(c.sessionToken) ? { sessionToken: c.sessionToken.value } : {})
+        }
+        return { get: Effect.succeed(fixed), unsafeCurrent: () => fixed }
+      }
+    })
   )
 
-  /**
-   * Fixed credentials.
-   *
-   * @example
-   * ```ts
-   * import { Credentials } from "@chime-rooms/http"
-   * import { Redacted } from "effect"
-   *
-   * Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") })
-   * ```
-   */
-  static readonly layerStatic = (credentials: {
-    readonly accessKeyId: string
-    readonly secretAccessKey: string | Redacted.Redacted<string>
-    readonly sessionToken?: string | Redacted.Redacted<string> | undefined
-  }): Layer.Layer<Credentials> => {
-    const fixed = fromInput(credentials)
-    return Layer.succeed(Credentials, { get: Effect.succeed(fixed), current: () => fixed })
-  }
+/**
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optional `AWS_SESSION_TOKEN` via `Config`.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerEnv: Layer.Layer<Credentials> = /* @__PURE__ */ layerConfig()
 
-  /**
-   * Credentials read once from `Config`; missing values make every `get` fail with a
-   * `CredentialsError` naming the variables.
-   */
-  static readonly layerConfig = (
-    config: Config.Config<{
-      readonly accessKeyId: string
-      readonly secretAccessKey: Redacted.Redacted<string>
-      readonly sessionToken: Option.Option<Redacted.Redacted<string>>
-    }> = envConfig
-  ): Layer.Layer<Credentials> =>
-    Layer.effect(
-      Credentials,
-      Effect.match(config, {
-        onFailure: () => ({
-          get: Effect.fail(
-            new ChimeError.CredentialsError({
-              message:
-                "No credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set",
-              sources: [envSource]
-            })
-          )
-        }),
-        onSuccess: (c): CredentialsService => {
-          const fixed: AwsCredentials = {
-            accessKeyId: c.accessKeyId,
-            secretAccessKey: c.secretAccessKey,
-            ...(Option.isSome(c.sessionToken) ? { sessionToken: c.sessionToken.value } : {})
-          }
-          return { get: Effect.succeed(fixed), current: () => fixed }
-        }
-      })
-    )
-
-  /** `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optional `AWS_SESSION_TOKEN` via `Config`. */
-  static readonly layerEnv: Layer.Layer<Credentials> = Credentials.layerConfig()
-
-  /**
-   * Any AWS-SDK-style async provider, cached and refreshed `refreshBefore` its `expiration`; one
-   * provider call serves every concurrent request, and refreshes back off while the credentials
-   * still work (see `internal/cachedCredentials.ts`).
-   */
-  static readonly layerProvider = (
-    provider: AwsCredentialsProvider,
-    options?: ProviderOptions
-  ): Layer.Layer<Credentials> => Layer.effect(Credentials, makeCached(provider, options))
-}
+/**
+ * Any AWS-SDK-style async provider, cached and refreshed `refreshBefore` its `expiration`; one
+ * provider call serves every concurrent request, and refreshes back off while the credentials
+ * still work (see `internal/cachedCredentials.ts`).
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerProvider = (
+  provider: AwsCredentialsProvider,
+  options?: ProviderOptions
+): Layer.Layer<Credentials> => Layer.effect(Credentials, makeCached(provider, options))
 
 
 /**

@@ -1,8 +1,7 @@
 /**
  * The AWS default credential provider chain as a `Credentials` layer. It lives in a module of its
- * own, not on the `Credentials` class: a class's statics are kept by every bundler whenever the
- * class is, and a dynamic `import()` is still inlined into a single-file bundle, so as a static it
- * put `@aws-sdk/credential-providers` (about 100 KB gzipped, with `@smithy/core` and
+ * own, not in `Credentials`: a dynamic `import()` is still inlined into a single-file bundle, so
+ * beside the other layers it would put `@aws-sdk/credential-providers` (about 100 KB gzipped, with `@smithy/core` and
  * `@aws-sdk/core`) into every program that named `Credentials`. As a module, a program that never
  * names `CredentialsChain` bundles none of it.
  *
@@ -10,12 +9,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import {
-  type AwsCredentialsProvider,
-  Credentials,
-  defaultChainSources,
-  type ProviderOptions
-} from "./Credentials.js"
+import * as Credentials from "./Credentials.js"
 import { makeCached } from "./internal/cachedCredentials.js"
 
 /**
@@ -40,22 +34,22 @@ import { makeCached } from "./internal/cachedCredentials.js"
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Record<string, unknown> & ProviderOptions): Layer.Layer<Credentials> =>
+export const layer = (options?: Record<string, unknown> & Credentials.ProviderOptions): Layer.Layer<Credentials.Credentials> =>
   Layer.effect(
-    Credentials,
+    Credentials.Credentials,
     Effect.flatMap(
       // Loaded when the layer is built: unbundled, a program that imports the package index but not
       // this layer never loads the SDK's config loaders.
       Effect.promise(() => import("@aws-sdk/credential-providers")),
       (sdk) => {
-        let chain: AwsCredentialsProvider | undefined
-        const provider: AwsCredentialsProvider = () => {
+        let chain: Credentials.AwsCredentialsProvider | undefined
+        const provider: Credentials.AwsCredentialsProvider = () => {
           chain ??= sdk.fromNodeProviderChain(
             options as Parameters<typeof sdk.fromNodeProviderChain>[0]
-          ) as AwsCredentialsProvider
+          ) as Credentials.AwsCredentialsProvider
           return chain()
         }
-        return makeCached(provider, { sources: defaultChainSources, ...options })
+        return makeCached(provider, { sources: Credentials.defaultChainSources, ...options })
       }
     )
   )

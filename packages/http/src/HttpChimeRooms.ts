@@ -16,10 +16,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import { loadChimeConfigInput, makeChimeConfig } from "./ChimeConfig.js"
-import type { ChimeConfig, ChimeConfigInput, EndpointConfigError } from "./ChimeConfig.js"
-import { Credentials } from "./Credentials.js"
-import type { CredentialsService } from "./Credentials.js"
+import * as ChimeConfig from "./ChimeConfig.js"
+import * as Credentials from "./Credentials.js"
 import * as ClockOffset from "./internal/clockOffset.js"
 import { BodyTooLargeError, boundedText, tooLarge } from "./internal/body.js"
 import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
@@ -36,7 +34,7 @@ import { withSigV4 } from "./SigV4.js"
  * @category models
  * @since 0.1.0
  */
-export interface HttpChimeRoomsOptions extends ChimeConfigInput {}
+export interface HttpChimeRoomsOptions extends ChimeConfig.ChimeConfigInput {}
 
 /** A failure of the exchange as a `ChimeError`: a per-attempt timeout, or what the transport says. */
 const transportError = (
@@ -104,9 +102,9 @@ export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest
  * The fast path, when there is one, falls back to it and decodes its uncommon outcomes with it.
  */
 const makeGeneralPath = (
-  config: ChimeConfig,
+  config: ChimeConfig.ChimeConfig,
   client: HttpClient.HttpClient,
-  credentials: CredentialsService,
+  credentials: Credentials.CredentialsService,
   clockOffset: ClockOffset.ClockOffset
 ): FastPathEnv => {
   const signed = withSigV4(client, {
@@ -154,14 +152,14 @@ const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
 }
 
 /**
- * Builds the service from a resolved configuration (`ChimeConfig.makeChimeConfig`, or
- * `ChimeConfig.loadChimeConfigInput` then `makeChimeConfig`, for the settings the AWS SDK reads).
+ * Builds the service from a resolved configuration (`ChimeConfig.make`, or
+ * `ChimeConfig.loadInput` then `ChimeConfig.make`, for the settings the AWS SDK reads).
  *
  * Two paths with one behaviour. The general one works with any `HttpClient` and `Credentials`:
  * the `SigV4.withSigV4` middleware signs each attempt, and the per-attempt timeout is
  * `Effect.timeoutFail`'s (on a `TestClock`) or a single timer around a forked attempt. The fast
  * one is taken when the client is `UndiciHttpClient`'s own (not wrapped), the credentials are at
- * hand (`Credentials.current`), and the clock is the live one: the request is signed by the
+ * hand (`Credentials.unsafeCurrent`), and the clock is the live one: the request is signed by the
  * specialised signer (checked against the general one in the tests), sent on the client's dispatcher
  * with the attempt's deadline as the exchange's own timer, and a refused clock is learnt and
  * retried within the same deadline, as the middleware does. Measured, the general path's fork
@@ -170,16 +168,22 @@ const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
  * uses to send the next page from the callback that delivered this one.
  *
  * @example
- * const rooms = Effect.flatMap(makeChimeConfig({ region: "eu-west-1" }), HttpChimeRooms.make)
+ * ```ts
+ * import { ChimeConfig, HttpChimeRooms } from "@chime-rooms/http"
+ * import { Effect } from "effect"
+ *
+ * const rooms = Effect.flatMap(ChimeConfig.make({ region: "eu-west-1" }), HttpChimeRooms.make)
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */
 export const make = (
-  config: ChimeConfig
-): Effect.Effect<ChimeRooms.ChimeRoomsService, never, HttpClient.HttpClient | Credentials> =>
+  config: ChimeConfig.ChimeConfig
+): Effect.Effect<ChimeRooms.ChimeRoomsService, never, HttpClient.HttpClient | Credentials.Credentials> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const credentials = yield* Credentials
+    const credentials = yield* Credentials.Credentials
     // One per layer, on both paths: a learned clock offset keeps being applied.
     const clockOffset = yield* ClockOffset.make
     const env = makeGeneralPath(config, client, credentials, clockOffset)
@@ -191,8 +195,8 @@ export const make = (
 /** The service from explicit options; settings that lead to no endpoint fail with `EndpointConfigError`. */
 const makeFromOptions = (
   options?: HttpChimeRoomsOptions
-): Effect.Effect<ChimeRooms.ChimeRoomsService, EndpointConfigError, HttpClient.HttpClient | Credentials> =>
-  Effect.flatMap(makeChimeConfig(options), make)
+): Effect.Effect<ChimeRooms.ChimeRoomsService, ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
+  Effect.flatMap(ChimeConfig.make(options), make)
 
 /**
  * The `ChimeRooms` layer from explicit options. Settings that lead to no endpoint (FIPS or
@@ -215,11 +219,11 @@ const makeFromOptions = (
  */
 export const layer = (
   options?: HttpChimeRoomsOptions
-): Layer.Layer<ChimeRooms.ChimeRooms, EndpointConfigError, HttpClient.HttpClient | Credentials> => Layer.effect(ChimeRooms.ChimeRooms, makeFromOptions(options))
+): Layer.Layer<ChimeRooms.ChimeRooms, ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> => Layer.effect(ChimeRooms.ChimeRooms, makeFromOptions(options))
 
 /**
  * The `ChimeRooms` layer from configuration. By default the settings are read as the AWS SDK reads
- * them, from the environment and the shared config files' profile (`ChimeConfig.loadChimeConfigInput`:
+ * them, from the environment and the shared config files' profile (`ChimeConfig.loadInput`:
  * `AWS_REGION`, `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`, `AWS_ENDPOINT_URL_CHIME`,
  * `AWS_ENDPOINT_URL`, `AWS_PROFILE`…); given a `Config`, from that alone. Fails with `ConfigError`
  * for a setting that cannot be read, and with `EndpointConfigError` as {@link layer} does.
@@ -239,5 +243,5 @@ export const layer = (
  */
 export const layerConfig = (
   config?: Config.Config<HttpChimeRoomsOptions>
-): Layer.Layer<ChimeRooms.ChimeRooms, ConfigError.ConfigError | EndpointConfigError, HttpClient.HttpClient | Credentials> =>
-  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? loadChimeConfigInput, makeFromOptions))
+): Layer.Layer<ChimeRooms.ChimeRooms, ConfigError.ConfigError | ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
+  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? ChimeConfig.loadInput, makeFromOptions))

@@ -28,7 +28,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type { AwsCredentials } from "./Credentials.js"
+import type * as Credentials from "./Credentials.js"
 
 /**
  * What the signer needs.
@@ -38,7 +38,7 @@ import type { AwsCredentials } from "./Credentials.js"
  */
 export interface SigV4Options {
   /** The current credentials (for example `Credentials.get`). */
-  readonly credentials: Effect.Effect<AwsCredentials, ChimeError.CredentialsError>
+  readonly credentials: Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError>
   /** The signing region, for example `us-east-1`. */
   readonly region: string
   /** The signing name, for example `chime`. */
@@ -152,7 +152,7 @@ const toSignable = (request: HttpClientRequest.HttpClientRequest): SignableReque
 
 /** What is kept per credentials: their plain values and the signing key of the current day. */
 interface CredentialState {
-  readonly credentials: AwsCredentials
+  readonly credentials: Credentials.AwsCredentials
   readonly plain: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
   shortDate: string
   key: Buffer | undefined
@@ -175,7 +175,8 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
 }
 
 /**
- * Builds a {@link Signer}.
+ * Builds a {@link Signer}; each run of the effect makes a fresh one, with its own caches and, unless
+ * `clockOffset` is given, its own clock offset.
  *
  * Signing is synchronous: the canonical request is written by hand (smithy's rules), the signing
  * key derived once per day and credentials, the two hashes per request run on `node:crypto`, and
@@ -184,10 +185,13 @@ const payloadHashOf = (request: HttpClientRequest.HttpClientRequest): string => 
  * @category constructors
  * @since 0.1.0
  */
-export const makeSigner = (options: SigV4Options): Signer => {
+export const makeSigner = (options: SigV4Options): Effect.Effect<Signer> => Effect.sync(() => unsafeMakeSigner(options))
+
+// `withSigV4` builds a client, not an effect, so it makes its signer synchronously.
+const unsafeMakeSigner = (options: SigV4Options): Signer => {
   const clockOffset = options.clockOffset ?? Ref.unsafeMake(0)
   let state: CredentialState | undefined
-  const stateFor = (credentials: AwsCredentials): CredentialState => {
+  const stateFor = (credentials: Credentials.AwsCredentials): CredentialState => {
     if (state !== undefined && state.credentials === credentials) return state
     const plain = {
       accessKeyId: credentials.accessKeyId,
@@ -251,7 +255,8 @@ export const makeSigner = (options: SigV4Options): Signer => {
 export const sign = (
   request: HttpClientRequest.HttpClientRequest,
   options: SigV4Options
-): Effect.Effect<HttpClientRequest.HttpClientRequest, ChimeError.CredentialsError> => makeSigner(options).sign(request)
+): Effect.Effect<HttpClientRequest.HttpClientRequest, ChimeError.CredentialsError> =>
+  Effect.flatMap(makeSigner(options), (signer) => signer.sign(request))
 
 const SKEW_MESSAGE = /signature expired|requesttimetooskewed|signature not yet current|request ?expired|clock ?skew/i
 
@@ -352,7 +357,7 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  *
  * const program = Effect.gen(function*() {
  *   const client = yield* HttpClient.HttpClient
- *   const creds = yield* Credentials
+ *   const creds = yield* Credentials.Credentials
  *   const options = { credentials: creds.get, region: "us-east-1", service: "chime" }
  *   const signed = SigV4.withSigV4(client, options)
  *   const piped = client.pipe(SigV4.withSigV4(options)) // the same, data-last
@@ -370,7 +375,7 @@ export const withSigV4: {
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
 ): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R> => {
-  const signer = makeSigner(options)
+  const signer = unsafeMakeSigner(options)
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.locallyWith(Effect.flatMap(signer.sign(request), client.execute), Headers.currentRedactedNames, withTokenRedacted)
   return HttpClient.makeWith(

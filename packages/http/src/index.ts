@@ -5,13 +5,17 @@
  * @since 0.1.0
  */
 /**
+ * Where requests go and how they are signed: `make`, `loadInput`, `inputFromEnv`, `resolveEndpoint`.
+ *
  * @since 0.1.0
  */
-export * from "./ChimeConfig.js"
+export * as ChimeConfig from "./ChimeConfig.js"
 /**
+ * AWS credentials as a service: `layerStatic`, `layerConfig`, `layerEnv`, `layerProvider`, `get`.
+ *
  * @since 0.1.0
  */
-export * from "./Credentials.js"
+export * as Credentials from "./Credentials.js"
 /**
  * The AWS default credential provider chain: `layer(options?)`. A module of its own, so that a
  * program that does not use it does not bundle it.

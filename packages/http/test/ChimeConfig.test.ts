@@ -1,16 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ChimeRooms } from "@chime-rooms/core"
-import {
-  chimeConfigInput,
-  Credentials,
-  defaultEndpoint,
-  EndpointConfigError,
-  HttpChimeRooms,
-  loadChimeConfigInput,
-  makeChimeConfig,
-  resolveEndpoint,
-  UndiciHttpClient
-} from "@chime-rooms/http"
+import { ChimeConfig, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { ConfigProvider, Duration, Effect, Either, Exit, Layer } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -35,20 +25,20 @@ const home = (files: { readonly config?: string; readonly credentials?: string }
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
 
-/** The settings `loadChimeConfigInput` reads with `env` (and `HOME` at a fresh directory holding `files`). */
+/** The settings `ChimeConfig.loadInput` reads with `env` (and `HOME` at a fresh directory holding `files`). */
 const load = (env: Record<string, string>, files: { readonly config?: string; readonly credentials?: string } = {}) =>
-  Effect.flatMap(home(files), (dir) => loadChimeConfigInput.pipe(withEnv({ HOME: dir, ...env })))
+  Effect.flatMap(home(files), (dir) => ChimeConfig.loadInput.pipe(withEnv({ HOME: dir, ...env })))
 
-describe("resolveEndpoint and makeChimeConfig", () => {
+describe("ChimeConfig.resolveEndpoint and ChimeConfig.make", () => {
   it("the aws partition's regions resolve to the global endpoint signed for us-east-1; no region is us-east-1", () => {
     for (const region of [undefined, "us-east-1", "eu-west-1", "ap-southeast-2", "aws-global"]) {
-      expect(right(resolveEndpoint({ region }))).toEqual({ endpoint: defaultEndpoint, signingRegion: "us-east-1", signingName: "chime" })
+      expect(right(ChimeConfig.resolveEndpoint({ region }))).toEqual({ endpoint: ChimeConfig.defaultEndpoint, signingRegion: "us-east-1", signingName: "chime" })
     }
   })
 
   it("other partitions, FIPS and dual-stack resolve as the rules say", () => {
     const at = (region: string, useFipsEndpoint = false, useDualstackEndpoint = false) =>
-      right(resolveEndpoint({ region, useFipsEndpoint, useDualstackEndpoint }))
+      right(ChimeConfig.resolveEndpoint({ region, useFipsEndpoint, useDualstackEndpoint }))
     expect(at("cn-north-1")).toMatchObject({ endpoint: "https://chime.cn-north-1.amazonaws.com.cn", signingRegion: "cn-north-1" })
     expect(at("us-gov-west-1", true)).toMatchObject({ endpoint: "https://chime-fips.us-gov-west-1.amazonaws.com", signingRegion: "us-gov-west-1" })
     expect(at("eu-west-1", true)).toMatchObject({ endpoint: "https://chime-fips.eu-west-1.amazonaws.com", signingRegion: "eu-west-1" })
@@ -62,24 +52,24 @@ describe("resolveEndpoint and makeChimeConfig", () => {
   })
 
   it("a custom endpoint replaces the URL and is signed for the configured region (us-east-1 without one)", () => {
-    const config = right(makeChimeConfig({ endpoint: "http://127.0.0.1:4566/", region: "eu-west-1" }))
+    const config = right(ChimeConfig.make({ endpoint: "http://127.0.0.1:4566/", region: "eu-west-1" }))
     expect(config).toMatchObject({ endpoint: "http://127.0.0.1:4566", signingRegion: "eu-west-1", signingName: "chime" })
     expect(Duration.toMillis(config.timeout)).toBe(10_000)
-    expect(right(makeChimeConfig({ endpoint: "http://localhost:9000", timeout: "2 seconds" }))).toMatchObject({
+    expect(right(ChimeConfig.make({ endpoint: "http://localhost:9000", timeout: "2 seconds" }))).toMatchObject({
       endpoint: "http://localhost:9000",
       signingRegion: "us-east-1",
       timeout: Duration.seconds(2)
     })
-    expect(right(makeChimeConfig({ endpoint: "https://proxy.example/chime/", region: "cn-north-1" }))).toMatchObject({
+    expect(right(ChimeConfig.make({ endpoint: "https://proxy.example/chime/", region: "cn-north-1" }))).toMatchObject({
       endpoint: "https://proxy.example/chime/",
       signingRegion: "cn-north-1"
     })
   })
 
   it("refusals are typed values, with the SDK's reasons", () => {
-    const refused = (input: Parameters<typeof makeChimeConfig>[0]) => {
-      const error = left(makeChimeConfig(input))
-      expect(error).toBeInstanceOf(EndpointConfigError)
+    const refused = (input: Parameters<typeof ChimeConfig.make>[0]) => {
+      const error = left(ChimeConfig.make(input))
+      expect(error).toBeInstanceOf(ChimeConfig.EndpointConfigError)
       return { reason: error.reason, message: error.message }
     }
     expect(refused({ endpoint: "http://127.0.0.1:4566", useFipsEndpoint: true })).toEqual({
@@ -102,16 +92,16 @@ describe("resolveEndpoint and makeChimeConfig", () => {
   })
 
   it("an endpoint's user info never reaches the config or an error", () => {
-    expect(right(makeChimeConfig({ endpoint: "https://user:pa55@proxy.example:8443/x?q=1#f" })).endpoint).toBe(
+    expect(right(ChimeConfig.make({ endpoint: "https://user:pa55@proxy.example:8443/x?q=1#f" })).endpoint).toBe(
       "https://proxy.example:8443/x"
     )
-    expect(left(makeChimeConfig({ endpoint: "ftp://user:pa55@proxy.example/" })).message).not.toContain("pa55")
+    expect(left(ChimeConfig.make({ endpoint: "ftp://user:pa55@proxy.example/" })).message).not.toContain("pa55")
   })
 })
 
 describe("HttpChimeRooms.layer and layerConfig", () => {
   const build = <E>(layer: Layer.Layer<ChimeRooms.ChimeRooms, E, never>) => Effect.exit(Effect.scoped(Layer.build(layer)))
-  const deps = <E>(layer: Layer.Layer<ChimeRooms.ChimeRooms, E, HttpClient.HttpClient | Credentials>) =>
+  const deps = <E>(layer: Layer.Layer<ChimeRooms.ChimeRooms, E, HttpClient.HttpClient | Credentials.Credentials>) =>
     layer.pipe(
       Layer.provide(UndiciHttpClient.layer),
       Layer.provide(Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: "secret" }))
@@ -138,10 +128,10 @@ describe("HttpChimeRooms.layer and layerConfig", () => {
     }).pipe(Effect.scoped))
 })
 
-describe("chimeConfigInput (the environment alone)", () => {
+describe("ChimeConfig.inputFromEnv (the environment alone)", () => {
   it.effect("reads AWS_REGION, AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT and the configured endpoints", () =>
     Effect.gen(function*() {
-      const read = (env: Record<string, string>) => chimeConfigInput.pipe(withEnv(env))
+      const read = (env: Record<string, string>) => ChimeConfig.inputFromEnv.pipe(withEnv(env))
       expect(yield* read({ AWS_REGION: "cn-northwest-1", AWS_USE_FIPS_ENDPOINT: "true", AWS_USE_DUALSTACK_ENDPOINT: "false" }))
         .toEqual({ region: "cn-northwest-1", endpoint: undefined, useFipsEndpoint: true, useDualstackEndpoint: false })
       expect((yield* read({ AWS_ENDPOINT_URL: "http://a", AWS_ENDPOINT_URL_CHIME: "http://b" })).endpoint).toBe("http://b")
@@ -153,7 +143,7 @@ describe("chimeConfigInput (the environment alone)", () => {
     }))
 })
 
-describe("loadChimeConfigInput (the environment, then the shared config files)", () => {
+describe("ChimeConfig.loadInput (the environment, then the shared config files)", () => {
   it.scoped("the profile's region, FIPS, dual-stack and endpoint, under AWS_PROFILE or default", () =>
     Effect.gen(function*() {
       const config = [
@@ -228,7 +218,7 @@ describe("loadChimeConfigInput (the environment, then the shared config files)",
       const dir = yield* home({})
       writeFileSync(join(dir, "cfg"), "[profile x]\nregion = sa-east-1\n")
       writeFileSync(join(dir, "creds"), "[x]\nuse_fips_endpoint = true\n")
-      const read = (env: Record<string, string>) => loadChimeConfigInput.pipe(withEnv({ HOME: dir, AWS_PROFILE: "x", ...env }))
+      const read = (env: Record<string, string>) => ChimeConfig.loadInput.pipe(withEnv({ HOME: dir, AWS_PROFILE: "x", ...env }))
       expect(yield* read({ AWS_CONFIG_FILE: "~/cfg", AWS_SHARED_CREDENTIALS_FILE: join(dir, "creds") })).toMatchObject({
         region: "sa-east-1",
         useFipsEndpoint: true

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials, CredentialsChain } from "@chime-rooms/http"
-import type { AwsCredentials, AwsSdkCredentials, CredentialsService } from "@chime-rooms/http"
 import { Clock, ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 
 const withEnv = (env: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
@@ -8,14 +7,14 @@ const withEnv = (env: Record<string, string>) => Layer.setConfigProvider(ConfigP
 const minutes = (n: number) => n * 60_000
 
 /**
- * One request as `HttpChimeRooms` makes it: `current(now)`, else `get`. Returns how many provider
- * calls it cost, and checks that `current` answered exactly when `get` needed no provider call.
+ * One request as `HttpChimeRooms` makes it: `unsafeCurrent(now)`, else `get`. Returns how many provider
+ * calls it cost, and checks that `unsafeCurrent` answered exactly when `get` needed no provider call.
  */
-const request = (service: CredentialsService, calls: () => number) =>
+const request = (service: Credentials.CredentialsService, calls: () => number) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const before = calls()
-    const atHand = service.current!(now)
+    const atHand = service.unsafeCurrent!(now)
     const got = yield* service.get
     const cost = calls() - before
     // In one object, so a failure shows both.
@@ -24,7 +23,7 @@ const request = (service: CredentialsService, calls: () => number) =>
     return { cost, accessKeyId: got.accessKeyId }
   })
 
-const failureOf = (exit: Exit.Exit<AwsCredentials, unknown>) => {
+const failureOf = (exit: Exit.Exit<Credentials.AwsCredentials, unknown>) => {
   if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error as { readonly _tag: string }
   throw new Error("expected a typed failure")
 }
@@ -82,7 +81,7 @@ describe("Credentials", () => {
           expiration: new Date(1_000_000 + calls * 60 * 60_000)
         })
       }
-      const get = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const get = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       expect((yield* get.get).accessKeyId).toBe("AK1")
       yield* TestClock.adjust("54 minutes")
       expect((yield* get.get).accessKeyId).toBe("AK1")
@@ -108,7 +107,7 @@ describe("Credentials", () => {
           Effect.runSync(Deferred.succeed(gate, undefined))
         })
       }
-      const service = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const service = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       const fibers = yield* Effect.forkAll(Array.from({ length: 20 }, () => service.get))
       yield* Deferred.await(gate)
       release()
@@ -128,7 +127,7 @@ describe("Credentials", () => {
           : Promise.reject(new Error("Could not load credentials from any providers"))
       }
       const service = yield* Effect.provide(
-        Credentials,
+        Credentials.Credentials,
         Credentials.layerProvider(provider, { sources: ["test provider"] })
       )
       expect((yield* service.get).accessKeyId).toBe("AK1")
@@ -147,7 +146,7 @@ describe("Credentials", () => {
   it.effect("a provider returning no key fails with CredentialsError", () =>
     Effect.gen(function*() {
       const service = yield* Effect.provide(
-        Credentials,
+        Credentials.Credentials,
         Credentials.layerProvider(() => Promise.resolve({ accessKeyId: "", secretAccessKey: "" }))
       )
       const exit = yield* Effect.exit(service.get)
@@ -183,7 +182,7 @@ describe("Credentials", () => {
           ? Promise.reject(new Error("Could not load credentials from any providers"))
           : Promise.resolve({ accessKeyId: "AK1", secretAccessKey: "s1", expiration: new Date(minutes(60)) })
       }
-      const service = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const service = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       const step = request(service, () => calls)
       expect(yield* step).toEqual({ cost: 1, accessKeyId: "AK1" })
       failing = true
@@ -203,7 +202,7 @@ describe("Credentials", () => {
       yield* TestClock.adjust(2_999)
       expect((yield* step).cost).toBe(0)
       yield* TestClock.adjust(1)
-      expect(service.current!(minutes(60))).toBeUndefined()
+      expect(service.unsafeCurrent!(minutes(60))).toBeUndefined()
       const error = failureOf(yield* Effect.exit(service.get))
       expect(error._tag).toBe("CredentialsError")
       expect(calls).toBe(10)
@@ -221,7 +220,7 @@ describe("Credentials", () => {
         const expiration = new Date(now + lifetime)
         return Promise.resolve({ accessKeyId: `AK${calls}`, secretAccessKey: "s", expiration })
       }
-      const service = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const service = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       const step = Effect.zipRight(Effect.tap(Clock.currentTimeMillis, (t) => (now = t)), request(service, () => calls))
       expect(yield* step).toEqual({ cost: 1, accessKeyId: "AK1" })
       for (let i = 0; i < 20; i++) expect(yield* step).toEqual({ cost: 0, accessKeyId: "AK1" })
@@ -242,7 +241,7 @@ describe("Credentials", () => {
       expect(yield* step).toEqual({ cost: 1, accessKeyId: "AK5" })
     }))
 
-  it.effect("the fast path (current, else get) calls the provider once per backoff step, not per request", () =>
+  it.effect("the fast path (unsafeCurrent, else get) calls the provider once per backoff step, not per request", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(0)
       let calls = 0
@@ -253,9 +252,9 @@ describe("Credentials", () => {
           ? Promise.reject(new Error("Too many requests"))
           : Promise.resolve({ accessKeyId: `AK${calls}`, secretAccessKey: "s", expiration: new Date(minutes(60)) })
       }
-      const service = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const service = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       const fast = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const creds = service.current!(now)
+        const creds = service.unsafeCurrent!(now)
         return creds === undefined ? service.get : Effect.succeed(creds)
       })
       yield* fast
@@ -264,10 +263,10 @@ describe("Credentials", () => {
       for (let i = 0; i < 100; i++) expect((yield* fast).accessKeyId).toBe("AK1")
       expect(calls).toBe(2)
       yield* TestClock.adjust("999 millis")
-      expect(service.current!(yield* Clock.currentTimeMillis)?.accessKeyId).toBe("AK1")
+      expect(service.unsafeCurrent!(yield* Clock.currentTimeMillis)?.accessKeyId).toBe("AK1")
       yield* TestClock.adjust("1 millis")
       // The backoff is over: the fast path falls back to `get`, which refreshes.
-      expect(service.current!(yield* Clock.currentTimeMillis)).toBeUndefined()
+      expect(service.unsafeCurrent!(yield* Clock.currentTimeMillis)).toBeUndefined()
       failing = false
       for (let i = 0; i < 100; i++) expect((yield* fast).accessKeyId).toBe("AK3")
       expect(calls).toBe(3)
@@ -278,15 +277,15 @@ describe("Credentials", () => {
       yield* TestClock.setTime(0)
       let calls = 0
       let held = true
-      let answer: () => Promise<AwsSdkCredentials> = () => Promise.reject(new Error("unset"))
+      let answer: () => Promise<Credentials.AwsSdkCredentials> = () => Promise.reject(new Error("unset"))
       const waiting: Array<() => void> = []
       const provider = () => {
         calls++
         if (!held) return answer()
-        return new Promise<AwsSdkCredentials>((resolve, reject) => waiting.push(() => answer().then(resolve, reject)))
+        return new Promise<Credentials.AwsSdkCredentials>((resolve, reject) => waiting.push(() => answer().then(resolve, reject)))
       }
       /** 100 `get`s at once; the provider answers only once all of them have started. */
-      const hundred = (service: CredentialsService) =>
+      const hundred = (service: Credentials.CredentialsService) =>
         Effect.gen(function*() {
           held = true
           let started = 0
@@ -300,10 +299,10 @@ describe("Credentials", () => {
           for (const release of waiting.splice(0)) release()
           return yield* Fiber.join(fiber)
         })
-      const ids = (exits: ReadonlyArray<Exit.Exit<AwsCredentials, unknown>>) =>
+      const ids = (exits: ReadonlyArray<Exit.Exit<Credentials.AwsCredentials, unknown>>) =>
         new Set(exits.map((exit) => (Exit.isSuccess(exit) ? exit.value.accessKeyId : failureOf(exit)._tag)))
 
-      const service = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const service = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       answer = () => Promise.resolve({ accessKeyId: "AK1", secretAccessKey: "s", expiration: new Date(minutes(60)) })
       expect(ids(yield* hundred(service))).toEqual(new Set(["AK1"]))
       expect(calls).toBe(1)
@@ -316,7 +315,7 @@ describe("Credentials", () => {
       expect(ids(yield* hundred(service))).toEqual(new Set(["AK2"]))
       expect(calls).toBe(3)
 
-      const failing = yield* Effect.provide(Credentials, Credentials.layerProvider(provider))
+      const failing = yield* Effect.provide(Credentials.Credentials, Credentials.layerProvider(provider))
       expect(ids(yield* hundred(failing))).toEqual(new Set(["CredentialsError"]))
       expect(calls).toBe(4)
     }))
@@ -339,7 +338,7 @@ describe("Credentials", () => {
           )
       }
       const service = yield* Effect.provide(
-        Credentials,
+        Credentials.Credentials,
         Credentials.layerProvider(provider, { sources: ["shared credentials file (~/.aws/credentials)"] })
       )
       yield* service.get

@@ -5,7 +5,7 @@
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import { describe, expect, it, onTestFinished, vi } from "@effect/vitest"
-import { makeChimeConfig, resolveEndpoint } from "@chime-rooms/http"
+import { ChimeConfig } from "@chime-rooms/http"
 import { Either } from "effect"
 import { createRequire } from "node:module"
 import { join } from "node:path"
@@ -72,7 +72,7 @@ const sdkOutcome = (resolve: (params: Params) => SdkEndpoint, params: Params): O
 
 const ourOutcome = (params: Params): Outcome =>
   Either.match(
-    resolveEndpoint({
+    ChimeConfig.resolveEndpoint({
       region: params.Region,
       useFipsEndpoint: params.UseFIPS,
       useDualstackEndpoint: params.UseDualStack,
@@ -282,12 +282,12 @@ const sdkSend = async (config: Record<string, unknown>): Promise<Caught | { read
 }
 
 const ourSend = (config: { region: string; useFipsEndpoint: boolean; useDualstackEndpoint: boolean; endpoint?: string | undefined }) =>
-  Either.match(makeChimeConfig(config), {
+  Either.match(ChimeConfig.make(config), {
     onLeft: () => ({ refused: true as const }),
     onRight: (c): Caught => ({ url: `${c.endpoint}/accounts/acc/rooms`, scope: `${c.signingRegion}/${c.signingName}` })
   })
 
-describe("endpoints through the whole client: a ChimeClient's request and makeChimeConfig's", () => {
+describe("endpoints through the whole client: a ChimeClient's request and ChimeConfig.make's", () => {
   it("every region × FIPS × dual-stack × custom endpoint (as users write them), FIPS pseudo-regions and bad regions too", async () => {
     const regions = [
       ...regionsOf(await loadSdkPartitions()),

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ListRoomsRequest } from "@chime-rooms/core"
-import { SigV4 } from "@chime-rooms/http"
-import type { AwsCredentials } from "@chime-rooms/http"
+import { type Credentials, SigV4 } from "@chime-rooms/http"
 import { HttpClientRequest } from "@effect/platform"
 import { Effect, Redacted, Ref, TestClock } from "effect"
 import { encodeListRoomsParts, listRoomsUrl } from "../src/internal/encode.js"
@@ -37,7 +36,7 @@ const randomString = (next: () => number, max: number): string => {
 interface Case {
   readonly endpoint: string
   readonly request: ListRoomsRequest.ListRoomsRequest
-  readonly credentials: AwsCredentials
+  readonly credentials: Credentials.AwsCredentials
   readonly region: string
   readonly now: number
 }
@@ -111,8 +110,8 @@ describe("the fast GET signer", () => {
 
   it("keeps its day key per credentials: a second signer state for new credentials, the same date reused", () => {
     const sign = makeFastGetSigner("chime.us-east-1.amazonaws.com", "us-east-1", "chime")
-    const a: AwsCredentials = { accessKeyId: "A", secretAccessKey: Redacted.make("s1") }
-    const b: AwsCredentials = { accessKeyId: "A", secretAccessKey: Redacted.make("s2") }
+    const a: Credentials.AwsCredentials = { accessKeyId: "A", secretAccessKey: Redacted.make("s1") }
+    const b: Credentials.AwsCredentials = { accessKeyId: "A", secretAccessKey: Redacted.make("s2") }
     const t = Date.parse("2026-01-01T23:59:59.500Z")
     const first = sign("/accounts/x/rooms", "", a, t)
     expect(sign("/accounts/x/rooms", "", b, t).authorization).not.toBe(first.authorization)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, makeChimeConfig, SigV4, UndiciHttpClient } from "@chime-rooms/http"
+import { ChimeConfig, Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -169,7 +169,7 @@ describe("HttpChimeRooms against the emulator", () => {
   it.scopedLive("make builds from a resolved ChimeConfig as it stands: its signing region, on every client", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({ region: "eu-west-1" })
-      const config = yield* makeChimeConfig({ endpoint: emulator.endpoint, region: "eu-west-1" })
+      const config = yield* ChimeConfig.make({ endpoint: emulator.endpoint, region: "eu-west-1" })
       expect(config.signingRegion).toBe("eu-west-1")
       const request = { AccountId: emulator.accounts[0]!, MaxResults: 5 }
       for (const [name, client] of clients) {

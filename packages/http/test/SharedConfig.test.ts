@@ -1,13 +1,13 @@
 /**
  * Settings read as the AWS SDK reads them: the same environment and shared config files given to a
- * `ChimeClient` (through `process.env`, restored afterwards) and to `loadChimeConfigInput` (through
+ * `ChimeClient` (through `process.env`, restored afterwards) and to `ChimeConfig.loadInput` (through
  * a `ConfigProvider`), the same request URL and credential scope, the same refusals. Then both
  * clients, configured alike, sending to one loopback server.
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import { describe, expect, it } from "@effect/vitest"
 import { ChimeRooms } from "@chime-rooms/core"
-import { Credentials, HttpChimeRooms, loadChimeConfigInput, makeChimeConfig, UndiciHttpClient } from "@chime-rooms/http"
+import { ChimeConfig, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient } from "@effect/platform"
 import { ConfigProvider, Effect, Either, Layer } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -97,12 +97,12 @@ const sdkOutcome: Effect.Effect<Outcome> = Effect.promise(async () => {
   throw new Error("the request handler was not called")
 })
 
-/** What `loadChimeConfigInput` and `makeChimeConfig` make of the same environment. */
+/** What `ChimeConfig.loadInput` and `ChimeConfig.make` make of the same environment. */
 const ourOutcome = (env: Record<string, string>): Effect.Effect<Outcome> =>
-  loadChimeConfigInput.pipe(
+  ChimeConfig.loadInput.pipe(
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
     Effect.map((input) =>
-      Either.match(makeChimeConfig(input), {
+      Either.match(ChimeConfig.make(input), {
         onLeft: (): Outcome => ({ refused: true }),
         onRight: (c): Outcome => ({ url: `${c.endpoint}/accounts/acc/rooms`, scope: `${c.signingRegion}/${c.signingName}` })
       })

@@ -3,8 +3,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Effect, Redacted, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { SigV4 } from "@chime-rooms/http"
-import type { AwsCredentials } from "@chime-rooms/http"
+import { type Credentials, SigV4 } from "@chime-rooms/http"
 
 /** The repository root's parent holds `shared/testdata` (see the workspace notes). */
 const suitePath = fileURLToPath(new URL("../../../../shared/testdata/sigv4/suite.json", import.meta.url))
@@ -33,7 +32,7 @@ const suite = JSON.parse(readFileSync(suitePath, "utf8")) as {
 
 const signingTime = Date.parse(suite.date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"))
 
-const credentialsFor = (c: SuiteCase): AwsCredentials => ({
+const credentialsFor = (c: SuiteCase): Credentials.AwsCredentials => ({
   accessKeyId: suite.credentials.accessKeyId,
   secretAccessKey: Redacted.make(suite.credentials.secretAccessKey),
   ...(c.name === "get-vanilla-with-session-token"

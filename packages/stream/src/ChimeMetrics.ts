@@ -135,12 +135,15 @@ export const snapshot: Effect.Effect<StreamStats, never, ChimeMetrics> = Effect.
 )
 
 /**
- * Builds a stats service whose `currentRate` reads `rate`.
+ * Builds a stats service whose `currentRate` reads `rate`; each run of the effect makes fresh counters.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = (rate: Effect.Effect<number | undefined>): ChimeMetricsService => {
+export const make = (rate: Effect.Effect<number | undefined>): Effect.Effect<ChimeMetricsService> =>
+  Effect.sync(() => unsafeMake(rate))
+
+const unsafeMake = (rate: Effect.Effect<number | undefined>): ChimeMetricsService => {
   let pages = 0
   let rooms = 0
   let requests = 0
@@ -176,5 +179,5 @@ export const make = (rate: Effect.Effect<number | undefined>): ChimeMetricsServi
  */
 export const layer: Layer.Layer<ChimeMetrics, never, ChimeRateLimiter> = Layer.effect(
   ChimeMetrics,
-  Effect.map(ChimeRateLimiter, (limiter) => make(limiter.currentRate))
+  Effect.flatMap(ChimeRateLimiter, (limiter) => make(limiter.currentRate))
 )

@@ -207,36 +207,10 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
  * The adaptive limiter on Effect's `Clock`. It starts unlimited (or at `initialRate`), lowers its
  * rate when throttled and raises it again, so it follows a server whose limit changes.
  *
- * `mode: "model"` (the default) treats the server as a token bucket (rate R, a whole burst B, full
- * when the limiter starts), the shape of most API rate limits (AWS's included), and learns both.
- * Every success proves the server's bucket held a token, every throttle that it held none; each
- * is a linear constraint on (R, B) over a window of the history (after a throttle the bucket was
- * empty, so what was served since proves `R > served / elapsed` whatever B is). The rates some B
- * satisfies all of them with form an interval `[lo, hi)`, narrow after a long run that drained the
- * server's bucket slowly. The limiter starts unlimited; the successes sent back to back before
- * the first 429 set where a ramp starts (`4·B̂` req/s, growing `e^1.5`-fold per second of pacing;
- * twice as fast when the caller retried within 0.5 s, i.e. the 429 carried no long
- * Retry-After). The next 429 gives `[lo, hi)`: the limiter holds `margin × lo` (under R: the
- * server's bucket stays full, nothing is throttled) until holding below `hi` may have cost
- * `probeAfterCosts` (2; 1 when throttles are cheap) throttles' worth, as priced by the waits seen
- * after throttles (at most `holdSeconds`, 20). Then it probes from halfway to `hi`, growing along a slow cubic: if R is
- * above, nothing is lost; if below, the bucket drains slowly and the 429 that ends the probe
- * narrows the interval. A 429 during a hold means the server changed: the history before it is
- * dropped and the limiter ramps again from half its rate (see `internal/adaptive/serverModel.ts`).
- *
- * Why not AWS adaptive mode: each 429 makes the caller wait (a whole-second Retry-After from many
- * servers, the retry policy's jittered backoff otherwise) and a sequential listing sends nothing
- * meanwhile. AWS mode cuts to 0.7 × its send rate and climbs back along CUBIC into the same limit,
- * throttling again every few seconds; the model settles within a few throttles and holds there.
- *
- * `mode: "aws"` is the AWS SDKs' limiter: on each throttle the rate becomes `beta ×` the measured
- * send rate; between throttles it grows along `C·(t − K)³ + Wmax` (CUBIC, `K = ∛(Wmax·(1−beta)/C)`),
- * never above twice the measured send rate. Departures from the SDKs, each measured in the tests:
- * the bucket holds `maxBurst` tokens (default 1) rather than a second's worth; the send-rate
- * measurement starts at the first response rather than when the limiter was built; and a throttle
- * before the first half-second bucket has closed uses the rate seen so far rather than an
- * unmeasured 0. (With the SDK rules a client throttled early drops to the 0.5 req/s floor and
- * spends seconds climbing back.)
+ * `mode: "model"` (the default) learns the server's token bucket (its rate and burst) from
+ * successes and throttles and holds just under its rate; `mode: "aws"` is the AWS SDKs' adaptive
+ * limiter (multiplicative decrease, CUBIC recovery). How both work, and why the model is the
+ * default: `packages/stream/README.md`, [The adaptive limiter](https://github.com/chime-rooms/chime-rooms/tree/main/packages/stream#the-adaptive-limiter).
  *
  * @example
  * ```ts

@@ -50,7 +50,7 @@ export interface StreamOptions {
    * suspends), which pays when each page's processing takes a while. With 2 or more over
    * `HttpChimeRooms` and `UndiciHttpClient`, the next request leaves from the callback that
    * delivers a page, as soon as its token is in, before the page is parsed; with 3 it can do so
-   * even while the page before waits to be taken (measured in `bench/README.md`).
+   * even while the page before waits to be taken (measured in `packages/stream/README.md`, "How pages are fetched").
    */
   readonly prefetch?: number
   /** Stop (successfully) after this many pages. */

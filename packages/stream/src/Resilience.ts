@@ -31,7 +31,7 @@ export interface ResilienceOptions {
  * One layer, not a composition of the three services' own: Effect's layer graph costs some 170
  * effect operations per layer built and 400–550 more per `merge` or `provide`, all of it run cold
  * before the first request. Measured, building the default this way fell from 1,330 operations
- * to 178 (see `bench/README.md`).
+ * to 178 (see `packages/stream/CHANGELOG.md`).
  *
  * @example
  * ```ts
@@ -53,15 +53,16 @@ export interface ResilienceOptions {
 export const layer = (
   options?: ResilienceOptions
 ): Layer.Layer<ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget | ChimeMetrics.ChimeMetrics> => {
+  const budget = options?.retryBudget === "unlimited"
+    ? Effect.succeed(RetryBudget.unlimited)
+    : RetryBudget.make(options?.retryBudget)
   const around = (limiter: ChimeRateLimiter.ChimeRateLimiterService) =>
-    Context.make(ChimeRateLimiter.ChimeRateLimiter, limiter).pipe(
-      Context.add(
-        RetryBudget.RetryBudget,
-        options?.retryBudget === "unlimited" ? RetryBudget.unlimited : RetryBudget.make(options?.retryBudget)
-      ),
-      Context.add(ChimeMetrics.ChimeMetrics, ChimeMetrics.make(limiter.currentRate))
-    )
+    Effect.zipWith(budget, ChimeMetrics.make(limiter.currentRate), (retryBudget, metrics) =>
+      Context.make(ChimeRateLimiter.ChimeRateLimiter, limiter).pipe(
+        Context.add(RetryBudget.RetryBudget, retryBudget),
+        Context.add(ChimeMetrics.ChimeMetrics, metrics)
+      ))
   return options?.rateLimiter === undefined
-    ? Layer.effectContext(Effect.map(ChimeRateLimiter.makeAdaptive(), around))
-    : Layer.effectContext(Effect.map(ChimeRateLimiter.ChimeRateLimiter, around)).pipe(Layer.provide(options.rateLimiter))
+    ? Layer.effectContext(Effect.flatMap(ChimeRateLimiter.makeAdaptive(), around))
+    : Layer.effectContext(Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, around)).pipe(Layer.provide(options.rateLimiter))
 }

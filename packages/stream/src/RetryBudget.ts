@@ -71,12 +71,15 @@ export const defaults = { capacity: 500, retryCost: 5, timeoutRetryCost: 10, noR
 export class RetryBudget extends Context.Tag("@chime-rooms/stream/RetryBudget")<RetryBudget, RetryBudgetService>() {}
 
 /**
- * Builds a token-bucket budget.
+ * Builds a token-bucket budget; each run of the effect makes a fresh bucket.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options?: RetryBudgetOptions): RetryBudgetService => {
+export const make = (options?: RetryBudgetOptions): Effect.Effect<RetryBudgetService> =>
+  Effect.sync(() => unsafeMake(options))
+
+const unsafeMake = (options?: RetryBudgetOptions): RetryBudgetService => {
   const capacity = options?.capacity ?? defaults.capacity
   const retryCost = options?.retryCost ?? defaults.retryCost
   const timeoutRetryCost = options?.timeoutRetryCost ?? defaults.timeoutRetryCost
@@ -120,7 +123,7 @@ export const unlimited: RetryBudgetService = {
  * @since 0.1.0
  */
 export const layer = (options?: RetryBudgetOptions): Layer.Layer<RetryBudget> =>
-  Layer.sync(RetryBudget, () => make(options))
+  Layer.effect(RetryBudget, make(options))
 
 /**
  * A budget layer that always pays (retries are then limited by the policy alone).

@@ -38,7 +38,7 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
  *
  * @example
  * ```ts
- * import { isThrottlingError } from "@chime-rooms/core"
+ * import { ChimeError } from "@chime-rooms/core"
  * import type { RetryPolicy } from "@chime-rooms/stream"
  * import { Schedule } from "effect"
  *

@@ -4,7 +4,7 @@
  * bounded whatever the server sends. Real sockets on 127.0.0.1, live clock, each test bounded.
  */
 import { type ChimeError, ChimeRooms, ListRoomsRequest, type Room } from "@chime-rooms/core"
-import { Credentials, type CredentialsService, HttpChimeRooms } from "@chime-rooms/http"
+import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
 import { ChimeRoomsStream } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Stream } from "effect"
@@ -173,17 +173,17 @@ describe("a throw inside a transport callback settles the page, over every clien
   /** Credentials whose synchronous read (the fast path signs with it, in the transport's callbacks) throws on its `at`-th call. */
   const throwingCredentials = (at: number) =>
     Layer.effect(
-      Credentials,
-      Effect.map(Credentials, (real): CredentialsService => {
+      Credentials.Credentials,
+      Effect.map(Credentials.Credentials, (real): Credentials.CredentialsService => {
         let calls = 0
         const throwing = (): void => {
           if (++calls === at) throw boom
         }
         return {
           get: Effect.zipRight(Effect.sync(throwing), real.get),
-          current: (now) => {
+          unsafeCurrent: (now) => {
             throwing()
-            return real.current?.(now)
+            return real.unsafeCurrent?.(now)
           }
         }
       })

@@ -190,7 +190,7 @@ describe("a throw in a callback outside any fiber reaches the stream", () => {
   it.effect("the budget's release throws in the completion handler: the defect reaches the stream", () =>
     Effect.gen(function*() {
       const fake = makeFake({ rooms: 100, pageSize: 10, latency: "1 millis" })
-      const real = RetryBudget.make()
+      const real = yield* RetryBudget.make()
       let calls = 0
       const budget: RetryBudget.RetryBudgetService = {
         ...real,

@@ -11,7 +11,7 @@ describe("RetryBudget", () => {
   it.effect("AWS standard-mode numbers: 500 tokens, retry 5, transport retry 10, success refunds", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(RetryBudget.defaults, { capacity: 500, retryCost: 5, timeoutRetryCost: 10, noRetryIncrement: 1 })
-      const budget = RetryBudget.make()
+      const budget = yield* RetryBudget.make()
       assert.strictEqual(yield* budget.acquire(unavailable), 5)
       assert.strictEqual(yield* budget.acquire(timeout), 10)
       assert.strictEqual(yield* budget.available, 485)
@@ -26,7 +26,7 @@ describe("RetryBudget", () => {
 
   it.effect("an empty bucket pays for nothing", () =>
     Effect.gen(function*() {
-      const budget = RetryBudget.make({ capacity: 12 })
+      const budget = yield* RetryBudget.make({ capacity: 12 })
       assert.strictEqual(yield* budget.acquire(unavailable), 5)
       assert.strictEqual(yield* budget.acquire(unavailable), 5)
       assert.isUndefined(yield* budget.acquire(unavailable))

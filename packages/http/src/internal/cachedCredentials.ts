@@ -1,6 +1,6 @@
 /**
  * Credentials from an async provider, cached and refreshed before they expire: what
- * `Credentials.layerProvider` and `CredentialsChain.layer` are built on, with `current` for the
+ * `Credentials.layerProvider` and `CredentialsChain.layer` are built on, with `unsafeCurrent` for the
  * fast path's synchronous read.
  */
 import { ChimeError } from "@chime-rooms/core"
@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Redacted from "effect/Redacted"
-import type { AwsCredentials, AwsCredentialsProvider, CredentialsService, ProviderOptions } from "../Credentials.js"
+import type * as Credentials from "../Credentials.js"
 
 const redact = (s: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
   typeof s === "string" ? Redacted.make(s) : s
@@ -21,7 +21,7 @@ export const fromInput = (c: {
   readonly secretAccessKey: string | Redacted.Redacted<string>
   readonly sessionToken?: string | Redacted.Redacted<string> | undefined
   readonly expiration?: Date | undefined
-}): AwsCredentials => ({
+}): Credentials.AwsCredentials => ({
   accessKeyId: c.accessKeyId,
   secretAccessKey: redact(c.secretAccessKey),
   ...(c.sessionToken !== undefined && c.sessionToken !== "" ? { sessionToken: redact(c.sessionToken) } : {}),
@@ -29,7 +29,7 @@ export const fromInput = (c: {
 })
 
 interface Cached {
-  readonly credentials: AwsCredentials
+  readonly credentials: Credentials.AwsCredentials
   /** Epoch millis after which the next refresh is due; `Infinity` for long-term credentials. */
   readonly refreshAt: number
   /** Epoch millis after which the credentials no longer work. */
@@ -39,7 +39,7 @@ interface Cached {
 }
 
 /** What one call of the provider brought: usable credentials, or why not (already scrubbed). */
-type Loaded = { readonly credentials: AwsCredentials; readonly expiresAt: number } | { readonly reason: string }
+type Loaded = { readonly credentials: Credentials.AwsCredentials; readonly expiresAt: number } | { readonly reason: string }
 
 /** Only the error's kind and a scrubbed start of its message: providers may quote file contents. */
 const describe = (cause: unknown): string => {
@@ -77,19 +77,19 @@ const backoffMillis = (misses: number): number =>
  * is a wall-clock instant, and a backoff of seconds needs no monotonic clock (a clock stepped back
  * delays the next attempt as it delays the expiry, which still bounds it).
  *
- * `current(now)` returns the credentials exactly when `get` would return them without calling the
+ * `unsafeCurrent(now)` returns the credentials exactly when `get` would return them without calling the
  * provider, so a synchronous fast path backs off with it.
  */
 export const makeCached = (
-  provider: AwsCredentialsProvider,
-  options?: ProviderOptions
-): Effect.Effect<CredentialsService> =>
+  provider: Credentials.AwsCredentialsProvider,
+  options?: Credentials.ProviderOptions
+): Effect.Effect<Credentials.CredentialsService> =>
   Effect.sync(() => {
     const refreshBefore = Duration.toMillis(Duration.decode(options?.refreshBefore ?? Duration.minutes(5)))
     const sources = options?.sources ?? ["credentials provider"]
     let state: Cached | undefined
     // The refresh under way; `undefined` in it means its fiber was interrupted: ask again.
-    let pending: Deferred.Deferred<AwsCredentials | undefined, ChimeError.CredentialsError> | undefined
+    let pending: Deferred.Deferred<Credentials.AwsCredentials | undefined, ChimeError.CredentialsError> | undefined
 
     const load: Effect.Effect<Loaded> = Effect.tryPromise(() => provider()).pipe(
       Effect.match({
@@ -112,7 +112,7 @@ export const makeCached = (
       previous: Cached | undefined,
       loaded: Loaded,
       now: number
-    ): readonly [Cached | undefined, Exit.Exit<AwsCredentials, ChimeError.CredentialsError>] => {
+    ): readonly [Cached | undefined, Exit.Exit<Credentials.AwsCredentials, ChimeError.CredentialsError>] => {
       if ("credentials" in loaded && now < loaded.expiresAt) {
         const refreshAt = loaded.expiresAt - refreshBefore
         const next: Cached = now < refreshAt
@@ -131,7 +131,7 @@ export const makeCached = (
     }
 
     const backedOff = (
-      credentials: AwsCredentials,
+      credentials: Credentials.AwsCredentials,
       expiresAt: number,
       previous: Cached | undefined,
       now: number
@@ -140,11 +140,11 @@ export const makeCached = (
       return { credentials, expiresAt, refreshAt: Math.min(now + backoffMillis(misses), expiresAt), misses }
     }
 
-    const refresh = (): Effect.Effect<AwsCredentials, ChimeError.CredentialsError> => {
+    const refresh = (): Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError> => {
       if (pending !== undefined) {
         return Effect.flatMap(Deferred.await(pending), (c) => (c === undefined ? get : Effect.succeed(c)))
       }
-      const deferred = Deferred.unsafeMake<AwsCredentials | undefined, ChimeError.CredentialsError>(FiberId.none)
+      const deferred = Deferred.unsafeMake<Credentials.AwsCredentials | undefined, ChimeError.CredentialsError>(FiberId.none)
       pending = deferred
       return Effect.flatMap(load, (loaded) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -164,15 +164,15 @@ export const makeCached = (
         )
     }
 
-    const get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const get: Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const cached = state
       return cached !== undefined && now < cached.refreshAt ? Effect.succeed(cached.credentials) : refresh()
     })
 
-    const current = (now: number): AwsCredentials | undefined => {
+    const unsafeCurrent = (now: number): Credentials.AwsCredentials | undefined => {
       const cached = state
       return cached !== undefined && now < cached.refreshAt ? cached.credentials : undefined
     }
 
-    return { get, current }
+    return { get, unsafeCurrent }
   })

@@ -1,6 +1,6 @@
 /**
  * `HttpChimeRooms`' fast path, taken only over `UndiciHttpClient`'s own client (which carries it,
- * see `fastPathHook.ts`), with credentials at hand (`Credentials.current`) and the live clock: the
+ * see `fastPathHook.ts`), with credentials at hand (`Credentials.unsafeCurrent`) and the live clock: the
  * fixed-shape `GET` signed by the specialised signer (checked against the general one in the
  * tests), sent on the client's dispatcher with the attempt's deadline as the exchange's own timer,
  * a 2xx decoded in undici's completion callback, and a refused clock learnt and retried within the
@@ -16,7 +16,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import type { Dispatcher } from "undici"
-import type { AwsCredentials } from "../Credentials.js"
+import type * as Credentials from "../Credentials.js"
 import { requestIdFrom } from "../RestJson1.js"
 import { skewFromResponse } from "../SigV4.js"
 import { BodyTooLargeError, decodeUtf8, tooLarge } from "./body.js"
@@ -37,7 +37,7 @@ interface Call {
   readonly query: string
   /** Path and query as sent. */
   readonly target: string
-  readonly creds: AwsCredentials
+  readonly creds: Credentials.AwsCredentials
   /** When the attempt times out, in `performance.now()` time (monotonic); `Infinity` for never. */
   readonly deadline: number
   /** Whether a refused clock may still be learnt and the request sent once more. */
@@ -65,8 +65,8 @@ interface FastPath extends FastPathEnv {
   /** The endpoint's path, `""` for the root; the request's path is appended to it. */
   readonly basePath: string
   readonly sign: ReturnType<typeof makeFastGetSigner>
-  /** The credentials when at hand without an effect (`Credentials.current`). */
-  readonly current: (now: number) => AwsCredentials | undefined
+  /** The credentials when at hand without an effect (`Credentials.unsafeCurrent`). */
+  readonly current: (now: number) => Credentials.AwsCredentials | undefined
   readonly maxBytes: number
 }
 
@@ -81,7 +81,7 @@ export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) =
 }
 
 const fastPathFor = (dispatcher: Dispatcher, env: FastPathEnv): FastPath | undefined => {
-  const current = env.credentials.current
+  const current = env.credentials.unsafeCurrent
   if (current === undefined) return undefined
   const endpoint = splitPlainUrl(env.config.endpoint)
   if (endpoint === undefined || endpoint.path.includes("?")) return undefined

@@ -8,8 +8,8 @@ import type { ChimeError, ChimeRooms, ListRoomsResponse } from "@chime-rooms/cor
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Effect from "effect/Effect"
-import type { ChimeConfig } from "../ChimeConfig.js"
-import type { CredentialsService } from "../Credentials.js"
+import type * as ChimeConfig from "../ChimeConfig.js"
+import type * as Credentials from "../Credentials.js"
 import type { ClockOffset } from "./clockOffset.js"
 
 /** The key of the factory on the client. */
@@ -17,8 +17,8 @@ export const FastPathTypeId: unique symbol = Symbol.for("@chime-rooms/http/Undic
 
 /** What the fast path shares with `HttpChimeRooms`' general path. */
 export interface FastPathEnv {
-  readonly config: ChimeConfig
-  readonly credentials: CredentialsService
+  readonly config: ChimeConfig.ChimeConfig
+  readonly credentials: Credentials.CredentialsService
   /** The learned clock offset, the one both paths sign with. */
   readonly clockOffset: ClockOffset
   /** One request the general way, from its URL: signed by `withSigV4`, timed, decoded. */

@@ -13,7 +13,7 @@
 import { createHash, createHmac } from "node:crypto"
 import * as crypto from "node:crypto"
 import * as Redacted from "effect/Redacted"
-import type { AwsCredentials } from "../Credentials.js"
+import type * as Credentials from "../Credentials.js"
 
 /** The only algorithm SigV4 over headers uses; both signers write it. */
 export const ALGORITHM = "AWS4-HMAC-SHA256"
@@ -40,7 +40,7 @@ export const isPlainBasePath = (basePath: string): boolean =>
   PLAIN_SEGMENTS.test(basePath) && !basePath.split("/").some((s) => s === "." || s === "..")
 
 interface KeyCache {
-  credentials: AwsCredentials
+  credentials: Credentials.AwsCredentials
   secret: string
   token: string | undefined
   canonicalToken: string | undefined
@@ -77,7 +77,7 @@ export const makeFastGetSigner = (host: string, region: string, service: string)
   let cache: KeyCache | undefined
   const longDateOf = makeLongDateCache()
 
-  const stateFor = (credentials: AwsCredentials, shortDate: string): KeyCache => {
+  const stateFor = (credentials: Credentials.AwsCredentials, shortDate: string): KeyCache => {
     let c = cache
     if (c === undefined || c.credentials !== credentials) {
       const token = credentials.sessionToken === undefined ? undefined : Redacted.value(credentials.sessionToken)
@@ -100,7 +100,7 @@ export const makeFastGetSigner = (host: string, region: string, service: string)
     return c
   }
 
-  return (path: string, query: string, credentials: AwsCredentials, nowMillis: number): SignedHeaders => {
+  return (path: string, query: string, credentials: Credentials.AwsCredentials, nowMillis: number): SignedHeaders => {
     const longDate = longDateOf(nowMillis)
     const shortDate = longDate.slice(0, 8)
     const state = stateFor(credentials, shortDate)

@@ -1,6 +1,6 @@
 /**
  * The AWS shared config files (`~/.aws/config`, `~/.aws/credentials`) read as `@smithy/core`'s
- * `loadSharedConfigFiles` and `parseIni` read them, for `ChimeConfig.loadChimeConfigInput`.
+ * `loadSharedConfigFiles` and `parseIni` read them, for `ChimeConfig.loadInput`.
  *
  * Node's modules are imported when the files are read, not when this module loads: a program
  * that never reads them (no `layerConfig`) runs where there is no file system, and bundles none
