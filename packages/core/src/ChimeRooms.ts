@@ -50,7 +50,7 @@ export interface ChimeRoomsService {
  * import { ChimeRooms } from "@chime-rooms/core"
  * import { Effect } from "effect"
  *
- * // Needs a ChimeRooms layer: HttpChimeRooms.layer(...) or InMemoryChimeRooms.layer(...)
+ * // Needs a ChimeRooms layer: HttpChimeRooms.layer(...) or InMemory.layer(...)
  * const program = Effect.gen(function*() {
  *   const page = yield* ChimeRooms.listRooms({ AccountId: "acc-1", MaxResults: 50 })
  *   return page.Rooms.length

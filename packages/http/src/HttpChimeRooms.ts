@@ -77,7 +77,7 @@ export {
 } from "./ChimeConfig.js"
 
 /**
- * Checks a request as `listRooms` does before sending anything: core's `validateRequest`, then
+ * Checks a request as `listRooms` does before sending anything: core's `ListRoomsRequest.validate`, then
  * what one URL cannot carry (`AccountId` `.` or `..`, a lone surrogate in `AccountId`, `MemberId`
  * or `NextToken`). The `Left` is the `InvalidRequestError` `listRooms` would fail with; the `Right`
  * is the validated request. Lets a caller (the CLI) refuse a request up front, without a layer.

@@ -3,7 +3,7 @@
  * encode the offset, a per-call fault function and a call log. Time (latency) runs on Effect's
  * `Clock`, so `TestClock` drives it.
  *
- * Kept beside `InMemoryChimeRooms` for what that layer does not offer: `startListRooms` (the pump's
+ * Kept beside `InMemory.layer` for what that layer does not offer: `startListRooms` (the pump's
  * fiberless way, with and without an early `onNextToken`), readable tokens (`tokenAt(offset)`, which
  * the tests expect back as resume tokens; InMemory's are opaque), a fault chosen by any function of
  * (call, token), a `NextToken` rewritten to build loops, and a call that hangs.
