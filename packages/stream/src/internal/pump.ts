@@ -4,7 +4,7 @@
  * while fewer than `prefetch` requested pages are still untaken.
  *
  * Two ways to fetch a page, one behaviour:
- * - the fast one, when the service can start a call without a fiber (`startListRooms`) and the
+ * - the fast one, when the service can start a call without a fiber (`unsafeListRooms`) and the
  *   limiter and budget have synchronous forms: the first attempt is sent at once (when the
  *   limiter grants a permit at once) and its outcome booked in the transport's own callback, where
  *   the next page can be sent before the consumer even hears of this one. Measured, the Effect
@@ -127,18 +127,21 @@ const handOver = Effect.zipRight(Effect.yieldNow(), nextTurn)
 
 /** What the fast way needs: a service that starts calls without a fiber, synchronous limiter and budget. */
 interface FastParts {
-  readonly startListRooms: NonNullable<Env["service"]["startListRooms"]>
-  readonly limiter: NonNullable<Env["limiter"]["unsafe"]>
-  readonly release: NonNullable<Env["budget"]["unsafeRelease"]>
+  readonly unsafeListRooms: NonNullable<Env["service"]["unsafeListRooms"]>
+  readonly unsafeReserve: NonNullable<Env["limiter"]["unsafeReserve"]>
+  readonly unsafeRefund: NonNullable<Env["limiter"]["unsafeRefund"]>
+  readonly unsafeFeedback: NonNullable<Env["limiter"]["unsafeFeedback"]>
+  readonly unsafeRelease: NonNullable<Env["budget"]["unsafeRelease"]>
 }
 
 /** The fast way's parts, when all are there and no span is to be opened (spans need a fiber). */
 const fastParts = (env: Env): FastParts | undefined => {
-  const startListRooms = env.service.startListRooms
-  const limiter = env.limiter.unsafe
-  const release = env.budget.unsafeRelease
-  return startListRooms !== undefined && limiter !== undefined && release !== undefined && !env.spans
-    ? { startListRooms, limiter, release }
+  const { unsafeListRooms } = env.service
+  const { unsafeFeedback, unsafeRefund, unsafeReserve } = env.limiter
+  const { unsafeRelease } = env.budget
+  return unsafeListRooms !== undefined && unsafeReserve !== undefined && unsafeRefund !== undefined &&
+      unsafeFeedback !== undefined && unsafeRelease !== undefined && !env.spans
+    ? { unsafeListRooms, unsafeReserve, unsafeRefund, unsafeFeedback, unsafeRelease }
     : undefined
 }
 
@@ -358,16 +361,15 @@ export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runt
 
   /** Sends a page's first attempt without a fiber, when a permit is there at once; whether it did. */
   const startFast = (parts: FastParts, slot: Slot, pageRequest: ListRoomsRequest.ListRoomsRequest): boolean => {
-    const { limiter } = parts
-    if (limiter.reserve(monotonicMillis(clock)) > 0) {
+    if (parts.unsafeReserve(monotonicMillis(clock)) > 0) {
       // Not at once: the general way waits for its own permit.
-      limiter.refund()
+      parts.unsafeRefund()
       return false
     }
     let settled = false
     let abort: (() => void) | undefined
     try {
-      abort = parts.startListRooms(
+      abort = parts.unsafeListRooms(
         pageRequest,
         clock,
         (exit) => {
@@ -378,7 +380,7 @@ export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runt
       )
     } finally {
       // A call that never started (declined, or thrown) used no permit.
-      if (abort === undefined) limiter.refund()
+      if (abort === undefined) parts.unsafeRefund()
     }
     if (abort === undefined) return false
     env.metrics?.recordRequest()
@@ -389,7 +391,7 @@ export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runt
 
   /** The feedback of a fast first attempt, then its page, or its retries in a fiber. */
   const firstAttempt = (
-    { limiter, release }: FastParts,
+    { unsafeFeedback, unsafeRelease }: FastParts,
     slot: Slot,
     pageRequest: ListRoomsRequest.ListRoomsRequest,
     exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
@@ -397,8 +399,8 @@ export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runt
     if (!inFlight.includes(slot)) return
     const now = monotonicMillis(clock)
     if (Exit.isSuccess(exit)) {
-      gauge(limiter.feedback(now, false))
-      release(undefined)
+      gauge(unsafeFeedback(now, false))
+      unsafeRelease(undefined)
       return arrive(slot, Exit.succeed({ output: exit.value, attempts: 1 }))
     }
     // A page that fails takes back the page its early token sent: the retries may bring another.
@@ -406,7 +408,7 @@ export const makePump = ({ clock, env, labels, maxPages, prefetch, request, runt
     if (exit.cause._tag !== "Fail") return arrive(slot, Exit.failCause(exit.cause))
     const error = exit.cause.error
     const throttled = ChimeError.isThrottlingError(error)
-    gauge(limiter.feedback(now, throttled))
+    gauge(unsafeFeedback(now, throttled))
     if (throttled) {
       env.metrics?.recordThrottle()
       throttlesTotal.unsafeUpdate(1, labels)
