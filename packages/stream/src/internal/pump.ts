@@ -13,7 +13,7 @@
  *   runtime (its clock, services and fiber refs). A fast first attempt that fails continues there
  *   too, with the policy's retries.
  *
- * The consumer's wake-up has one rule, kept by {@link Pump}'s `notify` alone: a waiting consumer is
+ * The consumer's wake-up has one rule, kept by {@link notify} alone: a waiting consumer is
  * woken by the next arrival, failure or end; nothing else consumes a wake-up. Any callback may call
  * `notify` at any time, as often as it likes; it resumes the consumer only when `pull` has
  * something to give, and otherwise leaves it waiting for the call that does.
@@ -488,6 +488,7 @@ const stop = (state: PumpState): Effect.Effect<void> => {
   )
 }
 
+/** A pump for one listing: its state and environment, and `pull` and `stop` over the transitions above. */
 export const makePump = ({ clock, env: resilient, labels, maxPages, prefetch, request, runtime }: PumpOptions): Pump => {
   const first = request.NextToken === "" ? undefined : request.NextToken
   const guard = new LoopGuard()
