@@ -25,7 +25,8 @@ export interface ChimeRoomsService {
    */
   readonly listRooms: (request: ListRoomsRequest) => Effect.Effect<ListRoomsOutput, ChimeError>
   /**
-   * Optional: the same call started outside any fiber, for a caller that wants the next page on
+   * Optional: the same call started outside any fiber (named, as every synchronous twin of a
+   * service method here, with Effect's `unsafe` prefix), for a caller that wants the next page on
    * the wire straight from the callback that delivered this one (the stream does, to keep the
    * Effect runtime off the path between a response and the next request). `done` is called once,
    * possibly before this returns; the result aborts the call, after which `done` is not called.
@@ -34,7 +35,7 @@ export interface ChimeRoomsService {
    * before `done`, as soon as the body is in (before it is parsed or its rooms are validated). It
    * is a guess: the page can still fail, or decode to another token; `done` has the last word.
    */
-  readonly startListRooms?: (
+  readonly unsafeListRooms?: (
     request: ListRoomsRequest,
     clock: Clock.Clock,
     done: (exit: Exit.Exit<ListRoomsOutput, ChimeError>) => void,

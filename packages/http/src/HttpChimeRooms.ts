@@ -164,7 +164,7 @@ const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
  * with the attempt's deadline as the exchange's own timer, and a refused clock is learnt and
  * retried within the same deadline, as the middleware does. Measured, the general path's fork
  * and middleware cost as much CPU per page as parsing it. The fast path also offers
- * `startListRooms`: the same exchange started and answered without a fiber, which the stream
+ * `unsafeListRooms`: the same exchange started and answered without a fiber, which the stream
  * uses to send the next page from the callback that delivered this one.
  *
  * @example

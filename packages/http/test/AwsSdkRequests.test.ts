@@ -23,7 +23,7 @@
  *   and the signatures must be identical. The first test shows the SDK's unchanged header set
  *   differs from ours by exactly these four.
  * - Ours four ways: `UndiciHttpClient` as given (the fast path: `internal/fastSign.ts` and
- *   `internal/encode.ts`, through `startListRooms`, which declines rather than falling back to the
+ *   `internal/encode.ts`, through `unsafeListRooms`, which declines rather than falling back to the
  *   general path), and the general path (`SigV4.withSigV4`, smithy's rules written out) over
  *   `UndiciHttpClient` behind `HttpClient.mapRequest`, `NodeHttpClient.layerUndici` and
  *   `FetchHttpClient` (which parses the URL again before sending it).
@@ -164,15 +164,15 @@ const ourServices = (origin: string, credentials: PlainCredentials) =>
   Effect.forEach(OURS, ([name, client]) =>
     Effect.map(ourService(origin, client, credentials), (service) => ({ name, service })))
 
-/** Sends `request` through one of ours: the fast one by `startListRooms`, the others by `listRooms`. */
+/** Sends `request` through one of ours: the fast one by `unsafeListRooms`, the others by `listRooms`. */
 const sendOurs = (name: string, service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
   name === FAST ? startedPromise(service, request) : Effect.runPromise(service.listRooms(request))
 
-/** The fast path's exchange (`startListRooms`) as a promise; a decline (another path) fails it. */
+/** The fast path's exchange (`unsafeListRooms`) as a promise; a decline (another path) fails it. */
 const startedPromise = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
   Effect.runPromise(Effect.flatMap(Effect.clock, (clock) =>
     Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-      const abort = service.startListRooms?.(request, clock, resume)
+      const abort = service.unsafeListRooms?.(request, clock, resume)
       if (abort === undefined) return resume(Effect.dieMessage("the fast path declined the request"))
       return Effect.sync(abort)
     })))

@@ -492,15 +492,15 @@ describe("HttpChimeRooms.validateSendable", () => {
     }))
 })
 
-describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
+describe("HttpChimeRooms.unsafeListRooms (a call without a fiber)", () => {
   /** The service of `layer`, built in the test's scope (the undici agent lives as long as it). */
   const serviceOf = (layer: Layer.Layer<ChimeRooms.ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms.ChimeRooms))
 
-  /** `startListRooms` as an effect; a decline is a defect here. */
+  /** `unsafeListRooms` as an effect; a decline is a defect here. */
   const started = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
     Effect.flatMap(Effect.clock, (clock) =>
       Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-        const abort = service.startListRooms!(request, clock, resume)
+        const abort = service.unsafeListRooms!(request, clock, resume)
         if (abort === undefined) return resume(Effect.dieMessage("declined"))
         return Effect.sync(abort)
       }))
@@ -521,7 +521,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const heard: Array<string> = []
       const clock = yield* Effect.clock
       const next = yield* Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-        service.startListRooms!({ AccountId: account, MaxResults: 40 }, clock, (exit) => {
+        service.unsafeListRooms!({ AccountId: account, MaxResults: 40 }, clock, (exit) => {
           heard.push("done")
           resume(exit)
         }, (token) => heard.push(`token ${token}`))
@@ -535,7 +535,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       expect(error).toMatchObject({ status: 404, requestId: emulator.received()[0]!.requestId })
       expectNoSecrets(error, emulator.credentials)
 
-      // An invalid request fails before anything is sent, possibly before `startListRooms` returns.
+      // An invalid request fails before anything is sent, possibly before `unsafeListRooms` returns.
       emulator.clearReceived()
       const invalid = failureOf(yield* Effect.exit(started(service, { AccountId: account, MaxResults: 500 })))
       expect(invalid._tag).toBe("InvalidRequestError")
@@ -579,7 +579,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
         const heard: Array<string> = []
         return Effect.map(
           Effect.exit(Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-            service.startListRooms!({ AccountId: "acc" }, clock, (exit) => {
+            service.unsafeListRooms!({ AccountId: "acc" }, clock, (exit) => {
               heard.push("done")
               resume(exit)
             }, (token) => heard.push(`token ${token}`))
@@ -604,7 +604,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const clock = yield* Effect.clock
       const boom = new Error("onNextToken blew up")
       const exit = yield* Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-        service.startListRooms!({ AccountId: emulator.accounts[0]! }, clock, resume, () => {
+        service.unsafeListRooms!({ AccountId: emulator.accounts[0]! }, clock, resume, () => {
           throw boom
         })
       }).pipe(Effect.timeout("5 seconds"), Effect.exit)
@@ -621,8 +621,8 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const service = yield* serviceOf(live(emulator))
       const account = emulator.accounts[0]!
       let reported = 0
-      expect(service.startListRooms!({ AccountId: account }, Clock.make(), () => reported++)).toBeUndefined()
-      const abort = service.startListRooms!({ AccountId: account }, yield* Effect.clock, () => reported++)
+      expect(service.unsafeListRooms!({ AccountId: account }, Clock.make(), () => reported++)).toBeUndefined()
+      const abort = service.unsafeListRooms!({ AccountId: account }, yield* Effect.clock, () => reported++)
       expect(abort).toBeDefined()
       yield* Effect.sleep("50 millis")
       abort!()
@@ -636,7 +636,7 @@ describe("HttpChimeRooms.startListRooms (a call without a fiber)", () => {
       const emulator = yield* Emulator.make({})
       for (const [name, client] of clients) {
         const service = yield* serviceOf(live(emulator, client))
-        expect(service.startListRooms === undefined, name).toBe(name !== "UndiciHttpClient")
+        expect(service.unsafeListRooms === undefined, name).toBe(name !== "UndiciHttpClient")
       }
     }))
 })

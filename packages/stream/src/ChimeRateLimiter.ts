@@ -21,6 +21,13 @@ import { PacingBucket } from "./internal/pacingBucket.js"
 /**
  * The shape of a rate limiter.
  *
+ * The `unsafe*` members are optional, all three or none: the same limiter without effects, for a
+ * caller outside any fiber that reads the time itself (the streams use them to send the next
+ * request from the callback that delivered the page before). A limiter without them is only used
+ * through the effects. Their times are milliseconds on a timeline that only moves forward
+ * (`performance.now()` under the live clock, the clock's own time under `TestClock`), so that the
+ * wall clock being set neither stalls nor bursts the requests.
+ *
  * @category models
  * @since 0.1.0
  */
@@ -33,29 +40,15 @@ export interface ChimeRateLimiterService {
   readonly onSuccess: Effect.Effect<void>
   /** Permits per second now in force; `undefined` while unlimited. */
   readonly currentRate: Effect.Effect<number | undefined>
+  /** `acquire` without an effect: books a permit at `now`; returns how long to wait before using it (0: at once). */
+  readonly unsafeReserve?: (now: number) => number
+  /** Gives back a permit booked by `unsafeReserve` that will not be used. */
+  readonly unsafeRefund?: () => void
   /**
-   * Optional: the same limiter without effects, for a caller outside any fiber that reads the
-   * time itself (the streams use it to send the next request from the callback that delivered the
-   * page before). A limiter without it is only used through the effects above.
+   * `onThrottle` / `onSuccess` without an effect, at `now`; returns the new rate when it changed
+   * (`0` for unlimited), else `undefined`.
    */
-  readonly unsafe?: ChimeRateLimiterUnsafe
-}
-
-/**
- * A limiter's synchronous form. Times are milliseconds on a timeline that only moves forward
- * (`performance.now()` under the live clock, the clock's own time under `TestClock`), so that the
- * wall clock being set neither stalls nor bursts the requests.
- *
- * @category models
- * @since 0.1.0
- */
-export interface ChimeRateLimiterUnsafe {
-  /** Books a permit at `now`; returns how long to wait before using it (0: at once). */
-  readonly reserve: (now: number) => number
-  /** Gives back a booked permit that will not be used. */
-  readonly refund: () => void
-  /** Feedback at `now`; returns the new rate when it changed (`0` for unlimited), else `undefined`. */
-  readonly feedback: (now: number, throttled: boolean) => number | undefined
+  readonly unsafeFeedback?: (now: number, throttled: boolean) => number | undefined
 }
 
 /**
@@ -155,19 +148,25 @@ const atNow = <A>(f: (millis: number) => Effect.Effect<A>): Effect.Effect<A> =>
 const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
   millis > 0 ? Effect.onInterrupt(Effect.sleep(Duration.millis(millis)), () => Effect.sync(refund)) : Effect.void
 
+/** A limiter's synchronous form: its `unsafe*` members, all three. */
+type Unsafe = Required<Pick<ChimeRateLimiterService, "unsafeReserve" | "unsafeRefund" | "unsafeFeedback">>
+
 /** The effects of a limiter from its synchronous form. */
-const fromUnsafe = (unsafe: ChimeRateLimiterUnsafe, currentRate: Effect.Effect<number | undefined>): ChimeRateLimiterService => {
+const fromUnsafe = (unsafe: Unsafe, currentRate: Effect.Effect<number | undefined>): ChimeRateLimiterService => {
+  const { unsafeFeedback, unsafeRefund, unsafeReserve } = unsafe
   const feedback = (throttled: boolean) =>
     atNow((now) => {
-      const changed = unsafe.feedback(now, throttled)
+      const changed = unsafeFeedback(now, throttled)
       return changed === undefined ? Effect.void : Metric.set(rateLimitGauge, changed)
     })
   return {
-    acquire: atNow((now) => waitFor(unsafe.reserve(now), unsafe.refund)),
+    acquire: atNow((now) => waitFor(unsafeReserve(now), unsafeRefund)),
     onThrottle: feedback(true),
     onSuccess: feedback(false),
     currentRate,
-    unsafe
+    unsafeReserve,
+    unsafeRefund,
+    unsafeFeedback
   }
 }
 
@@ -182,7 +181,9 @@ export const unlimited: ChimeRateLimiterService = {
   onThrottle: Effect.void,
   onSuccess: Effect.void,
   currentRate: Effect.succeed(undefined),
-  unsafe: { reserve: () => 0, refund: () => {}, feedback: () => undefined }
+  unsafeReserve: () => 0,
+  unsafeRefund: () => {},
+  unsafeFeedback: () => undefined
 }
 
 /**
@@ -197,9 +198,9 @@ export const makeFixed = (options: FixedOptions): Effect.Effect<ChimeRateLimiter
     const rate = options.rate > 0 ? options.rate : 1
     const bucket = PacingBucket.fixed(rate, Math.max(1, options.burst ?? 1), 1000)
     return fromUnsafe({
-      reserve: (now) => bucket.reserve(now),
-      refund: () => bucket.refund(),
-      feedback: () => undefined
+      unsafeReserve: (now) => bucket.reserve(now),
+      unsafeRefund: () => bucket.refund(),
+      unsafeFeedback: () => undefined
     }, Effect.succeed(rate))
   }).pipe(Effect.tap(() => Metric.set(rateLimitGauge, options.rate)))
 
@@ -254,9 +255,9 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         now
       )
     return fromUnsafe({
-      reserve: (now) => (state.enabled ? state.reserve(now / 1000) * 1000 : 0),
-      refund: () => state.refund(),
-      feedback: (now, throttled) => {
+      unsafeReserve: (now) => (state.enabled ? state.reserve(now / 1000) * 1000 : 0),
+      unsafeRefund: () => state.refund(),
+      unsafeFeedback: (now, throttled) => {
         const before = state.rate
         state.update(now / 1000, throttled)
         const after = state.rate

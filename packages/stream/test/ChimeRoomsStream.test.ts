@@ -10,7 +10,7 @@ const unavailable = (requestId: string) =>
   new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId })
 
 // Every behaviour holds both for a service that only has `listRooms` (pages fetched in fibers)
-// and for one that also starts calls without a fiber (`startListRooms`, as the undici transport).
+// and for one that also starts calls without a fiber (`unsafeListRooms`, as the undici transport).
 for (const mode of ["effects", "callbacks"] as const) {
 const fakeLayer = (fake: ReturnType<typeof makeFake>) => mode === "effects" ? fake.layer : fake.callbackLayer
 
@@ -133,9 +133,9 @@ describe(`ChimeRoomsStream (${mode})`, () => {
         listRooms: (input) =>
           Effect.zipRight(Effect.sync(() => setImmediate(() => written++)), fake.service.listRooms(input)),
         ...(mode === "effects" ? {} : {
-          startListRooms: (input, clock, done) => {
+          unsafeListRooms: (input, clock, done) => {
             setImmediate(() => written++)
-            return fake.startListRooms(input, clock, done)
+            return fake.unsafeListRooms(input, clock, done)
           }
         })
       })
@@ -418,7 +418,7 @@ describe("ChimeRoomsStream over a service that starts calls without a fiber", ()
     let calls = 0
     const service = {
       listRooms: fake.service.listRooms,
-      startListRooms: (
+      unsafeListRooms: (
         input: ListRoomsRequest.ListRoomsRequest,
         _clock: Clock.Clock,
         done: (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) => void,

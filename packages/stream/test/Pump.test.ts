@@ -77,7 +77,7 @@ describe("the pump's wake-up: a waiting consumer is woken by the next arrival, f
         )
       const service: ChimeRooms.ChimeRoomsService = {
         listRooms: () => Effect.die("the fast way only"),
-        startListRooms: (_request, _clock, done) => {
+        unsafeListRooms: (_request, _clock, done) => {
           pending.push(done)
           return () => {}
         }
@@ -155,26 +155,22 @@ describe("a throw in a callback outside any fiber reaches the stream", () => {
   const isBoom = (exit: Exit.Exit<void, unknown>) =>
     Exit.isFailure(exit) && Cause.isDie(exit.cause) && Cause.squash(exit.cause) === boom
 
-  const limiterThatThrows = (where: "reserve" | "feedback", at: number) =>
+  const limiterThatThrows = (where: "unsafeReserve" | "unsafeFeedback", at: number) =>
     Layer.effect(
       ChimeRateLimiter.ChimeRateLimiter,
       Effect.map(ChimeRateLimiter.makeFixed({ rate: 1000, burst: 1000 }), (limiter) => {
         let calls = 0
-        const unsafe = limiter.unsafe!
         const throwing = <A extends Array<unknown>, B>(f: (...args: A) => B) => (...args: A): B => {
           if (++calls === at) throw boom
           return f(...args)
         }
-        return {
-          ...limiter,
-          unsafe: where === "reserve"
-            ? { ...unsafe, reserve: throwing(unsafe.reserve) }
-            : { ...unsafe, feedback: throwing(unsafe.feedback) }
-        }
+        return where === "unsafeReserve"
+          ? { ...limiter, unsafeReserve: throwing(limiter.unsafeReserve!) }
+          : { ...limiter, unsafeFeedback: throwing(limiter.unsafeFeedback!) }
       })
     )
 
-  for (const where of ["reserve", "feedback"] as const) {
+  for (const where of ["unsafeReserve", "unsafeFeedback"] as const) {
     it.effect(`the limiter's ${where} throws on its 4th call: the pages before stand, then the defect`, () =>
       Effect.gen(function*() {
         const fake = makeFake({ rooms: 100, pageSize: 10, latency: "1 millis" })
@@ -217,9 +213,9 @@ describe("a throw in a callback outside any fiber reaches the stream", () => {
           ChimeRooms.ChimeRooms,
           Effect.map(ChimeRooms.ChimeRooms, (service): ChimeRooms.ChimeRoomsService => ({
             ...service,
-            startListRooms: (input, clock, done, onNextToken) => {
+            unsafeListRooms: (input, clock, done, onNextToken) => {
               if (++calls === at) throw boom
-              return service.startListRooms!(input, clock, done, onNextToken)
+              return service.unsafeListRooms!(input, clock, done, onNextToken)
             }
           }))
         ).pipe(Layer.provide(fake.earlyLayer))

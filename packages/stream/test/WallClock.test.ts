@@ -48,9 +48,9 @@ describe("the wall clock set back or forward an hour mid-listing", () => {
                 sent.push(performance.now())
                 return service.listRooms(request)
               }),
-              ...(service.startListRooms === undefined ? {} : {
-                startListRooms: (request, clock, done, onNextToken) => {
-                  const abort = service.startListRooms!(request, clock, done, onNextToken)
+              ...(service.unsafeListRooms === undefined ? {} : {
+                unsafeListRooms: (request, clock, done, onNextToken) => {
+                  const abort = service.unsafeListRooms!(request, clock, done, onNextToken)
                   if (abort !== undefined) sent.push(performance.now())
                   return abort
                 }

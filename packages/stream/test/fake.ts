@@ -3,7 +3,7 @@
  * encode the offset, a per-call fault function and a call log. Time (latency) runs on Effect's
  * `Clock`, so `TestClock` drives it.
  *
- * Kept beside `InMemory.layer` for what that layer does not offer: `startListRooms` (the pump's
+ * Kept beside `InMemory.layer` for what that layer does not offer: `unsafeListRooms` (the pump's
  * fiberless way, with and without an early `onNextToken`), readable tokens (`tokenAt(offset)`, which
  * the tests expect back as resume tokens; InMemory's are opaque), a fault chosen by any function of
  * (call, token), a `NextToken` rewritten to build loops, and a call that hangs.
@@ -65,7 +65,7 @@ export const makeFake = (options: FakeOptions) => {
    * The same calls started without a fiber, as `HttpChimeRooms` offers them: each runs on its own
    * (on the caller's clock) and reports through `done`.
    */
-  const startListRooms: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (request, clock, done) => {
+  const unsafeListRooms: NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> = (request, clock, done) => {
     let aborted = false
     const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
       onExit: (exit) => {
@@ -81,7 +81,7 @@ export const makeFake = (options: FakeOptions) => {
    * As `HttpChimeRooms` over `UndiciHttpClient`: a page's token is told through `onNextToken` as
    * soon as the page is in, and the page itself is handed over on a later turn of the event loop.
    */
-  const startListRoomsEarly: NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> = (request, clock, done, onNextToken) => {
+  const unsafeListRoomsEarly: NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> = (request, clock, done, onNextToken) => {
     let aborted = false
     let later: ReturnType<typeof setImmediate> | undefined
     const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {
@@ -106,9 +106,9 @@ export const makeFake = (options: FakeOptions) => {
     all,
     calls,
     service,
-    startListRooms,
+    unsafeListRooms,
     layer: Layer.succeed(ChimeRooms.ChimeRooms, service),
-    callbackLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, startListRooms }),
-    earlyLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, startListRooms: startListRoomsEarly })
+    callbackLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, unsafeListRooms }),
+    earlyLayer: Layer.succeed(ChimeRooms.ChimeRooms, { ...service, unsafeListRooms: unsafeListRoomsEarly })
   }
 }

@@ -4,7 +4,7 @@
  * fixed-shape `GET` signed by the specialised signer (checked against the general one in the
  * tests), sent on the client's dispatcher with the attempt's deadline as the exchange's own timer,
  * a 2xx decoded in undici's completion callback, and a refused clock learnt and retried within the
- * same deadline, as `withSigV4` does. `startListRooms` is the same exchange started and answered
+ * same deadline, as `withSigV4` does. `unsafeListRooms` is the same exchange started and answered
  * without a fiber. Everything else goes the general way (`FastPathEnv.general`).
  */
 import { ChimeError, type ChimeRooms, ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
@@ -77,7 +77,7 @@ interface FastPath extends FastPathEnv {
  */
 export const makeFastPath = (dispatcher: Dispatcher): FastPathFactory => (env) => {
   const fast = fastPathFor(dispatcher, env)
-  return fast === undefined ? undefined : { listRooms: listRooms(fast), startListRooms: startListRooms(fast) }
+  return fast === undefined ? undefined : { listRooms: listRooms(fast), unsafeListRooms: unsafeListRooms(fast) }
 }
 
 const fastPathFor = (dispatcher: Dispatcher, env: FastPathEnv): FastPath | undefined => {
@@ -227,7 +227,7 @@ const listRooms = (fast: FastPath) => (input: ListRoomsRequest.ListRoomsRequest)
     return live && call !== undefined ? exchange(fast, call, now + fast.clockOffset.millis) : fast.general(url)
   })
 
-const startListRooms = (fast: FastPath): NonNullable<ChimeRooms.ChimeRoomsService["startListRooms"]> =>
+const unsafeListRooms = (fast: FastPath): NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> =>
 (input, clock, done, onNextToken) => {
   if (clock !== liveClock) return undefined
   const now = Date.now()

@@ -31,7 +31,7 @@ export interface FastPathEnv {
 }
 
 /** The service's calls over the fast path (each falls back to `general` when it must). */
-export type FastListRooms = Required<Pick<ChimeRooms.ChimeRoomsService, "listRooms" | "startListRooms">>
+export type FastListRooms = Required<Pick<ChimeRooms.ChimeRoomsService, "listRooms" | "unsafeListRooms">>
 
 /** Builds the fast path for an environment, or `undefined` when it cannot be taken. */
 export type FastPathFactory = (env: FastPathEnv) => FastListRooms | undefined
