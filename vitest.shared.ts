@@ -11,4 +11,6 @@ export const alias = {
   "@chime-rooms/cli": pkg("cli")
 }
 
-export const projects = ["core", "http", "stream", "testing", "cli"].map((name) => `packages/${name}`).concat(["examples"])
+export const projects = ["core", "http", "stream", "testing", "cli"].map((name) => `packages/${name}`).concat([
+  "examples"
+])

@@ -316,8 +316,12 @@ const installAndRun = (work, variant, pins, libraries) => {
     fail("node dist/main.js wrote to stderr (a mixed-versions warning of Effect, or an error)")
   }
   if (!lines.includes("25 rooms") || !lines.includes("25 rooms over fetch") || ids.size !== 25) {
-    fail(`node dist/main.js listed ${ids.size} distinct rooms; its summary: ${lines.filter((l) => /rooms/.test(l) &&
-      !roomLines.includes(l)).join(" / ")}`)
+    fail(`node dist/main.js listed ${ids.size} distinct rooms; its summary: ${
+      lines.filter((l) =>
+        /rooms/.test(l) &&
+        !roomLines.includes(l)
+      ).join(" / ")
+    }`)
   }
   ok(`node dist/main.js lists 25 distinct rooms from the emulator ("25 rooms", "25 rooms over fetch"), stderr empty`)
 }
@@ -364,10 +368,16 @@ const installApplication = (work, application, libraries) => {
     if (!/list/.test(help.stdout) || !/emulator/.test(help.stdout)) fail(`${command} --help names no subcommands`)
     ok(`${command} (${target}) --help exits 0 and names its subcommands`)
     // The embedded emulator's rooms as CSV: a header and one line per room; the count is the summary's.
-    const listed = run(bin, ["list", "--format", "csv", "--max-results", "50"], { cwd: app, capture: true, env: npmEnv })
+    const listed = run(bin, ["list", "--format", "csv", "--max-results", "50"], {
+      cwd: app,
+      capture: true,
+      env: npmEnv
+    })
     const rows = listed.stdout.split("\r\n").filter((line) => line !== "")
     const summary = /(\d[\d,]*) rooms in (\d+) pages/.exec(listed.stderr)
-    if (rows[0] !== "AccountId,CreatedBy,CreatedTimestamp,Name,RoomId,UpdatedTimestamp") fail(`${command}: no CSV header`)
+    if (rows[0] !== "AccountId,CreatedBy,CreatedTimestamp,Name,RoomId,UpdatedTimestamp") {
+      fail(`${command}: no CSV header`)
+    }
     if (!summary || Number(summary[1].replaceAll(",", "")) !== rows.length - 1 || rows.length < 2) {
       fail(`${command} list printed ${rows.length - 1} rows; its summary: ${summary?.[0] ?? "none"}`)
     }

@@ -10,8 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Credentials, HttpChimeRooms, RestJson1, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRooms } from "@chime-rooms/core"
+import { Credentials, HttpChimeRooms, RestJson1, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -59,11 +59,25 @@ const eagerClient = (agent: Agent): HttpClient.HttpClient.With<never> =>
       Effect.flatMap(effect, (request) =>
         Effect.async<HttpClientResponse.HttpClientResponse>((resume) => {
           const url = new URL(request.url)
-          agent.request({ origin: url.origin, path: url.pathname + url.search, method: "GET", headers: request.headers })
+          agent.request({
+            origin: url.origin,
+            path: url.pathname + url.search,
+            method: "GET",
+            headers: request.headers
+          })
             .then(async (data) => ({ status: data.statusCode, text: await data.body.text() }))
             .then(
               // Only `status` and `text` are read by this experiment.
-              (data) => resume(Effect.succeed({ status: data.status, headers: {}, text: Effect.succeed(data.text) } as unknown as HttpClientResponse.HttpClientResponse)),
+              (data) =>
+                resume(
+                  Effect.succeed(
+                    {
+                      status: data.status,
+                      headers: {},
+                      text: Effect.succeed(data.text)
+                    } as unknown as HttpClientResponse.HttpClientResponse
+                  )
+                ),
               (cause: unknown) => resume(Effect.die(cause))
             )
         })),
@@ -74,12 +88,22 @@ const viaClient = <E>(client: HttpClient.HttpClient.With<E>, decode: boolean, ti
   pagesOf((token) => {
     const page = Effect.flatMap(client.execute(HttpClientRequest.get(endpoint + pathFor(token))), (r) =>
       Effect.map(r.text, (text): RawPage => {
-        if (!decode) return JSON.parse(text) as RawPage
+        if (!decode) {
+          return JSON.parse(text) as RawPage
+        }
         const out = RestJson1.decodeSuccess(200, undefined, text)
-        if (!("$metadata" in out)) throw new Error("decode failed")
+        if (!("$metadata" in out)) {
+          throw new Error("decode failed")
+        }
         return { Rooms: out.Rooms, ...(out.NextToken === undefined ? {} : { NextToken: out.NextToken }) }
       }))
-    return timeout ? Effect.timeoutFail(page, { duration: "10 seconds", onTimeout: () => new Error("timeout") }) : page
+    return timeout
+      ? Effect.timeoutFail(page, {
+        duration: "10 seconds",
+        onTimeout: () =>
+          new Error("timeout")
+      })
+      : page
   })
 
 const undiciStep = (signed: boolean, decode: boolean, timeout: boolean) =>
@@ -87,7 +111,11 @@ const undiciStep = (signed: boolean, decode: boolean, timeout: boolean) =>
     const agent = yield* UndiciHttpClient.makeAgent()
     const plain = UndiciHttpClient.make(agent)
     return yield* signed
-      ? viaClient(SigV4.withSigV4(plain, { credentials: Effect.succeed(secret), region: "us-east-1", service: "chime" }), decode, timeout)
+      ? viaClient(
+        SigV4.withSigV4(plain, { credentials: Effect.succeed(secret), region: "us-east-1", service: "chime" }),
+        decode,
+        timeout
+      )
       : viaClient(plain, decode, timeout)
   })))
 
@@ -116,7 +144,8 @@ const steps: ReadonlyArray<readonly [string, () => Promise<number>]> = [
       Effect.promise(async () => {
         const { body } = await agent.request({ origin, method: "GET", path: pathFor(token) })
         return JSON.parse(await body.text()) as RawPage
-      }))).finally(() => agent.close())
+      })
+    )).finally(() => agent.close())
   }],
   ["makeWith: an HttpClient on HttpClient.makeWith, body read in the dispatch promise", () => {
     const agent = new Agent({ keepAliveTimeout: 10_000 })
@@ -129,17 +158,30 @@ const steps: ReadonlyArray<readonly [string, () => Promise<number>]> = [
   ["service: HttpChimeRooms.listRooms loop", () =>
     Effect.runPromise(Effect.provide(
       Effect.flatMap(ChimeRooms.ChimeRooms, (service) =>
-        pagesOf((token) => service.listRooms(token === undefined ? { AccountId: account, MaxResults: 99 } : { AccountId: account, MaxResults: 99, NextToken: token }))),
+        pagesOf((token) =>
+          service.listRooms(
+            token === undefined
+              ? { AccountId: account, MaxResults: 99 }
+              : { AccountId: account, MaxResults: 99, NextToken: token }
+          )
+        )),
       live
     ))],
-  ["stream: ChimeRoomsStream.rooms (Resilience.layer)", () =>
-    Effect.runPromise(Stream.runCount(ChimeRoomsStream.rooms({ AccountId: account, MaxResults: 99 })).pipe(
-      Effect.provide(Layer.merge(live, Resilience.layer()))
-    ))]
+  [
+    "stream: ChimeRoomsStream.rooms (Resilience.layer)",
+    () =>
+      Effect.runPromise(
+        Stream.runCount(ChimeRoomsStream.rooms({ AccountId: account, MaxResults: 99 })).pipe(
+          Effect.provide(Layer.merge(live, Resilience.layer()))
+        )
+      )
+  ]
 ]
 
 const expected = Number(values.rooms)
-const chosen = values.only === undefined ? steps.filter(([name]) => !name.startsWith("timeout")) : steps.filter(([name]) => values.only!.split(",").some((o) => name.startsWith(o)))
+const chosen = values.only === undefined
+  ? steps.filter(([name]) => !name.startsWith("timeout"))
+  : steps.filter(([name]) => values.only!.split(",").some((o) => name.startsWith(o)))
 
 if (values.memory !== undefined) {
   const step = steps.find(([name]) => name.startsWith(values.memory!))
@@ -156,8 +198,10 @@ if (values.memory !== undefined) {
   sample()
   clearInterval(timer)
   const MB = 1024 * 1024
-  process.stdout.write(`${step[0]}: ${rooms} rooms; peak heap ${fixed(peak.heapUsed / MB, 1)} MB, ` +
-    `RSS ${fixed(peak.rss / MB, 1)} MB, ArrayBuffers ${fixed(peak.arrayBuffers / MB, 1)} MB\n`)
+  process.stdout.write(
+    `${step[0]}: ${rooms} rooms; peak heap ${fixed(peak.heapUsed / MB, 1)} MB, ` +
+      `RSS ${fixed(peak.rss / MB, 1)} MB, ArrayBuffers ${fixed(peak.arrayBuffers / MB, 1)} MB\n`
+  )
 } else {
   const cpu = new Map<string, Array<number>>()
   const rounds = Number(values.rounds)

@@ -130,7 +130,10 @@ for (const [name, make] of steps) {
   }
   const counter = new Counter()
   await Effect.runPromise(
-    Effect.supervised(Effect.withRuntimeFlagsPatch(make(), RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)), counter)
+    Effect.supervised(
+      Effect.withRuntimeFlagsPatch(make(), RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)),
+      counter
+    )
   )
   process.stdout.write(
     `${name.padEnd(54)} ${fixed(counter.count / pageCount, 1).padStart(5)} effects/page  ` +

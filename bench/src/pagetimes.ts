@@ -94,7 +94,16 @@ const server = await startServer(["--rooms", values.rooms, "--page-size", "99"])
 const tmp = mkdtempSync(join(tmpdir(), "pagetimes-"))
 const runs = new Map<string, Array<Split>>(clients.map((c) => [c, []]))
 try {
-  const args = ["--endpoint", server.endpoint, "--account", server.account, "--access-key", server.accessKey, "--secret", server.secret]
+  const args = [
+    "--endpoint",
+    server.endpoint,
+    "--account",
+    server.account,
+    "--access-key",
+    server.accessKey,
+    "--secret",
+    server.secret
+  ]
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < clients.length; k++) {
       const client = clients[(round + k) % clients.length]!
@@ -118,8 +127,16 @@ const cell = (client: string, f: (s: Split) => number, digits: number): string =
 process.stdout.write(
   table(
     [
-      "client", "wall ms", "start ms", `pages 2–${WARM_AFTER + 1} ms`, "rest ms", "rest: median page ms", "p90 page ms",
-      "client ms/page", "transport ms/page", "server ms/page"
+      "client",
+      "wall ms",
+      "start ms",
+      `pages 2–${WARM_AFTER + 1} ms`,
+      "rest ms",
+      "rest: median page ms",
+      "p90 page ms",
+      "client ms/page",
+      "transport ms/page",
+      "server ms/page"
     ],
     clients.map((c) => [
       c,
@@ -133,6 +150,9 @@ process.stdout.write(
       cell(c, (s) => s.transport, 3),
       cell(c, (s) => s.server, 3)
     ])
-  ) + `\n\nMedians of ${rounds} alternating runs, ${values.rooms} rooms in pages of 99; "rest" is every page after the first ${WARM_AFTER + 1}; in brackets, × ${base}.\n`
+  ) +
+    `\n\nMedians of ${rounds} alternating runs, ${values.rooms} rooms in pages of 99; "rest" is every page after the first ${
+      WARM_AFTER + 1
+    }; in brackets, × ${base}.\n`
 )
 process.exit(0)

@@ -24,7 +24,11 @@ const exchanges: Array<Exchange> = []
 let current: Exchange | undefined
 
 const dispatch = Client.prototype.dispatch
-Client.prototype.dispatch = function(this: Client, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
+Client.prototype.dispatch = function(
+  this: Client,
+  options: Dispatcher.DispatchOptions,
+  handler: Dispatcher.DispatchHandler
+) {
   const exchange: Exchange = { dispatched: performance.now() }
   exchanges.push(exchange)
   current = exchange

@@ -16,8 +16,8 @@ import * as os from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import type { Report } from "./clients/common.js"
 import { runClient } from "./clientChild.js"
+import type { Report } from "./clients/common.js"
 import { type Server, startServer } from "./emulatorChild.js"
 import { measureSizes, overPlainEffectTarget, settings, type SizeResult, targetOf } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
@@ -42,8 +42,26 @@ const sections = new Set((cli.only ?? "throughput,throttling,memory,size").split
 
 /** Sizes of each section, full and `--quick`. */
 const plan = quick
-  ? { throughputRooms: 5_000, throughputRuns: 1, throttledPages: 25, throttledRuns: 1, memorySmall: 5_000, memoryMiddle: 20_000, memoryLarge: 50_000, memoryRuns: 1 }
-  : { throughputRooms: 100_000, throughputRuns: 5, throttledPages: 500, throttledRuns: 5, memorySmall: 10_000, memoryMiddle: 300_000, memoryLarge: 1_000_000, memoryRuns: 5 }
+  ? {
+    throughputRooms: 5_000,
+    throughputRuns: 1,
+    throttledPages: 25,
+    throttledRuns: 1,
+    memorySmall: 5_000,
+    memoryMiddle: 20_000,
+    memoryLarge: 50_000,
+    memoryRuns: 1
+  }
+  : {
+    throughputRooms: 100_000,
+    throughputRuns: 5,
+    throttledPages: 500,
+    throttledRuns: 5,
+    memorySmall: 10_000,
+    memoryMiddle: 300_000,
+    memoryLarge: 1_000_000,
+    memoryRuns: 5
+  }
 if (cli.runs !== undefined) {
   const n = Math.max(1, Number(cli.runs))
   plan.throughputRuns = n
@@ -91,7 +109,12 @@ const runRows = async (
 ): Promise<Array<RowResult>> => {
   const present = rows.filter(available)
   for (const row of rows) if (!available(row)) log(`  (skipping ${row.label}: clients/${row.script} not built)`)
-  const results = present.map((row) => ({ row, reports: [] as Array<Report>, rounds: [] as Array<number>, failures: [] as Array<string> }))
+  const results = present.map((row) => ({
+    row,
+    reports: [] as Array<Report>,
+    rounds: [] as Array<number>,
+    failures: [] as Array<string>
+  }))
   const once = async (
     result: RowResult & { reports: Array<Report>; rounds: Array<number>; failures: Array<string> },
     run: number
@@ -99,14 +122,25 @@ const runRows = async (
     const { row } = result
     const server = servers(row)
     const args = [
-      "--endpoint", server.endpoint, "--account", server.account,
-      "--access-key", server.accessKey, "--secret", server.secret,
-      "--page-size", String(PAGE_SIZE), ...row.args
+      "--endpoint",
+      server.endpoint,
+      "--account",
+      server.account,
+      "--access-key",
+      server.accessKey,
+      "--secret",
+      server.secret,
+      "--page-size",
+      String(PAGE_SIZE),
+      ...row.args
     ]
     const prof = cli.prof !== undefined && row.label.includes(cli.prof)
       ? ["--cpu-prof", "--cpu-prof-dir", join(tmpDir, "prof")]
       : []
-    const outcome = await runClient(row.script, args, { nodeFlags: [...(options.nodeFlags ?? []), ...prof], timeoutMs: CLIENT_TIMEOUT_MS })
+    const outcome = await runClient(row.script, args, {
+      nodeFlags: [...(options.nodeFlags ?? []), ...prof],
+      timeoutMs: CLIENT_TIMEOUT_MS
+    })
     if ("failure" in outcome) {
       result.failures.push(outcome.failure)
       log(`  run ${run + 1} ${row.label}: FAILED (${outcome.failure})`)
@@ -116,8 +150,12 @@ const runRows = async (
     } else {
       result.reports.push(outcome.report)
       result.rounds.push(run)
-      log(`  run ${run + 1} ${row.label}: ${int(outcome.report.wallMs)} ms wall, ${int(outcome.report.cpuMs)} ms CPU, ` +
-        `${mb(outcome.report.maxRssBytes)} MB, ${outcome.report.rooms} rooms${outcome.report.stopped === true ? " (stopped at its deadline)" : ""}`)
+      log(
+        `  run ${run + 1} ${row.label}: ${int(outcome.report.wallMs)} ms wall, ${int(outcome.report.cpuMs)} ms CPU, ` +
+          `${mb(outcome.report.maxRssBytes)} MB, ${outcome.report.rooms} rooms${
+            outcome.report.stopped === true ? " (stopped at its deadline)" : ""
+          }`
+      )
     }
   }
   for (let run = 0; run < runs; run++) {
@@ -172,13 +210,34 @@ const runsCell = (r: RowResult): string => {
 // --- sections ------------------------------------------------------------------------------
 
 const ourRows = (extra: ReadonlyArray<string> = []): Array<Row> => [
-  { label: "chime-rooms · UndiciHttpClient (ours, lean)", script: "ours-undici.js", args: extra, mustComplete: true, kind: "ours" },
-  { label: "chime-rooms · NodeHttpClient.layerUndici", script: "ours-platform.js", args: extra, mustComplete: true, kind: "ours" },
-  { label: "chime-rooms · FetchHttpClient", script: "ours-fetch.js", args: extra, mustComplete: true, kind: "ours-fetch" }
+  {
+    label: "chime-rooms · UndiciHttpClient (ours, lean)",
+    script: "ours-undici.js",
+    args: extra,
+    mustComplete: true,
+    kind: "ours"
+  },
+  {
+    label: "chime-rooms · NodeHttpClient.layerUndici",
+    script: "ours-platform.js",
+    args: extra,
+    mustComplete: true,
+    kind: "ours"
+  },
+  {
+    label: "chime-rooms · FetchHttpClient",
+    script: "ours-fetch.js",
+    args: extra,
+    mustComplete: true,
+    kind: "ours-fetch"
+  }
 ]
 
 const serverArgs = (rooms: number, limit?: { rate: number; burst: number; retryAfter?: boolean }): Array<string> => [
-  "--rooms", String(rooms), "--page-size", String(PAGE_SIZE),
+  "--rooms",
+  String(rooms),
+  "--page-size",
+  String(PAGE_SIZE),
   ...(limit === undefined ? [] : ["--rate", String(limit.rate), "--burst", String(limit.burst)]),
   ...(limit?.retryAfter === true ? ["--retry-after"] : [])
 ]
@@ -192,11 +251,35 @@ const throughput = async (): Promise<string> => {
     ...ourRows(),
     // Pages ahead: the next request leaves as soon as a page's token is in, before the page is
     // decoded. With 2, about one page in ten still waits for the page before it to be taken.
-    { label: "chime-rooms · UndiciHttpClient, prefetch 3", script: "ours-undici.js", args: ["--prefetch", "3"], mustComplete: true, kind: "ours" },
+    {
+      label: "chime-rooms · UndiciHttpClient, prefetch 3",
+      script: "ours-undici.js",
+      args: ["--prefetch", "3"],
+      mustComplete: true,
+      kind: "ours"
+    },
     { label: "@aws-sdk/client-chime paginateListRooms", script: "sdk.js", args: [], mustComplete: true, kind: "sdk" },
-    { label: "reference: an Effect Stream over the floor's requests (no signing, validation, retries)", script: "effect-stream.js", args: [], mustComplete: true, kind: "reference" },
-    { label: "floor, warm (2nd listing in its process)", script: "floor.js", args: ["--repeat", "2"], mustComplete: true, kind: "floor-warm" },
-    { label: "chime-rooms · UndiciHttpClient, warm (2nd listing)", script: "ours-undici.js", args: ["--repeat", "2"], mustComplete: true, kind: "ours-warm" }
+    {
+      label: "reference: an Effect Stream over the floor's requests (no signing, validation, retries)",
+      script: "effect-stream.js",
+      args: [],
+      mustComplete: true,
+      kind: "reference"
+    },
+    {
+      label: "floor, warm (2nd listing in its process)",
+      script: "floor.js",
+      args: ["--repeat", "2"],
+      mustComplete: true,
+      kind: "floor-warm"
+    },
+    {
+      label: "chime-rooms · UndiciHttpClient, warm (2nd listing)",
+      script: "ours-undici.js",
+      args: ["--repeat", "2"],
+      mustComplete: true,
+      kind: "ours-warm"
+    }
   ]
   let results: Array<RowResult>
   try {
@@ -210,8 +293,14 @@ const throughput = async (): Promise<string> => {
   const warmFloor = results.find((r) => r.row.kind === "floor-warm")
   const warm = (r: RowResult) => r.row.kind === "floor-warm" || r.row.kind === "ours-warm"
   const baseOf = (r: RowResult) => warm(r) ? warmFloor : floor
-  const baseWall = (r: RowResult) => { const base = baseOf(r); return base === undefined ? Number.NaN : med(base, (x) => x.wallMs) }
-  const baseCpu = (r: RowResult) => { const base = baseOf(r); return base === undefined ? Number.NaN : med(base, (x) => x.cpuMs) }
+  const baseWall = (r: RowResult) => {
+    const base = baseOf(r)
+    return base === undefined ? Number.NaN : med(base, (x) => x.wallMs)
+  }
+  const baseCpu = (r: RowResult) => {
+    const base = baseOf(r)
+    return base === undefined ? Number.NaN : med(base, (x) => x.cpuMs)
+  }
   /** The median ratio, and the range of the per-round ratios. */
   const wallCell = (r: RowResult, ratio: number): string => {
     const base = baseOf(r)
@@ -239,25 +328,47 @@ const throughput = async (): Promise<string> => {
       verdict = mark(ratio <= 1.3)
     } else target = "— (not the fastest config)"
     return [
-      r.row.label, runsCell(r), int(med(r, (x) => x.pages)), int(med(r, (x) => x.firstPageMs)), int(wall), int(med(r, (x) => x.cpuMs)),
-      warm(r) ? "—" : int(med(r, (x) => x.processCpuMs - x.cpuMs)), mb(med(r, (x) => x.maxRssBytes)), wallCell(r, ratio),
-      times(med(r, (x) => x.cpuMs) / baseCpu(r)), target, verdict
+      r.row.label,
+      runsCell(r),
+      int(med(r, (x) => x.pages)),
+      int(med(r, (x) => x.firstPageMs)),
+      int(wall),
+      int(med(r, (x) => x.cpuMs)),
+      warm(r) ? "—" : int(med(r, (x) => x.processCpuMs - x.cpuMs)),
+      mb(med(r, (x) => x.maxRssBytes)),
+      wallCell(r, ratio),
+      times(med(r, (x) => x.cpuMs) / baseCpu(r)),
+      target,
+      verdict
     ]
   })
   return [
     `## 1. Unthrottled throughput — ${int(rooms)} rooms, pages of ${PAGE_SIZE}`,
     "",
-    table(["client", "runs", "pages", "first page ms", "wall ms", "client CPU ms", "load CPU ms", "peak RSS MB", "wall × floor", "CPU × floor", "target", ""], body),
+    table([
+      "client",
+      "runs",
+      "pages",
+      "first page ms",
+      "wall ms",
+      "client CPU ms",
+      "load CPU ms",
+      "peak RSS MB",
+      "wall × floor",
+      "CPU × floor",
+      "target",
+      ""
+    ], body),
     "",
     `Medians of ${plan.throughputRuns} alternating runs; one emulator process for every row. Beside the wall ratio, ` +
-      "in brackets: the lowest and highest of the per-round ratios (each round runs every row once, so a slow " +
-      "minute on the machine weighs on both sides). Wall and client CPU " +
-      "cover the listing (building the client included); \"load CPU\" is the process's CPU before it, mostly module loading. " +
-      "Every row but the last two lists once in a fresh process, so the JIT compiles the code paths while the listing " +
-      "runs; the target is held there. The warm rows list twice in one process and report the second listing, set " +
-      "against the floor measured the same way: the steady state of a process that keeps listing. The reference row " +
-      "is the floor's loop as an Effect `Stream` (`Stream.paginateChunkEffect`), with nothing of ours: what the " +
-      "Effect runtime costs before any signing, validation or resilience."
+    "in brackets: the lowest and highest of the per-round ratios (each round runs every row once, so a slow " +
+    "minute on the machine weighs on both sides). Wall and client CPU " +
+    "cover the listing (building the client included); \"load CPU\" is the process's CPU before it, mostly module loading. " +
+    "Every row but the last two lists once in a fresh process, so the JIT compiles the code paths while the listing " +
+    "runs; the target is held there. The warm rows list twice in one process and report the second listing, set " +
+    "against the floor measured the same way: the steady state of a process that keeps listing. The reference row " +
+    "is the floor's loop as an Effect `Stream` (`Stream.paginateChunkEffect`), with nothing of ours: what the " +
+    "Effect runtime costs before any signing, validation or resilience."
   ].join("\n")
 }
 
@@ -274,11 +385,42 @@ const throttling = async (): Promise<string> => {
   log(`\n# 2. Under throttling: ${RATE} req/s burst ${BURST}, ${pages} pages, ${plan.throttledRuns} runs per row`)
   const cap = ["--deadline-ms", String(capMs)]
   const rows: Array<Row> = [
-    { label: "chime-rooms · adaptive limiter (default)", script: "ours-undici.js", args: ["--mode", "adaptive", ...cap], mustComplete: true, kind: "ours" },
-    { label: "@aws-sdk/client-chime · standard retry", script: "sdk.js", args: ["--mode", "standard", ...cap], mustComplete: false, kind: "sdk" },
-    { label: "@aws-sdk/client-chime · adaptive retry", script: "sdk.js", args: ["--mode", "adaptive", ...cap], mustComplete: false, kind: "sdk" },
-    { label: `floor · paced at ${RATE}/s`, script: "floor.js", args: ["--mode", "paced", "--rate", String(RATE), ...cap], mustComplete: false, kind: "floor" },
-    { label: "chime-rooms · adaptive limiter, 429s with Retry-After (≥ 1 s)", script: "ours-undici.js", args: ["--mode", "adaptive", ...cap], mustComplete: true, kind: "ours", retryAfter: true }
+    {
+      label: "chime-rooms · adaptive limiter (default)",
+      script: "ours-undici.js",
+      args: ["--mode", "adaptive", ...cap],
+      mustComplete: true,
+      kind: "ours"
+    },
+    {
+      label: "@aws-sdk/client-chime · standard retry",
+      script: "sdk.js",
+      args: ["--mode", "standard", ...cap],
+      mustComplete: false,
+      kind: "sdk"
+    },
+    {
+      label: "@aws-sdk/client-chime · adaptive retry",
+      script: "sdk.js",
+      args: ["--mode", "adaptive", ...cap],
+      mustComplete: false,
+      kind: "sdk"
+    },
+    {
+      label: `floor · paced at ${RATE}/s`,
+      script: "floor.js",
+      args: ["--mode", "paced", "--rate", String(RATE), ...cap],
+      mustComplete: false,
+      kind: "floor"
+    },
+    {
+      label: "chime-rooms · adaptive limiter, 429s with Retry-After (≥ 1 s)",
+      script: "ours-undici.js",
+      args: ["--mode", "adaptive", ...cap],
+      mustComplete: true,
+      kind: "ours",
+      retryAfter: true
+    }
   ]
   // Default: one emulator, rows one after another. `--parallel-throttling` runs each round's rows
   // at once, each against its own emulator process with the same limit: much faster, but measured
@@ -298,7 +440,9 @@ const throttling = async (): Promise<string> => {
       for (const row of rows) byRow.set(row, row.retryAfter === true ? hinted : plain)
     } else {
       for (const row of rows) {
-        const server = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST, retryAfter: row.retryAfter === true }))
+        const server = await startServer(
+          serverArgs(rooms, { rate: RATE, burst: BURST, retryAfter: row.retryAfter === true })
+        )
         started.push(server)
         byRow.set(row, server)
       }
@@ -312,14 +456,30 @@ const throttling = async (): Promise<string> => {
     // A stopped run's wall time is a lower bound; so is the median when it lands on one.
     const wallS = med(r, (x) => x.wallMs) / 1000
     const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
-    const share = med(r, (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0 ? x.throttled / x.requests : undefined))
+    const share = med(
+      r,
+      (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0
+        ? x.throttled / x.requests
+        : undefined)
+    )
     const ratio = wallS / limitS
     const held = r.row.kind === "ours" && r.row.retryAfter !== true
     const gt = lowerBound ? "> " : ""
     return [
-      r.row.label, runsCell(r), int(med(r, (x) => x.pages)), gt + fixed(wallS, 2), int(med(r, (x) => x.requests)),
-      fixed(share * 100, 1) + " %", gt + times(ratio),
-      held ? "≤ 1.15× and < 5 % throttled" : r.row.kind === "sdk" ? "reference" : r.row.retryAfter === true ? "reported" : "—",
+      r.row.label,
+      runsCell(r),
+      int(med(r, (x) => x.pages)),
+      gt + fixed(wallS, 2),
+      int(med(r, (x) => x.requests)),
+      fixed(share * 100, 1) + " %",
+      gt + times(ratio),
+      held
+        ? "≤ 1.15× and < 5 % throttled"
+        : r.row.kind === "sdk"
+        ? "reference"
+        : r.row.retryAfter === true
+        ? "reported"
+        : "—",
       held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
     ]
   })
@@ -329,18 +489,20 @@ const throttling = async (): Promise<string> => {
     table(["client", "runs", "pages", "wall s", "requests", "throttled", "× limit", "target", ""], body),
     "",
     `Medians of ${plan.throttledRuns} runs. ` +
-      (serial
-        ? "Rows ran one after another, round-robin, against one emulator (the last row against a second one). "
-        : "In each round every row ran at the same time, each against its own emulator process with the same " +
-          "rate limit (`--parallel-throttling`): the rows shared the CPU, so wall times are pessimistic. ") +
-      `A run still listing at ${quick ? "" : "1.5× the limit, "}${fixed(capMs / 1000, 1)} s, is stopped there: its pages are those done by then, ` +
-      "and a median that lands on a stopped run is shown as \"> \" (a lower bound). " +
-      `Requests and 429s are counted by each client on its own side ` +
-      "(ours from the layer's `ChimeMetrics` snapshot, the SDK through a `deserialize`-step middleware, the floor in its loop). " +
-      "The emulator answers 429 `ThrottledClientException` without `Retry-After`, as Chime's model defines it, so each client " +
-      "paces itself (the floor at the rate it is told; it would sleep a `Retry-After` if one came). The last row lists " +
-      "against an emulator whose 429s say `Retry-After` in whole seconds, at least 1, which the stream never undercuts: " +
-      "each throttle then costs a second of waiting (see `packages/stream/README.md`)."
+    (serial
+      ? "Rows ran one after another, round-robin, against one emulator (the last row against a second one). "
+      : "In each round every row ran at the same time, each against its own emulator process with the same " +
+        "rate limit (`--parallel-throttling`): the rows shared the CPU, so wall times are pessimistic. ") +
+    `A run still listing at ${quick ? "" : "1.5× the limit, "}${
+      fixed(capMs / 1000, 1)
+    } s, is stopped there: its pages are those done by then, ` +
+    "and a median that lands on a stopped run is shown as \"> \" (a lower bound). " +
+    `Requests and 429s are counted by each client on its own side ` +
+    "(ours from the layer's `ChimeMetrics` snapshot, the SDK through a `deserialize`-step middleware, the floor in its loop). " +
+    "The emulator answers 429 `ThrottledClientException` without `Retry-After`, as Chime's model defines it, so each client " +
+    "paces itself (the floor at the rate it is told; it would sleep a `Retry-After` if one came). The last row lists " +
+    "against an emulator whose 429s say `Retry-After` in whole seconds, at least 1, which the stream never undercuts: " +
+    "each throttle then costs a second of waiting (see `packages/stream/README.md`)."
   ].join("\n")
 }
 
@@ -370,24 +532,31 @@ const memory = async (): Promise<string> => {
     const rss = med(r, (x) => x.maxRssBytes)
     const delta = rss - base
     return [
-      r.row.label, runsCell(r), int(med(r, (x) => x.wallMs)), mb(rss), mb(med(r, (x) => x.heapUsedBytes)),
+      r.row.label,
+      runsCell(r),
+      int(med(r, (x) => x.wallMs)),
+      mb(rss),
+      mb(med(r, (x) => x.heapUsedBytes)),
       i === 0 ? "—" : `${delta >= 0 ? "+" : ""}${mb(delta)}`,
-      i === 0 ? "baseline" : i === 1 ? "reported" : "≤ +20 MB", i === rows.length - 1 ? mark(delta <= 20 * 1024 * 1024) : ""
+      i === 0 ? "baseline" : i === 1 ? "reported" : "≤ +20 MB",
+      i === rows.length - 1 ? mark(delta <= 20 * 1024 * 1024) : ""
     ]
   })
   return [
-    `## 3. Memory — streaming ${int(small)}, ${int(middle)} and ${int(large)} rooms (UndiciHttpClient, adaptive limiter)`,
+    `## 3. Memory — streaming ${int(small)}, ${int(middle)} and ${
+      int(large)
+    } rooms (UndiciHttpClient, adaptive limiter)`,
     "",
     table(["run", "runs", "wall ms", "peak RSS MB", "heap after GC MB", "Δ peak RSS MB", "target", ""], body),
     "",
     `Medians of ${plan.memoryRuns} alternating runs. ` +
-      "Each count is listed from the same account by `Stream.take`, so only the number of rooms differs; " +
-      "\"heap after GC\" is what is still reachable at the end (clients run with `--expose-gc`). " +
-      "What would make the peak grow with the count is whatever survives young collections: V8 grows its young " +
-      "generation (up to two 16 MB semi-spaces) as bytes survive, and promotes what survives twice. Until " +
-      "b71ae90, each page's `Effect.async` canceler held its undici exchange, and with it the response body, " +
-      "past the page (a finished canceler survives young collections until the next full one): the peak " +
-      "rose by 35 MB between these rows. See it per scavenge with `node --trace-gc-nvp` (`new_space_survived`)."
+    "Each count is listed from the same account by `Stream.take`, so only the number of rooms differs; " +
+    "\"heap after GC\" is what is still reachable at the end (clients run with `--expose-gc`). " +
+    "What would make the peak grow with the count is whatever survives young collections: V8 grows its young " +
+    "generation (up to two 16 MB semi-spaces) as bytes survive, and promotes what survives twice. Until " +
+    "b71ae90, each page's `Effect.async` canceler held its undici exchange, and with it the response body, " +
+    "past the page (a finished canceler survives young collections until the next full one): the peak " +
+    "rose by 35 MB between these rows. See it per scavenge with `node --trace-gc-nvp` (`new_space_survived`)."
   ].join("\n")
 }
 
@@ -409,23 +578,29 @@ const size = async (): Promise<string> => {
     ]
   })
   for (const r of results) {
-    log(`  ${r.label}${r.modulePaths ? " (module paths)" : ""}: ${int(r.minifiedBytes)} B minified, ` +
-      `${int(r.gzippedBytes)} B gzipped; largest: ${r.packages.slice(0, 4).map(([p, b]) => `${p} ${int(b)}`).join(", ")}`)
+    log(
+      `  ${r.label}${r.modulePaths ? " (module paths)" : ""}: ${int(r.minifiedBytes)} B minified, ` +
+        `${int(r.gzippedBytes)} B gzipped; largest: ${
+          r.packages.slice(0, 4).map(([p, b]) => `${p} ${int(b)}`).join(", ")
+        }`
+    )
   }
   return [
     "## 4. Bundle size — a \"list every room\" program",
     "",
     table(["program", "minified bytes", "gzipped bytes", "gzipped × ours (fetch)", "target (gzipped bytes)", ""], body),
     "",
-    `esbuild \`${JSON.stringify(settings).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ")}\`, gzip level 9 (node:zlib); ` +
-      "the programs are `bench/src/size/*.ts`. The plain-Effect program does the job by hand: `Config`, a SigV4 " +
-      "signature with `node:crypto`, `HttpClient.retryTransient` with jittered backoff, a `Schema` decode and " +
-      "`Stream.paginateChunkEffect`; ours adds the endpoint rules, shared config files, credential refresh, clock-skew " +
-      "correction, `Retry-After`, the adaptive rate limiter and retry budget, typed errors and metrics. Every program's " +
-      "own code imports `{ Effect, Stream, … } from \"effect\"`, as Effect's documentation writes it; the rows " +
-      "\"imported by module path\" bundle the same programs with those imports rewritten to `effect/Effect`… at " +
-      "bundle time, where esbuild keeps only what is used of each module (from the index it keeps every member of a " +
-      "namespace the program touches). `pnpm test:size` fails when a target is missed."
+    `esbuild \`${
+      JSON.stringify(settings).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ")
+    }\`, gzip level 9 (node:zlib); ` +
+    "the programs are `bench/src/size/*.ts`. The plain-Effect program does the job by hand: `Config`, a SigV4 " +
+    "signature with `node:crypto`, `HttpClient.retryTransient` with jittered backoff, a `Schema` decode and " +
+    "`Stream.paginateChunkEffect`; ours adds the endpoint rules, shared config files, credential refresh, clock-skew " +
+    "correction, `Retry-After`, the adaptive rate limiter and retry budget, typed errors and metrics. Every program's " +
+    "own code imports `{ Effect, Stream, … } from \"effect\"`, as Effect's documentation writes it; the rows " +
+    "\"imported by module path\" bundle the same programs with those imports rewritten to `effect/Effect`… at " +
+    "bundle time, where esbuild keeps only what is used of each module (from the index it keeps every member of a " +
+    "namespace the program touches). `pnpm test:size` fails when a target is missed."
   ].join("\n")
 }
 
@@ -433,8 +608,14 @@ const size = async (): Promise<string> => {
 
 const commit = (): string => {
   try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, stdio: ["ignore", "pipe", "ignore"] })
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: benchDir, stdio: ["ignore", "pipe", "ignore"] })
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: benchDir,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd: benchDir,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
     return head.toString().trim() + (dirty.toString().trim() === "" ? "" : " (with uncommitted changes)")
   } catch {
     return "unknown"
@@ -444,11 +625,17 @@ const commit = (): string => {
 const machine = (): string => {
   const cpus = os.cpus()
   return [
-    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GB RAM, ` +
-      `${os.platform()} ${os.release()}`,
-    `- commit ${commit()}; node ${process.version}; load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(" / ")}`,
+    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${
+      fixed(os.totalmem() / 1024 ** 3, 1)
+    } GB RAM, ` +
+    `${os.platform()} ${os.release()}`,
+    `- commit ${commit()}; node ${process.version}; load average at start ${
+      os.loadavg().map((x) => x.toFixed(2)).join(" / ")
+    }`,
     `- date: ${new Date().toISOString()}`,
-    `- mode: ${quick ? "`pnpm bench --quick` (reduced sizes: not comparable with the full run)" : "`pnpm bench` (full)"}`
+    `- mode: ${
+      quick ? "`pnpm bench --quick` (reduced sizes: not comparable with the full run)" : "`pnpm bench` (full)"
+    }`
   ].join("\n")
 }
 
@@ -476,11 +663,11 @@ const notes = [
   "## Notes",
   "",
   "- Each client is its own Node process (`bench/dist/clients/*.js`) and reports one JSON line: rooms, pages, " +
-    "wall and CPU time of the listing (module loading excluded, client construction included), peak RSS " +
-    "(`process.resourceUsage().maxRSS`), requests and 429s where it can see them.",
+  "wall and CPU time of the listing (module loading excluded, client construction included), peak RSS " +
+  "(`process.resourceUsage().maxRSS`), requests and 429s where it can see them.",
   "- The emulator (`@chime-rooms/testing`) runs in a separate process on 127.0.0.1, one instance per section, " +
-    "shared by every row of the section (the throttling section's Retry-After row has its own). It runs with signature verification off so that the floor can call it " +
-    "unsigned; our library and the SDK still sign every request, which is the client cost being measured.",
+  "shared by every row of the section (the throttling section's Retry-After row has its own). It runs with signature verification off so that the floor can call it " +
+  "unsigned; our library and the SDK still sign every request, which is the client cost being measured.",
   `- Total time: ${fixed((performance.now() - started) / 1000, 0)} s.`,
   ...(problems.length === 0 ? [] : ["", "**Problems:**", ...problems.map((p) => `- ${p}`)])
 ].join("\n")

@@ -34,7 +34,9 @@ const program = Effect.gen(function*() {
     pageSize: Number(values["page-size"]),
     verifySignatures: false,
     recordLimit: 0,
-    ...(values.rate === undefined ? {} : { rateLimit: { rate: Number(values.rate), burst: Number(values.burst), retryAfter: values["retry-after"] } })
+    ...(values.rate === undefined
+      ? {}
+      : { rateLimit: { rate: Number(values.rate), burst: Number(values.burst), retryAfter: values["retry-after"] } })
   })
   process.stdout.write(
     JSON.stringify({

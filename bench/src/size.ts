@@ -85,9 +85,14 @@ const modulePathImports = (sizeDir: string): Plugin => ({
     const escaped = sizeDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
     b.onLoad({ filter: new RegExp(`^${escaped}[\\\\/][^\\\\/]+\\.js$`) }, (args) => {
       const source = readFileSync(args.path, "utf8")
-      const contents = source.replace(/import \{([^}]+)\} from "effect";/g, (_, names: string) =>
-        names.split(",").map((n) => n.trim()).filter((n) => n !== "").map((n) => `import * as ${n} from "effect/${n}";`)
-          .join("\n"))
+      const contents = source.replace(
+        /import \{([^}]+)\} from "effect";/g,
+        (_, names: string) =>
+          names.split(",").map((n) => n.trim()).filter((n) => n !== "").map((n) =>
+            `import * as ${n} from "effect/${n}";`
+          )
+            .join("\n")
+      )
       return { contents, loader: "js" }
     })
   }
@@ -130,7 +135,10 @@ export const measureSizes = async (distDir: string, outDir: string): Promise<Arr
         logLevel: "silent"
       })
       const code = out.outputFiles[0]!.contents
-      const file = join(outDir, program.entry.replace(/\.js$/, modulePaths ? ".module-paths.bundle.mjs" : ".bundle.mjs"))
+      const file = join(
+        outDir,
+        program.entry.replace(/\.js$/, modulePaths ? ".module-paths.bundle.mjs" : ".bundle.mjs")
+      )
       writeFileSync(file, code)
       results.push({
         label: program.label,

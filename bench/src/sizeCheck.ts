@@ -48,7 +48,9 @@ for (const r of results) {
       if (unwanted.some((re) => re.test(pkg))) failures.push(`${name}: bundles ${pkg} (${int(bytes)} B minified)`)
     }
     for (const [file, bytes] of r.files) {
-      if (unwantedFiles.some((re) => re.test(file))) failures.push(`${name}: bundles ${file} (${int(bytes)} B minified)`)
+      if (unwantedFiles.some((re) => re.test(file))) {
+        failures.push(`${name}: bundles ${file} (${int(bytes)} B minified)`)
+      }
     }
   }
 }

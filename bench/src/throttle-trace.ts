@@ -36,7 +36,11 @@ const program = Effect.gen(function*() {
       Effect.flatMap(ChimeMetrics.snapshot, (s) => {
         if (s.throttles === throttles && page.pageNumber % 50 !== 0) return Effect.void
         throttles = s.throttles
-        return Console.log(`${at()} s  page ${page.pageNumber}  throttles ${s.throttles}  rate ${s.currentRate?.toFixed(1) ?? "unlimited"}`)
+        return Console.log(
+          `${at()} s  page ${page.pageNumber}  throttles ${s.throttles}  rate ${
+            s.currentRate?.toFixed(1) ?? "unlimited"
+          }`
+        )
       })
     ),
     Stream.runDrain,

@@ -2,8 +2,7 @@
  * The README's quick start, compiled with the rest so it cannot drift (`--live` use only: it
  * talks to the real service with your AWS credentials).
  */
-// TypeScript 7 names `ChimeConfig.EndpointConfigError` in `program`'s declaration only through an import of it.
-import { type ChimeConfig, CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Console, Effect, Layer, Stream } from "effect"
 
@@ -14,10 +13,11 @@ const ChimeLive = HttpChimeRooms.layerConfig().pipe(
 )
 
 // Every room of the account: paged, retried, rate-limited; one page in memory at a time.
-export const program = ChimeRoomsStream.rooms({ AccountId: process.env.CHIME_ACCOUNT_ID ?? "" }).pipe(
+const program = ChimeRoomsStream.rooms({ AccountId: process.env.CHIME_ACCOUNT_ID ?? "" }).pipe(
   Stream.tap((room) => Console.log(room.RoomId, room.Name)),
   Stream.runCount,
-  Effect.tap((count) => Console.log(`${count} rooms`)),
   Effect.provide(Resilience.layer()), // adaptive rate limiter + retry budget, shared by every stream
   Effect.provide(ChimeLive)
 )
+
+Effect.runPromise(program).then((count) => console.log(`${count} rooms`))

@@ -5,8 +5,7 @@
  * policy allows. The stream fails with the error, which carries `resumeToken`: the checkpoint.
  * Listing again from it yields exactly the rooms not yet received: none lost, none repeated.
  */
-// TypeScript 7 names `ChimeError.ChimeError` in `program`'s declaration only through an import of it.
-import type { ChimeError, Room } from "@chime-rooms/core"
+import type { Room } from "@chime-rooms/core"
 import { ChimeRoomsStream, Resilience, RetryPolicy } from "@chime-rooms/stream"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Chunk, Console, Effect, Either, Stream } from "effect"
@@ -14,7 +13,7 @@ import { chimeFor } from "./shared.js"
 
 const rooms = 1000
 
-export const program = Effect.gen(function*() {
+const program = Effect.gen(function*() {
   const emulator = yield* Emulator.make({
     dataset: Dataset.generate({ seed: 11, roomsPerAccount: rooms }),
     // Calls 5 to 9 all fail: more than the 3 attempts this example allows one page.
@@ -23,7 +22,8 @@ export const program = Effect.gen(function*() {
   const request = { AccountId: emulator.accounts[0]!, MaxResults: 99 }
   const retry = RetryPolicy.make({ maxAttempts: 3 })
   const received: Array<string> = []
-  const save = (chunk: Chunk.Chunk<Room.Room>) => Effect.sync(() => Chunk.forEach(chunk, (room) => received.push(room.RoomId!)))
+  const save = (chunk: Chunk.Chunk<Room.Room>) =>
+    Effect.sync(() => Chunk.forEach(chunk, (room) => received.push(room.RoomId!)))
 
   const listing = Effect.gen(function*() {
     const first = yield* Effect.either(ChimeRoomsStream.rooms(request, { retry }).pipe(Stream.runForEachChunk(save)))

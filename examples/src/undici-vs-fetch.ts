@@ -5,8 +5,6 @@
  * lean keep-alive undici client (`UndiciHttpClient.layer`), on `@effect/platform-node`'s
  * undici client (`NodeHttpClient.layerUndici`) and on the global `fetch` (`FetchHttpClient.layer`).
  */
-// TypeScript 7 names `ChimeError.ChimeError` in `program`'s declaration only through an import of it.
-import type { ChimeError } from "@chime-rooms/core"
 import { UndiciHttpClient } from "@chime-rooms/http"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator } from "@chime-rooms/testing"
@@ -21,7 +19,7 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
   ["FetchHttpClient.layer", FetchHttpClient.layer]
 ]
 
-export const program = Effect.gen(function*() {
+const program = Effect.gen(function*() {
   const emulator = yield* Emulator.make({ dataset: Dataset.generate({ seed: 8, roomsPerAccount: 20_000 }) })
   const request = { AccountId: emulator.accounts[0]!, MaxResults: 99 }
   const list = (client: Layer.Layer<HttpClient.HttpClient>, maxPages?: number) =>

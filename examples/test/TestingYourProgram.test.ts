@@ -7,9 +7,9 @@
  * the HTTP layer: seeded rooms, scripted faults, a call log — and no network. Delays, backoff and
  * the rate limiter all run on Effect's `Clock`, so `TestClock` makes an hour of retries instant.
  */
-import { describe, expect, it } from "@effect/vitest"
-import { Dataset, Fault, type FaultScript, InMemory } from "@chime-rooms/testing"
 import { ChimeRateLimiter, Resilience } from "@chime-rooms/stream"
+import { Dataset, Fault, type FaultScript, InMemory } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import { roomsPerCreator } from "../src/RoomsPerCreator.js"
 
@@ -18,7 +18,9 @@ const account = dataset.accounts[0]!
 
 const expected = () => {
   const counts = new Map<string, number>()
-  for (const room of Dataset.allRooms(dataset, account)) counts.set(room.CreatedBy!, (counts.get(room.CreatedBy!) ?? 0) + 1)
+  for (const room of Dataset.allRooms(dataset, account)) {
+    counts.set(room.CreatedBy!, (counts.get(room.CreatedBy!) ?? 0) + 1)
+  }
   return counts
 }
 

@@ -57,7 +57,9 @@ export const parseClientArgs = (): ClientArgs => {
     strict: true
   })
   if (values.endpoint === undefined || values.account === undefined) {
-    throw new Error("usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N --prefetch N --work-ms N]")
+    throw new Error(
+      "usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N --prefetch N --work-ms N]"
+    )
   }
   return {
     endpoint: values.endpoint,
@@ -149,7 +151,9 @@ export const runClient = async (list: (args: ClientArgs, counts: Counts) => Prom
     const listing = list(args, counts)
     if (args.deadlineMs > 0) {
       let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<"stopped">((resolve) => (timer = setTimeout(() => resolve("stopped"), args.deadlineMs)))
+      const deadline = new Promise<"stopped">((
+        resolve
+      ) => (timer = setTimeout(() => resolve("stopped"), args.deadlineMs)))
       stopped = (await Promise.race([listing, deadline])) === "stopped"
       clearTimeout(timer)
     } else {
@@ -200,6 +204,10 @@ export interface RawPage {
 
 /** The `ListRooms` path (with query) of each page of `account` under `endpoint`, `pageSize` a page. */
 export const pagePaths = (endpoint: string, account: string, pageSize: number) => {
-  const base = `${new URL(endpoint).pathname.replace(/\/$/, "")}/accounts/${encodeURIComponent(account)}/rooms?max-results=${pageSize}`
-  return (token: string | undefined): string => (token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`)
+  const base = `${new URL(endpoint).pathname.replace(/\/$/, "")}/accounts/${
+    encodeURIComponent(account)
+  }/rooms?max-results=${pageSize}`
+  return (
+    token: string | undefined
+  ): string => (token === undefined ? base : `${base}&next-token=${encodeURIComponent(token)}`)
 }

@@ -19,15 +19,18 @@ await runClient(async (args, counts) => {
       const { body } = await client.request({ method: "GET", path: pathFor(token) })
       return JSON.parse(await body.text()) as RawPage
     })
-  const rooms = Stream.paginateChunkEffect(undefined as string | undefined, (token) =>
-    Effect.map(get(token), (page) => {
-      counts.pages++
-      const next = page.NextToken ?? undefined
-      return [
-        Chunk.unsafeFromArray(page.Rooms ?? []),
-        next === undefined || next === "" ? Option.none() : Option.some(next)
-      ] as const
-    }))
+  const rooms = Stream.paginateChunkEffect(
+    undefined as string | undefined,
+    (token) =>
+      Effect.map(get(token), (page) => {
+        counts.pages++
+        const next = page.NextToken ?? undefined
+        return [
+          Chunk.unsafeFromArray(page.Rooms ?? []),
+          next === undefined || next === "" ? Option.none() : Option.some(next)
+        ] as const
+      })
+  )
   try {
     await Effect.runPromise(Stream.runForEachChunk(rooms, (chunk) => {
       firstPage(counts)

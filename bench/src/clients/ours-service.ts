@@ -26,7 +26,9 @@ await runClient(async (args, counts) => {
           const next = page.NextToken
           return [
             Chunk.unsafeFromArray(page.Rooms),
-            next === undefined ? Option.none() : Option.some<ListRoomsRequest.ListRoomsRequest>({ ...first, NextToken: next })
+            next === undefined
+              ? Option.none()
+              : Option.some<ListRoomsRequest.ListRoomsRequest>({ ...first, NextToken: next })
           ] as const
         })),
       (chunk) => {

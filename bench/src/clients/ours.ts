@@ -18,12 +18,16 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
   runClient(async (args, counts) => {
     const live = HttpChimeRooms.layer({ endpoint: args.endpoint }).pipe(
       Layer.provide(httpClient),
-      Layer.provide(Credentials.layerStatic({ accessKeyId: args.accessKey, secretAccessKey: Redacted.make(args.secret) }))
+      Layer.provide(
+        Credentials.layerStatic({ accessKeyId: args.accessKey, secretAccessKey: Redacted.make(args.secret) })
+      )
     )
     const resilience = Resilience.layer(
       args.mode === "fixed" ? { rateLimiter: ChimeRateLimiter.layerFixed({ rate: args.rate }) } : {}
     )
-    const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize }, { prefetch: args.prefetch })
+    const all = ChimeRoomsStream.rooms({ AccountId: args.account, MaxResults: args.pageSize }, {
+      prefetch: args.prefetch
+    })
     const record = Effect.map(ChimeMetrics.snapshot, (stats) => {
       counts.pages = stats.pages
       counts.requests = stats.requests

@@ -37,7 +37,12 @@ await runClient(async (args, counts) => {
     { step: "deserialize", name: "benchCountRequests", priority: "high" }
   )
   try {
-    for await (const page of paginateListRooms({ client, pageSize: args.pageSize }, { AccountId: args.account, MaxResults: args.pageSize })) {
+    for await (
+      const page of paginateListRooms({ client, pageSize: args.pageSize }, {
+        AccountId: args.account,
+        MaxResults: args.pageSize
+      })
+    ) {
       firstPage(counts)
       counts.pages++
       counts.rooms += page.Rooms?.length ?? 0

@@ -92,7 +92,7 @@ const worker = async (offset: number) => {
     if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}: ${body.slice(0, 200)}`)
     const elapsed = performance.now() - started
     // The token sits at the start of the body; a full parse now and then checks the pages.
-    const next = body.startsWith('{"NextToken":"') ? body.slice(14, body.indexOf('"', 14)) : undefined
+    const next = body.startsWith("{\"NextToken\":\"") ? body.slice(14, body.indexOf("\"", 14)) : undefined
     if (measuring) {
       pages++
       bytes += body.length

@@ -11,9 +11,9 @@
  */
 import { ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { fork } from "node:child_process"
 import { createServer } from "node:http"
@@ -63,7 +63,9 @@ const floor = (endpoint: string): Runner => {
     let rooms = 0
     let token: string | null = null
     do {
-      const path: string = `${endpoint}/accounts/acc/rooms?max-results=99${token === null ? "" : `&next-token=${token}`}`
+      const path: string = `${endpoint}/accounts/acc/rooms?max-results=99${
+        token === null ? "" : `&next-token=${token}`
+      }`
       const res = await request(path, { dispatcher: agent })
       const page = JSON.parse(await res.body.text()) as { NextToken: string | null; Rooms: Array<unknown> }
       rooms += page.Rooms.length
@@ -77,9 +79,12 @@ const floorInEffect = (endpoint: string): Runner => {
   const agent = new Agent({ keepAliveTimeout: 10_000 })
   const page = (token: string | null) =>
     Effect.promise(async () => {
-      const res = await request(`${endpoint}/accounts/acc/rooms?max-results=99${token === null ? "" : `&next-token=${token}`}`, {
-        dispatcher: agent
-      })
+      const res = await request(
+        `${endpoint}/accounts/acc/rooms?max-results=99${token === null ? "" : `&next-token=${token}`}`,
+        {
+          dispatcher: agent
+        }
+      )
       return JSON.parse(await res.body.text()) as { NextToken: string | null; Rooms: Array<unknown> }
     })
   const program = Effect.gen(function*() {
@@ -111,7 +116,11 @@ const ours = (
     let rooms = 0
     let token: string | undefined
     do {
-      const page = yield* service.listRooms({ AccountId: "acc", MaxResults: 99, ...(token !== undefined ? { NextToken: token } : {}) })
+      const page = yield* service.listRooms({
+        AccountId: "acc",
+        MaxResults: 99,
+        ...(token !== undefined ? { NextToken: token } : {})
+      })
       rooms += page.Rooms.length
       token = page.NextToken
     } while (token !== undefined)
@@ -138,7 +147,10 @@ const main = async (): Promise<void> => {
     ["floor: undici request + JSON.parse", floor(endpoint)],
     ["floor inside Effect (Effect.promise per page)", floorInEffect(endpoint)],
     ["HttpChimeRooms + UndiciHttpClient", ours(endpoint, UndiciHttpClient.layer, true)],
-    ["HttpChimeRooms + UndiciHttpClient, no per-attempt timeout", ours(endpoint, UndiciHttpClient.layer, true, Duration.infinity)],
+    [
+      "HttpChimeRooms + UndiciHttpClient, no per-attempt timeout",
+      ours(endpoint, UndiciHttpClient.layer, true, Duration.infinity)
+    ],
     ["HttpChimeRooms + NodeHttpClient.layerUndici", ours(endpoint, NodeHttpClient.layerUndici, true)],
     ["HttpChimeRooms + NodeHttpClient.layerUndici (tracing off)", ours(endpoint, NodeHttpClient.layerUndici, false)],
     ["HttpChimeRooms + FetchHttpClient", ours(endpoint, FetchHttpClient.layer, true)]

@@ -56,7 +56,9 @@ const sign = (settings: Settings, request: HttpClientRequest.HttpClientRequest) 
   const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "")
   const day = date.slice(0, 8)
   const headers: Record<string, string> = { host: url.host, "x-amz-date": date }
-  if (Option.isSome(settings.sessionToken)) headers["x-amz-security-token"] = Redacted.value(settings.sessionToken.value)
+  if (Option.isSome(settings.sessionToken)) {
+    headers["x-amz-security-token"] = Redacted.value(settings.sessionToken.value)
+  }
   const names = Object.keys(headers).sort()
   const canonical = [
     "GET",

@@ -8,7 +8,9 @@ import { ChimeClient, paginateListRooms } from "@aws-sdk/client-chime"
 
 const client = new ChimeClient({ region: "us-east-1" })
 let rooms = 0
-for await (const page of paginateListRooms({ client, pageSize: 99 }, { AccountId: process.env["CHIME_ACCOUNT_ID"] ?? "" })) {
+for await (
+  const page of paginateListRooms({ client, pageSize: 99 }, { AccountId: process.env["CHIME_ACCOUNT_ID"] ?? "" })
+) {
   rooms += page.Rooms?.length ?? 0
 }
 process.stdout.write(`${rooms} rooms\n`)

@@ -9,8 +9,8 @@
 import { Dataset, Emulator, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
 import { Duration, Effect, Either, Option, Redacted } from "effect"
-import { ExitCode, Session } from "./Io.js"
 import { integer, invalid, positive, valuedNames } from "./internal/flags.js"
+import { ExitCode, Session } from "./Io.js"
 
 /**
  * What `chime-rooms emulator` was asked to run, every option checked.

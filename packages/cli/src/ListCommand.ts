@@ -25,8 +25,8 @@ import {
   Stream
 } from "effect"
 import { csvHeader, csvLineEnd, csvRow } from "./Csv.js"
-import { ExitCode, type Io, Session, UsageError, usageError } from "./Io.js"
 import { integer, invalid, positive, valuedNames } from "./internal/flags.js"
+import { ExitCode, type Io, Session, UsageError, usageError } from "./Io.js"
 import { printable } from "./Printable.js"
 import { jsonLine, tableHeader, tableRow } from "./Table.js"
 
@@ -212,7 +212,10 @@ const flagOf: Record<string, string> = {
  * @category validation
  * @since 0.1.0
  */
-export const requestOf = (options: ListOptions, account: string): Either.Either<ListRoomsRequest.ListRoomsRequest, UsageError> =>
+export const requestOf = (
+  options: ListOptions,
+  account: string
+): Either.Either<ListRoomsRequest.ListRoomsRequest, UsageError> =>
   Either.mapLeft(
     HttpChimeRooms.validateSendable({
       AccountId: account,
@@ -334,14 +337,15 @@ const resumeLine = (error: ChimeError.ChimeError): string =>
     : `Resume with: --next-token ${printable(error.resumeToken)}`
 
 /** What stdout gets: the text before the first room, and a page of rooms. */
-const writers: Record<Format, { readonly header: string; readonly page: (rooms: ReadonlyArray<Room.Room>) => string }> = {
-  table: { header: `${tableHeader()}\n`, page: (rooms) => rooms.map(tableRow).join("\n") + "\n" },
-  json: { header: "", page: (rooms) => rooms.map(jsonLine).join("\n") + "\n" },
-  csv: {
-    header: csvHeader() + csvLineEnd,
-    page: (rooms) => rooms.map(csvRow).join(csvLineEnd) + csvLineEnd
+const writers: Record<Format, { readonly header: string; readonly page: (rooms: ReadonlyArray<Room.Room>) => string }> =
+  {
+    table: { header: `${tableHeader()}\n`, page: (rooms) => rooms.map(tableRow).join("\n") + "\n" },
+    json: { header: "", page: (rooms) => rooms.map(jsonLine).join("\n") + "\n" },
+    csv: {
+      header: csvHeader() + csvLineEnd,
+      page: (rooms) => rooms.map(csvRow).join(csvLineEnd) + csvLineEnd
+    }
   }
-}
 
 /**
  * Lists the rooms of `target` to `io`, returning the exit code. Stopped (`io.stop`) or interrupted,
@@ -380,7 +384,8 @@ const listTo = (
     // `None`: stopped by the user before the listing ended.
     const outcome = yield* Effect.onInterrupt(
       Effect.raceFirst(Effect.asSome(Effect.exit(listing)), Effect.as(io.stop ?? Effect.never, Option.none())),
-      () => summary
+      () =>
+        summary
     )
     yield* summary
     if (Option.isNone(outcome)) return ExitCode.interrupted

@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Schema } from "effect"
 import { Room } from "@chime-rooms/core"
+import { DateTime, Schema } from "effect"
 import { printable, printableJson } from "./Printable.js"
 
 const columns = [

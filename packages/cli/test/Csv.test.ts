@@ -1,6 +1,6 @@
 import { Room } from "@chime-rooms/core"
-import { describe, expect, it } from "@effect/vitest"
 import { Dataset } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Schema } from "effect"
 import { execFileSync } from "node:child_process"
 import { csvField, csvHeader, csvRow } from "../src/Csv.js"

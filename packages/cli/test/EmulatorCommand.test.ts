@@ -111,9 +111,29 @@ describe("chime-rooms emulator", () => {
   it.effect("reads every option, in both --flag value and --flag=value forms", () =>
     Effect.gen(function*() {
       const options = yield* parse([
-        "--port=8080", "--accounts", "3", "--rooms", "100000", "--members", "4", "--page-size", "99", "--seed", "-7",
-        "--rate", "2.5", "--fault", "429@5,6:retry-after=2", "--fault=reset@every=10", "--clock-offset", "-600",
-        "--max-skew", "60", "--record", "0", "--region=us-gov-west-1"
+        "--port=8080",
+        "--accounts",
+        "3",
+        "--rooms",
+        "100000",
+        "--members",
+        "4",
+        "--page-size",
+        "99",
+        "--seed",
+        "-7",
+        "--rate",
+        "2.5",
+        "--fault",
+        "429@5,6:retry-after=2",
+        "--fault=reset@every=10",
+        "--clock-offset",
+        "-600",
+        "--max-skew",
+        "60",
+        "--record",
+        "0",
+        "--region=us-gov-west-1"
       ])
       expect(options).toMatchObject({
         port: 8080,

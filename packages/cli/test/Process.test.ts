@@ -43,7 +43,11 @@ const start = (
 
 describe("chime-rooms as a process", () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "packages/cli"], { cwd: root })
+    execFileSync(process.execPath, [
+      fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)),
+      "-b",
+      "packages/cli"
+    ], { cwd: root })
   }, 120_000)
 
   it("exits 2 on bad arguments", async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "@effect/vitest"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Redacted } from "effect"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
@@ -47,14 +47,18 @@ describe("chime-rooms list", () => {
       const member = small.dataset!.members(account)[0]!
       const expected = small.dataset!.memberRooms(account, member)!.map((i) => small.dataset!.room(account, i).RoomId)
       const filtered = capture()
-      expect(yield* run(["list", "--json", "--account", account, "--member-id", member], filtered, small)).toBe(ExitCode.ok)
+      expect(yield* run(["list", "--json", "--account", account, "--member-id", member], filtered, small)).toBe(
+        ExitCode.ok
+      )
       expect(jsonIds(filtered.stdout())).toEqual(expected)
     }))
 
   it.live("survives injected 503s and throttling, and reports them", () =>
     Effect.gen(function*() {
       const io = capture()
-      const faults = FaultScript.make({ rules: [{ calls: [2, 3], fault: Fault.unavailable() }, { calls: [4], fault: Fault.throttled("10 millis") }] })
+      const faults = FaultScript.make({
+        rules: [{ calls: [2, 3], fault: Fault.unavailable() }, { calls: [4], fault: Fault.throttled("10 millis") }]
+      })
       expect(yield* run(["list", "--json"], io, { ...small, faults })).toBe(ExitCode.ok)
       expect(jsonIds(io.stdout())).toEqual(allIds(small.dataset!.accounts[0]!))
       expect(io.stderr()).toContain("3 retries · 1 throttles")
@@ -83,9 +87,20 @@ describe("chime-rooms list", () => {
   it.live("--live settings that lead to no endpoint, or cannot be read, exit 2 before anything is sent", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make(small)
-      const argv = ["--live", "--endpoint", emulator.endpoint, "--region", emulator.region, "--account", emulator.accounts[0]!]
+      const argv = [
+        "--live",
+        "--endpoint",
+        emulator.endpoint,
+        "--region",
+        emulator.region,
+        "--account",
+        emulator.accounts[0]!
+      ]
       const cases = [
-        [{ AWS_USE_FIPS_ENDPOINT: "true" }, "No endpoint for this configuration: Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [
+          { AWS_USE_FIPS_ENDPOINT: "true" },
+          "No endpoint for this configuration: Invalid Configuration: FIPS and custom endpoint are not supported"
+        ],
         [{ AWS_USE_DUALSTACK_ENDPOINT: "yes" }, "Cannot read the configuration: "]
       ] as const
       for (const [vars, message] of cases) {
@@ -100,7 +115,10 @@ describe("chime-rooms list", () => {
 
   it.live("an error that survives the retries exits 1 after every room received, and --next-token resumes", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.make({ ...small, faults: FaultScript.make({ rules: [{ calls: [3], fault: Fault.serviceError("NotFoundException") }] }) })
+      const emulator = yield* Emulator.make({
+        ...small,
+        faults: FaultScript.make({ rules: [{ calls: [3], fault: Fault.serviceError("NotFoundException") }] })
+      })
       const account = emulator.accounts[0]!
       const env = {
         AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
@@ -109,7 +127,16 @@ describe("chime-rooms list", () => {
       const saved = { ...process.env }
       Object.assign(process.env, env)
       yield* Effect.addFinalizer(() => Effect.sync(() => (process.env = saved)))
-      const args = ["--live", "--endpoint", emulator.endpoint, "--region", emulator.region, "--account", account, "--json"]
+      const args = [
+        "--live",
+        "--endpoint",
+        emulator.endpoint,
+        "--region",
+        emulator.region,
+        "--account",
+        account,
+        "--json"
+      ]
 
       const failed = capture()
       expect(yield* run(["list", ...args], failed)).toBe(ExitCode.serviceError)
@@ -132,7 +159,10 @@ describe("chime-rooms list", () => {
   it.live("a token printed by one run of the embedded emulator resumes in the next run", () =>
     Effect.gen(function*() {
       const stable = { ...small, tokenSecret: "fixed" }
-      const failing = { ...stable, faults: FaultScript.make({ rules: [{ calls: [2], fault: Fault.serviceError("ForbiddenException") }] }) }
+      const failing = {
+        ...stable,
+        faults: FaultScript.make({ rules: [{ calls: [2], fault: Fault.serviceError("ForbiddenException") }] })
+      }
       const failed = capture()
       expect(yield* run(["list", "--json"], failed, failing)).toBe(ExitCode.serviceError)
       expect(failed.stderr()).toMatch(/Error: ForbiddenException \(request id /)
@@ -209,7 +239,9 @@ describe("chime-rooms list", () => {
 
       // In JSON the same rooms, every control character escaped: the same values once parsed.
       const json = capture()
-      expect(yield* run(["list", "--json", "--max-results", "2"], json, { dataset, faults })).toBe(ExitCode.serviceError)
+      expect(yield* run(["list", "--json", "--max-results", "2"], json, { dataset, faults })).toBe(
+        ExitCode.serviceError
+      )
       expect(json.stdout()).not.toMatch(CONTROL)
       expect(jsonIds(json.stdout())).toEqual([hostile("id"), "r-2"])
     }))

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -235,7 +235,13 @@ export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>
  * @category schemas
  * @since 0.1.0
  */
-export const TransportFailure = Schema.Literal("ConnectionRefused", "ConnectionReset", "Timeout", "BodyCutShort", "Other")
+export const TransportFailure = Schema.Literal(
+  "ConnectionRefused",
+  "ConnectionReset",
+  "Timeout",
+  "BodyCutShort",
+  "Other"
+)
 
 /**
  * @since 0.1.0
@@ -263,7 +269,13 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
  * @category schemas
  * @since 0.1.0
  */
-export const DecodeFailure = Schema.Literal("InvalidJson", "TruncatedJson", "InvalidShape", "UnexpectedStatus", "TooLarge")
+export const DecodeFailure = Schema.Literal(
+  "InvalidJson",
+  "TruncatedJson",
+  "InvalidShape",
+  "UnexpectedStatus",
+  "TooLarge"
+)
 
 /**
  * @since 0.1.0
@@ -499,7 +511,8 @@ export const withResumeToken = <E extends ChimeError>(error: E, token: string | 
   return copy
 }
 
-const SENSITIVE_JSON = /("(?:Name|SecretAccessKey|secretAccessKey|SessionToken|sessionToken|Token|Authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"?/g
+const SENSITIVE_JSON =
+  /("(?:Name|SecretAccessKey|secretAccessKey|SessionToken|sessionToken|Token|Authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"?/g
 const SENSITIVE_TEXT = /(authorization|x-amz-security-token|x-amz-signature|signature|credential)\s*[=:]\s*\S+/gi
 
 /**

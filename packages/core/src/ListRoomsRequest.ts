@@ -71,7 +71,9 @@ const decode = Schema.decodeUnknownEither(ListRoomsRequest, { errors: "first", o
 const toInvalidRequest = (error: ParseResult.ParseError): InvalidRequestError => {
   const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
   const field = issue?.path.map(String).join(".") ?? ""
-  if (issue === undefined || field === "") return new InvalidRequestError({ field: "request", rule: "must be an object" })
+  if (issue === undefined || field === "") {
+    return new InvalidRequestError({ field: "request", rule: "must be an object" })
+  }
   const rule = issue._tag === "Missing" ? "is required" : issue.message
   return new InvalidRequestError({ field, rule })
 }
@@ -104,12 +106,18 @@ const plainlyValid = (input: unknown): input is ListRoomsRequest => {
   const r = input as Candidate
   if (typeof r.AccountId !== "string" || !NON_SPACE.test(r.AccountId)) return false
   const max = r.MaxResults
-  if (max === undefined ? "MaxResults" in r : !(typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= 99)) {
+  if (
+    max === undefined
+      ? "MaxResults" in r
+      : !(typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= 99)
+  ) {
     return false
   }
   if (r.MemberId === undefined ? "MemberId" in r : typeof r.MemberId !== "string") return false
   const token = r.NextToken
-  if (token === undefined ? "NextToken" in r : typeof token !== "string" || token.length > maxNextTokenLength) return false
+  if (token === undefined ? "NextToken" in r : typeof token !== "string" || token.length > maxNextTokenLength) {
+    return false
+  }
   return true
 }
 

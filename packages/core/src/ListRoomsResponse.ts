@@ -5,8 +5,8 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { Room } from "./Room.js"
 import { decodeResponseBody } from "./internal/decodeResponse.js"
+import { Room } from "./Room.js"
 
 /**
  * `NextToken` on the wire: `null`, absent and `""` all mean "this was the last page", and all

@@ -28,8 +28,7 @@ import { rfc3339Millis, serviceFormMillis } from "./internal/isoMillis.js"
  * @category parsing
  * @since 0.1.0
  */
-export const parseIsoMillis = (input: string): number | undefined =>
-  serviceFormMillis(input) ?? rfc3339Millis(input)
+export const parseIsoMillis = (input: string): number | undefined => serviceFormMillis(input) ?? rfc3339Millis(input)
 
 /**
  * `string` ⇄ `DateTime.Utc`. Encoding writes `DateTime.formatIso` (millisecond precision, `Z`),

@@ -1,6 +1,6 @@
+import { ListRoomsResponse } from "@chime-rooms/core"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Either, Equal, Hash, Schema } from "effect"
-import { ListRoomsResponse } from "@chime-rooms/core"
 
 describe("one-pass decoder timestamps", () => {
   it("are DateTime.Utc values indistinguishable from the Schema's", () => {
@@ -8,7 +8,11 @@ describe("one-pass decoder timestamps", () => {
       Rooms: [
         { RoomId: "a", CreatedTimestamp: "2019-12-02T22:29:31.549Z", UpdatedTimestamp: "2020-02-29T23:59:59.999Z" },
         { RoomId: "b", CreatedTimestamp: "2019-12-02T23:29:31.5+01:00" },
-        { RoomId: "c", CreatedTimestamp: "2019-12-02t23:59:59.123456789012z", UpdatedTimestamp: "2016-12-31T23:59:60.000Z" },
+        {
+          RoomId: "c",
+          CreatedTimestamp: "2019-12-02t23:59:59.123456789012z",
+          UpdatedTimestamp: "2016-12-31T23:59:60.000Z"
+        },
         null,
         { RoomId: "d", CreatedTimestamp: null, UpdatedTimestamp: "0050-06-30T12:00:00-99:99" }
       ]
@@ -31,7 +35,9 @@ describe("one-pass decoder timestamps", () => {
         expect(JSON.stringify(a)).toBe(JSON.stringify(b))
         expect(String(a)).toBe(String(b))
         expect(Object.keys(a)).toEqual(Object.keys(b))
-        expect(Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(fast)).toEqual(Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(slow))
+        expect(Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(fast)).toEqual(
+          Schema.encodeSync(ListRoomsResponse.ListRoomsResponse)(slow)
+        )
       }
     }
   })

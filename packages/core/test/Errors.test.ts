@@ -1,9 +1,14 @@
+import { ChimeError } from "@chime-rooms/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Option } from "effect"
-import { ChimeError } from "@chime-rooms/core"
 
 const service = (name: ChimeError.ServiceErrorName, extra: { code?: string } = {}) =>
-  ChimeError.makeServiceError(name, { message: "m", status: ChimeError.serviceErrors[name].status, requestId: "req-1", ...extra })
+  ChimeError.makeServiceError(name, {
+    message: "m",
+    status: ChimeError.serviceErrors[name].status,
+    requestId: "req-1",
+    ...extra
+  })
 
 const unknown = (errorName: string, status: number) =>
   new ChimeError.UnknownServiceError({ errorName, message: "m", status, requestId: "req-2" })
@@ -59,16 +64,40 @@ describe("service errors", () => {
 describe("classifiers", () => {
   it("classify each modelled error", () => {
     expect(classify(service("BadRequestException"))).toEqual({ throttling: false, transient: false, retryable: false })
-    expect(classify(service("UnauthorizedClientException"))).toEqual({ throttling: false, transient: false, retryable: false })
+    expect(classify(service("UnauthorizedClientException"))).toEqual({
+      throttling: false,
+      transient: false,
+      retryable: false
+    })
     expect(classify(service("ForbiddenException"))).toEqual({ throttling: false, transient: false, retryable: false })
     expect(classify(service("NotFoundException"))).toEqual({ throttling: false, transient: false, retryable: false })
-    expect(classify(service("ThrottledClientException"))).toEqual({ throttling: true, transient: false, retryable: true })
-    expect(classify(service("ServiceFailureException"))).toEqual({ throttling: false, transient: true, retryable: true })
-    expect(classify(service("ServiceUnavailableException"))).toEqual({ throttling: false, transient: true, retryable: true })
+    expect(classify(service("ThrottledClientException"))).toEqual({
+      throttling: true,
+      transient: false,
+      retryable: true
+    })
+    expect(classify(service("ServiceFailureException"))).toEqual({
+      throttling: false,
+      transient: true,
+      retryable: true
+    })
+    expect(classify(service("ServiceUnavailableException"))).toEqual({
+      throttling: false,
+      transient: true,
+      retryable: true
+    })
   })
 
   it("recognise the AWS throttling codes, by name or by body code", () => {
-    for (const name of ["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"]) {
+    for (
+      const name of [
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown"
+      ]
+    ) {
       expect(classify(unknown(name, 400))).toEqual({ throttling: true, transient: false, retryable: true })
     }
     expect(ChimeError.isThrottlingError(service("BadRequestException", { code: "Throttled" }))).toBe(true)
@@ -101,13 +130,21 @@ describe("classifiers", () => {
       new ChimeError.ResponseDecodeError({ reason: "InvalidJson", message: "m", status: 200 }),
       new ChimeError.ResponseDecodeError({ reason: "InvalidShape", message: "m", status: 200 })
     ]
-    for (const error of errors) expect(classify(error)).toEqual({ throttling: false, transient: false, retryable: false })
-    expect(ChimeError.isRetryableError(new ChimeError.ResponseDecodeError({ reason: "TruncatedJson", message: "m", status: 200 }))).toBe(true)
+    for (const error of errors) {
+      expect(classify(error)).toEqual({ throttling: false, transient: false, retryable: false })
+    }
+    expect(
+      ChimeError.isRetryableError(
+        new ChimeError.ResponseDecodeError({ reason: "TruncatedJson", message: "m", status: 200 })
+      )
+    ).toBe(true)
   })
 
   it("retryAfterOf is none when the server sent no delay", () => {
     expect(ChimeError.retryAfterOf(service("ThrottledClientException"))).toEqual(Option.none())
-    expect(ChimeError.retryAfterOf(new ChimeError.TransportError({ reason: "Timeout", message: "m" }))).toEqual(Option.none())
+    expect(ChimeError.retryAfterOf(new ChimeError.TransportError({ reason: "Timeout", message: "m" }))).toEqual(
+      Option.none()
+    )
   })
 })
 
@@ -128,14 +165,18 @@ describe("withResumeToken", () => {
 
 describe("safeExcerpt", () => {
   it("shortens and scrubs room names, tokens and signatures", () => {
-    const body = `{"Rooms":[{"Name":"Secret plans","RoomId":"r1"}],"SessionToken":"FQoGZXIvYXdzE","x":"${"y".repeat(500)}"}`
+    const body = `{"Rooms":[{"Name":"Secret plans","RoomId":"r1"}],"SessionToken":"FQoGZXIvYXdzE","x":"${
+      "y".repeat(500)
+    }"}`
     const excerpt = ChimeError.safeExcerpt(body)
     expect(excerpt.length).toBeLessThanOrEqual(121)
     expect(excerpt).not.toContain("Secret plans")
     expect(excerpt).not.toContain("FQoGZXIvYXdzE")
-    expect(excerpt).toContain('"Name":"<redacted>"')
-    expect(ChimeError.safeExcerpt('{"Rooms":[{"Name":"cut sho')).not.toContain("cut sho")
-    const html = ChimeError.safeExcerpt("<html>\r\n<body>502 Bad Gateway Authorization: AWS4-HMAC-SHA256 Credential=AKID/x</body>")
+    expect(excerpt).toContain("\"Name\":\"<redacted>\"")
+    expect(ChimeError.safeExcerpt("{\"Rooms\":[{\"Name\":\"cut sho")).not.toContain("cut sho")
+    const html = ChimeError.safeExcerpt(
+      "<html>\r\n<body>502 Bad Gateway Authorization: AWS4-HMAC-SHA256 Credential=AKID/x</body>"
+    )
     expect(html).toContain("502 Bad Gateway")
     expect(html).not.toContain("AWS4-HMAC-SHA256")
     expect(html).not.toContain("\n")

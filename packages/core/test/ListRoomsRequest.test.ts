@@ -1,6 +1,6 @@
+import { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Schema } from "effect"
-import { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 
 const rejected = (input: unknown): ChimeError.InvalidRequestError => {
   const result = ListRoomsRequest.validate(input)
@@ -69,15 +69,36 @@ describe("ListRoomsRequest", () => {
 })
 
 describe("ListRoomsRequest.validate fast path", () => {
-  const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest.ListRoomsRequest, { errors: "first", onExcessProperty: "ignore" })
+  const decodeSlow = Schema.decodeUnknownEither(ListRoomsRequest.ListRoomsRequest, {
+    errors: "first",
+    onExcessProperty: "ignore"
+  })
   it("accepts and returns exactly what the Schema does", () => {
     const inputs: ReadonlyArray<unknown> = [
-      { AccountId: "a" }, { AccountId: " a " }, { AccountId: "   " }, { AccountId: "" }, { AccountId: 1 }, {},
-      { AccountId: "a", MaxResults: 1 }, { AccountId: "a", MaxResults: 99 }, { AccountId: "a", MaxResults: 0 },
-      { AccountId: "a", MaxResults: 100 }, { AccountId: "a", MaxResults: 1.5 }, { AccountId: "a", MaxResults: NaN },
-      { AccountId: "a", MaxResults: "5" }, { AccountId: "a", MaxResults: undefined }, { AccountId: "a", MemberId: "" },
-      { AccountId: "a", MemberId: 5 }, { AccountId: "a", NextToken: "t", extra: 1 }, { AccountId: "a", NextToken: null },
-      { AccountId: "a", NextToken: undefined }, null, "a", [], { AccountId: "\u00a0x\t" }, { AccountId: "\t\n" }
+      { AccountId: "a" },
+      { AccountId: " a " },
+      { AccountId: "   " },
+      { AccountId: "" },
+      { AccountId: 1 },
+      {},
+      { AccountId: "a", MaxResults: 1 },
+      { AccountId: "a", MaxResults: 99 },
+      { AccountId: "a", MaxResults: 0 },
+      { AccountId: "a", MaxResults: 100 },
+      { AccountId: "a", MaxResults: 1.5 },
+      { AccountId: "a", MaxResults: NaN },
+      { AccountId: "a", MaxResults: "5" },
+      { AccountId: "a", MaxResults: undefined },
+      { AccountId: "a", MemberId: "" },
+      { AccountId: "a", MemberId: 5 },
+      { AccountId: "a", NextToken: "t", extra: 1 },
+      { AccountId: "a", NextToken: null },
+      { AccountId: "a", NextToken: undefined },
+      null,
+      "a",
+      [],
+      { AccountId: "\u00a0x\t" },
+      { AccountId: "\t\n" }
     ]
     for (const input of inputs) {
       const fast = ListRoomsRequest.validate(input)

@@ -1,9 +1,9 @@
+import { ListRoomsResponse, Room, Timestamp } from "@chime-rooms/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, DateTime, Either, FastCheck, ParseResult, Schema } from "effect"
-import { ListRoomsResponse, Room, Timestamp } from "@chime-rooms/core"
 
 const sample =
-  '{"NextToken":null,"Rooms":[{"AccountId":"12a3456b-7c89-012d-3456-78901e23fg45","CreatedBy":"arn:aws:iam::111122223333:user/alejandro","CreatedTimestamp":"2019-12-02T22:29:31.549Z","Name":"chatRoom","RoomId":"abcd1e2d-3e45-6789-01f2-3g45h67i890j","UpdatedTimestamp":"2019-12-02T22:33:19.310Z"}]}'
+  "{\"NextToken\":null,\"Rooms\":[{\"AccountId\":\"12a3456b-7c89-012d-3456-78901e23fg45\",\"CreatedBy\":\"arn:aws:iam::111122223333:user/alejandro\",\"CreatedTimestamp\":\"2019-12-02T22:29:31.549Z\",\"Name\":\"chatRoom\",\"RoomId\":\"abcd1e2d-3e45-6789-01f2-3g45h67i890j\",\"UpdatedTimestamp\":\"2019-12-02T22:33:19.310Z\"}]}"
 
 const decodeRoom = Schema.decodeUnknownEither(Room.Room)
 const decodePage = Schema.decodeUnknownEither(ListRoomsResponse.ListRoomsResponse)
@@ -85,7 +85,9 @@ describe("ListRoomsResponse", () => {
   })
 
   it("reads a null Rooms as no rooms and drops a null in the room list", () => {
-    for (const body of [{ Rooms: null }, { NextToken: null, Rooms: null }, { Rooms: [null] }, { Rooms: [null, null] }]) {
+    for (
+      const body of [{ Rooms: null }, { NextToken: null, Rooms: null }, { Rooms: [null] }, { Rooms: [null, null] }]
+    ) {
       expect(decodePage(body)).toEqual(Either.right({ Rooms: [] }))
       expect(ListRoomsResponse.decode(body)).toEqual(Either.right({ Rooms: [] }))
     }
@@ -101,9 +103,24 @@ describe("ListRoomsResponse", () => {
 
   it("rejects the wrong shape", () => {
     for (
-      const body of [null, [], "x", 5, true, { Rooms: {} }, { Rooms: "x" }, { Rooms: [1] }, { Rooms: [[]] }, { Rooms: ["r"] },
-        { NextToken: 5 }, { NextToken: {} }, { Rooms: [{ RoomId: 1 }] }, { Rooms: [{ Name: true }] },
-        { Rooms: [{ CreatedTimestamp: 1575325771549 }] }, { Rooms: [{ UpdatedTimestamp: {} }] }]
+      const body of [
+        null,
+        [],
+        "x",
+        5,
+        true,
+        { Rooms: {} },
+        { Rooms: "x" },
+        { Rooms: [1] },
+        { Rooms: [[]] },
+        { Rooms: ["r"] },
+        { NextToken: 5 },
+        { NextToken: {} },
+        { Rooms: [{ RoomId: 1 }] },
+        { Rooms: [{ Name: true }] },
+        { Rooms: [{ CreatedTimestamp: 1575325771549 }] },
+        { Rooms: [{ UpdatedTimestamp: {} }] }
+      ]
     ) {
       expect(Either.isLeft(decodePage(body))).toBe(true)
       expect(Either.isLeft(ListRoomsResponse.decode(body))).toBe(true)
@@ -112,7 +129,9 @@ describe("ListRoomsResponse", () => {
 
   it("the one-pass decoder never puts a room Name in its message", () => {
     const secretName = "Board meeting: layoffs"
-    const result = ListRoomsResponse.decode({ Rooms: [{ Name: secretName, CreatedTimestamp: secretName }, { Name: 5 }] })
+    const result = ListRoomsResponse.decode({
+      Rooms: [{ Name: secretName, CreatedTimestamp: secretName }, { Name: 5 }]
+    })
     expect(result).toEqual(Either.left("Rooms[0].CreatedTimestamp: expected an RFC 3339 date-time string or null"))
     expect(ListRoomsResponse.decode({ Rooms: [{}, { Name: { secretName } }] })).toEqual(
       Either.left("Rooms[1].Name: expected a string or null")
@@ -150,10 +169,21 @@ describe("ListRoomsResponse", () => {
       anyForm
     )
     const room = FastCheck.oneof(
-      { weight: 8, arbitrary: FastCheck.dictionary(
-        FastCheck.constantFrom("AccountId", "CreatedBy", "CreatedTimestamp", "Name", "RoomId", "UpdatedTimestamp", "Other"),
-        noise
-      ) },
+      {
+        weight: 8,
+        arbitrary: FastCheck.dictionary(
+          FastCheck.constantFrom(
+            "AccountId",
+            "CreatedBy",
+            "CreatedTimestamp",
+            "Name",
+            "RoomId",
+            "UpdatedTimestamp",
+            "Other"
+          ),
+          noise
+        )
+      },
       { weight: 1, arbitrary: FastCheck.constant(null) },
       { weight: 1, arbitrary: noise }
     )

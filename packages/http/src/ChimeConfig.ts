@@ -316,8 +316,10 @@ const combine = (env: Env, files: SharedConfigFiles): Either.Either<ChimeConfigI
     const profile: Profile = { ...fromCredentials, ...fromConfig }
     const where = `profile ${JSON.stringify(profileName)}:`
     const setting = (envName: keyof Env, key: string) =>
-      Either.flatMap(booleanOf(env[envName], envName, "environment variable"), (fromEnv) =>
-        fromEnv !== undefined ? Either.right(fromEnv) : booleanOf(profile[key], key, where))
+      Either.flatMap(
+        booleanOf(env[envName], envName, "environment variable"),
+        (fromEnv) => fromEnv !== undefined ? Either.right(fromEnv) : booleanOf(profile[key], key, where)
+      )
     const useFipsEndpoint = yield* setting("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
     const useDualstackEndpoint = yield* setting("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
     const ignore = yield* setting("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls")
@@ -362,5 +364,7 @@ export const inputFromEnv: Config.Config<ChimeConfigInput> = /* @__PURE__ */ Con
  * @category config
  * @since 0.1.0
  */
-export const loadInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> =
-  /* @__PURE__ */ Effect.flatMap(rawEnv, (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files)))
+export const loadInput: Effect.Effect<ChimeConfigInput, ConfigError.ConfigError> = /* @__PURE__ */ Effect.flatMap(
+  rawEnv,
+  (env) => Effect.flatMap(loadSharedConfigFiles(env), (files) => combine(env, files))
+)

@@ -14,7 +14,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import { fromInput, makeCached } from "./internal/cachedCredentials.js"
 
 /**
@@ -121,10 +121,11 @@ export class Credentials extends Context.Tag("@chime-rooms/http/Credentials")<
  * @category accessors
  * @since 0.1.0
  */
-export const get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError, Credentials> = /* @__PURE__ */ Effect.flatMap(
-  Credentials,
-  (c) => c.get
-)
+export const get: Effect.Effect<AwsCredentials, ChimeError.CredentialsError, Credentials> = /* @__PURE__ */ Effect
+  .flatMap(
+    Credentials,
+    (c) => c.get
+  )
 
 /**
  * Fixed credentials.
@@ -169,8 +170,7 @@ export const layerConfig = (
       onFailure: () => ({
         get: Effect.fail(
           new ChimeError.CredentialsError({
-            message:
-              "No credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set",
+            message: "No credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must both be set",
             sources: [envSource]
           })
         )
@@ -206,7 +206,6 @@ export const layerProvider = (
   provider: AwsCredentialsProvider,
   options?: ProviderOptions
 ): Layer.Layer<Credentials> => Layer.effect(Credentials, makeCached(provider, options))
-
 
 /**
  * Where the AWS default provider chain looks, in order.

@@ -34,7 +34,9 @@ import { makeCached } from "./internal/cachedCredentials.js"
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Record<string, unknown> & Credentials.ProviderOptions): Layer.Layer<Credentials.Credentials> =>
+export const layer = (
+  options?: Record<string, unknown> & Credentials.ProviderOptions
+): Layer.Layer<Credentials.Credentials> =>
   Layer.effect(
     Credentials.Credentials,
     Effect.flatMap(

@@ -6,11 +6,11 @@
  */
 import { type ChimeError, ChimeRooms, ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -18,8 +18,8 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ChimeConfig from "./ChimeConfig.js"
 import * as Credentials from "./Credentials.js"
-import * as ClockOffset from "./internal/clockOffset.js"
 import { BodyTooLargeError, boundedText, tooLarge } from "./internal/body.js"
+import * as ClockOffset from "./internal/clockOffset.js"
 import { encodeListRooms, encodeListRoomsParts } from "./internal/encode.js"
 import { fastPathOf } from "./internal/fastPathHook.js"
 import type { FastPathEnv } from "./internal/fastPathHook.js"
@@ -41,7 +41,8 @@ const transportError = (
   error: HttpClientError.HttpClientError,
   requestId: string | undefined,
   timeoutMillis: number
-): ChimeError.ChimeError => error.cause instanceof AttemptTimeoutError ? timeoutError(timeoutMillis) : toTransportError(error, requestId)
+): ChimeError.ChimeError =>
+  error.cause instanceof AttemptTimeoutError ? timeoutError(timeoutMillis) : toTransportError(error, requestId)
 
 const decodeResponse = (
   response: HttpClientResponse.HttpClientResponse,
@@ -52,10 +53,13 @@ const decodeResponse = (
   const requestId = requestIdFrom((name) => headers[name])
   const status = response.status
   return Effect.flatMap(
-    Effect.mapError(boundedText(response, maxBytes), (error) =>
-      error instanceof BodyTooLargeError || error.cause instanceof BodyTooLargeError
-        ? tooLarge(status, requestId, maxBytes)
-        : transportError(error, requestId, timeoutMillis)),
+    Effect.mapError(
+      boundedText(response, maxBytes),
+      (error) =>
+        error instanceof BodyTooLargeError || error.cause instanceof BodyTooLargeError
+          ? tooLarge(status, requestId, maxBytes)
+          : transportError(error, requestId, timeoutMillis)
+    ),
     (text): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
       if (status >= 200 && status < 300) {
         const out = decodeSuccess(status, requestId, text)
@@ -93,7 +97,9 @@ export {
  * @category validation
  * @since 0.1.0
  */
-export const validateSendable = (input: unknown): Either.Either<ListRoomsRequest.ListRoomsRequest, ChimeError.InvalidRequestError> =>
+export const validateSendable = (
+  input: unknown
+): Either.Either<ListRoomsRequest.ListRoomsRequest, ChimeError.InvalidRequestError> =>
   Either.flatMap(ListRoomsRequest.validate(input), (valid) => Either.map(encodeListRoomsParts(valid), () => valid))
 
 /**
@@ -120,7 +126,9 @@ const makeGeneralPath = (
   const withTimeout = (effect: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>) =>
     timed ? leanTimeout(effect, config.timeout, onTimeout) : effect
   const toChimeError = (error: HttpClientError.HttpClientError | ChimeError.ChimeError): ChimeError.ChimeError =>
-    error._tag === "RequestError" || error._tag === "ResponseError" ? transportError(error, undefined, timeoutMillis) : error
+    error._tag === "RequestError" || error._tag === "ResponseError"
+      ? transportError(error, undefined, timeoutMillis)
+      : error
   const maxBytes = config.maxResponseBytes
   const decode = (response: HttpClientResponse.HttpClientResponse) => decodeResponse(response, timeoutMillis, maxBytes)
   const general = (url: string): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
@@ -143,7 +151,9 @@ const makeGeneralPath = (
 
 /** `listRooms` the general way alone: validate, encode against the endpoint, send. */
 const generalListRooms = (endpoint: string, general: FastPathEnv["general"]) =>
-(input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+(
+  input: ListRoomsRequest.ListRoomsRequest
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
   const valid = ListRoomsRequest.validate(input)
   if (valid._tag === "Left") return Effect.fail(valid.left)
   const url = encodeListRooms(endpoint, valid.right)
@@ -195,8 +205,11 @@ export const make = (
 /** The service from explicit options; settings that lead to no endpoint fail with `EndpointConfigError`. */
 const makeFromOptions = (
   options?: HttpChimeRoomsOptions
-): Effect.Effect<ChimeRooms.ChimeRoomsService, ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
-  Effect.flatMap(ChimeConfig.make(options), make)
+): Effect.Effect<
+  ChimeRooms.ChimeRoomsService,
+  ChimeConfig.EndpointConfigError,
+  HttpClient.HttpClient | Credentials.Credentials
+> => Effect.flatMap(ChimeConfig.make(options), make)
 
 /**
  * The `ChimeRooms` layer from explicit options. Settings that lead to no endpoint (FIPS or
@@ -219,7 +232,11 @@ const makeFromOptions = (
  */
 export const layer = (
   options?: HttpChimeRoomsOptions
-): Layer.Layer<ChimeRooms.ChimeRooms, ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> => Layer.effect(ChimeRooms.ChimeRooms, makeFromOptions(options))
+): Layer.Layer<
+  ChimeRooms.ChimeRooms,
+  ChimeConfig.EndpointConfigError,
+  HttpClient.HttpClient | Credentials.Credentials
+> => Layer.effect(ChimeRooms.ChimeRooms, makeFromOptions(options))
 
 /**
  * The `ChimeRooms` layer from configuration. By default the settings are read as the AWS SDK reads
@@ -243,5 +260,8 @@ export const layer = (
  */
 export const layerConfig = (
   config?: Config.Config<HttpChimeRoomsOptions>
-): Layer.Layer<ChimeRooms.ChimeRooms, ConfigError.ConfigError | ChimeConfig.EndpointConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
-  Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? ChimeConfig.loadInput, makeFromOptions))
+): Layer.Layer<
+  ChimeRooms.ChimeRooms,
+  ConfigError.ConfigError | ChimeConfig.EndpointConfigError,
+  HttpClient.HttpClient | Credentials.Credentials
+> => Layer.effect(ChimeRooms.ChimeRooms, Effect.flatMap(config ?? ChimeConfig.loadInput, makeFromOptions))

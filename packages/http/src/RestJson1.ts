@@ -137,7 +137,9 @@ export const retryAfterFrom = (headers: ResponseHeaders, now: number): Duration.
 }
 
 const statusNames: ReadonlyMap<number, ChimeError.ServiceErrorName> = new Map(
-  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).map((name) => [ChimeError.serviceErrors[name].status, name])
+  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).map((
+    name
+  ) => [ChimeError.serviceErrors[name].status, name])
 )
 
 /** The message as the SDK picks it: `message`, else `Message`, whichever first is a non-empty string. */

@@ -14,21 +14,21 @@
  *
  * @since 0.1.0
  */
-import { boundedText } from "./internal/body.js"
-import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
-import { ALGORITHM, EMPTY_SHA256, makeLongDateCache } from "./internal/fastSign.js"
 import type { ChimeError } from "@chime-rooms/core"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { createHash, createHmac } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { createHash, createHmac } from "node:crypto"
 import type * as Credentials from "./Credentials.js"
+import { boundedText } from "./internal/body.js"
+import { canonicalRequest, signingKey } from "./internal/canonicalRequest.js"
+import { ALGORITHM, EMPTY_SHA256, makeLongDateCache } from "./internal/fastSign.js"
 
 /**
  * What the signer needs.
@@ -222,7 +222,8 @@ const unsafeMakeSigner = (options: SigV4Options): Signer => {
     const signature = createHmac("sha256", key).update(stringToSign).digest("hex")
     const headers: Record<string, string> = {
       "x-amz-date": longDate,
-      authorization: `${ALGORITHM} Credential=${current.plain.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`
+      authorization:
+        `${ALGORITHM} Credential=${current.plain.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`
     }
     // Requests are signed from their unsigned form each attempt, so no stale token is left over.
     if (token !== undefined) headers["x-amz-security-token"] = token
@@ -230,18 +231,21 @@ const unsafeMakeSigner = (options: SigV4Options): Signer => {
   }
 
   const sign = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(options.credentials, (credentials) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatMap(Ref.get(clockOffset), (offset) => {
-          const current = stateFor(credentials)
-          const longDate = longDateOf(now + offset)
-          const shortDate = longDate.slice(0, 8)
-          if (current.key === undefined || current.shortDate !== shortDate) {
-            current.key = signingKey(current.plain.secretAccessKey, shortDate, options.region, options.service)
-            current.shortDate = shortDate
-          }
-          return Effect.succeed(finish(request, current, longDate, current.key))
-        })))
+    Effect.flatMap(
+      options.credentials,
+      (credentials) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.flatMap(Ref.get(clockOffset), (offset) => {
+            const current = stateFor(credentials)
+            const longDate = longDateOf(now + offset)
+            const shortDate = longDate.slice(0, 8)
+            if (current.key === undefined || current.shortDate !== shortDate) {
+              current.key = signingKey(current.plain.secretAccessKey, shortDate, options.region, options.service)
+              current.shortDate = shortDate
+            }
+            return Effect.succeed(finish(request, current, longDate, current.key))
+          }))
+    )
   return { sign, clockOffset }
 }
 
@@ -332,7 +336,10 @@ const replay = (
     }
   }
   const source = typeof body === "string" ? body : new ReadableStream({ start: (controller) => controller.error(body) })
-  return HttpClientResponse.fromWeb(response.request, new globalThis.Response(source, { status: response.status, headers }))
+  return HttpClientResponse.fromWeb(
+    response.request,
+    new globalThis.Response(source, { status: response.status, headers })
+  )
 }
 
 const SESSION_TOKEN_HEADER = "x-amz-security-token"
@@ -369,15 +376,24 @@ const withTokenRedacted = (names: ReadonlyArray<string | RegExp>): ReadonlyArray
  * @since 0.1.0
  */
 export const withSigV4: {
-  (options: SigV4Options): <E, R>(client: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
-  <E, R>(client: HttpClient.HttpClient.With<E, R>, options: SigV4Options): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
+  (
+    options: SigV4Options
+  ): <E, R>(client: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
+  <E, R>(
+    client: HttpClient.HttpClient.With<E, R>,
+    options: SigV4Options
+  ): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R>
 } = dual(2, <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   options: SigV4Options
 ): HttpClient.HttpClient.With<E | ChimeError.CredentialsError, R> => {
   const signer = unsafeMakeSigner(options)
   const attempt = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.locallyWith(Effect.flatMap(signer.sign(request), client.execute), Headers.currentRedactedNames, withTokenRedacted)
+    Effect.locallyWith(
+      Effect.flatMap(signer.sign(request), client.execute),
+      Headers.currentRedactedNames,
+      withTokenRedacted
+    )
   return HttpClient.makeWith(
     (effect) =>
       Effect.flatMap(effect, (request) =>

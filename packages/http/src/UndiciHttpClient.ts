@@ -11,9 +11,9 @@
  *
  * @since 0.1.0
  */
+import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpBody from "@effect/platform/HttpBody"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
@@ -44,8 +44,10 @@ const toBody = (
     case "FormData":
       return Effect.succeed(body.formData as unknown as Body)
     case "Stream":
-      return Effect.map(Stream.toReadableStreamEffect(body.stream), (web) =>
-        Readable.fromWeb(web as WebReadableStream<Uint8Array>))
+      return Effect.map(
+        Stream.toReadableStreamEffect(body.stream),
+        (web) => Readable.fromWeb(web as WebReadableStream<Uint8Array>)
+      )
   }
 }
 
@@ -75,11 +77,9 @@ export const make = (dispatcher: Dispatcher, options?: ClientOptions): HttpClien
   const client = HttpClient.makeWith(
     (effect) => Effect.flatMap(effect, execute),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-  )
-  // What `makeWith` would do, without wrapping the request in an effect first.
-  ;(client as { execute: typeof execute }).execute = execute
-  // `HttpChimeRooms`' fast path, carried by this very client (clients derived from it do not carry
-  // it) so that a program without this client bundles none of it.
+  ) // What `makeWith` would do, without wrapping the request in an effect first.
+  ;(client as { execute: typeof execute }).execute = execute // `HttpChimeRooms`' fast path, carried by this very client (clients derived from it do not carry
+   // it) so that a program without this client bundles none of it.
   ;(client as unknown as { [FastPathTypeId]: unknown })[FastPathTypeId] = makeFastPath(dispatcher)
   return client
 }

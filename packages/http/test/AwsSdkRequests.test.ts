@@ -33,11 +33,11 @@
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
 import type { ChimeClientConfig } from "@aws-sdk/client-chime"
-import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
+import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { Context, Effect, Either, FastCheck, Layer } from "effect"
 import { createServer } from "node:http"
 import type { IncomingHttpHeaders } from "node:http"
@@ -161,8 +161,10 @@ const ourService = (origin: string, client: Layer.Layer<HttpClient.HttpClient>, 
 
 /** One service of ours per client of {@link OURS}, each in the test's scope. */
 const ourServices = (origin: string, credentials: PlainCredentials) =>
-  Effect.forEach(OURS, ([name, client]) =>
-    Effect.map(ourService(origin, client, credentials), (service) => ({ name, service })))
+  Effect.forEach(
+    OURS,
+    ([name, client]) => Effect.map(ourService(origin, client, credentials), (service) => ({ name, service }))
+  )
 
 /** Sends `request` through one of ours: the fast one by `unsafeListRooms`, the others by `listRooms`. */
 const sendOurs = (name: string, service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
@@ -170,12 +172,19 @@ const sendOurs = (name: string, service: ChimeRooms.ChimeRoomsService, request: 
 
 /** The fast path's exchange (`unsafeListRooms`) as a promise; a decline (another path) fails it. */
 const startedPromise = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
-  Effect.runPromise(Effect.flatMap(Effect.clock, (clock) =>
-    Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-      const abort = service.unsafeListRooms?.(request, clock, resume)
-      if (abort === undefined) return resume(Effect.dieMessage("the fast path declined the request"))
-      return Effect.sync(abort)
-    })))
+  Effect.runPromise(
+    Effect.flatMap(
+      Effect.clock,
+      (clock) =>
+        Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
+          const abort = service.unsafeListRooms?.(request, clock, resume)
+          if (abort === undefined) {
+            return resume(Effect.dieMessage("the fast path declined the request"))
+          }
+          return Effect.sync(abort)
+        })
+    )
+  )
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^,]*), SignedHeaders=([^,]*), Signature=([0-9a-f]{64})$/
 
@@ -276,34 +285,38 @@ describe("requests as the AWS SDK sends them", () => {
       expect(view(fast, fast)).toEqual(view(comparable, fast))
     }))
 
-  it.scopedLive("generated requests: the same request line and the same signature, fast path and general path", () =>
-    Effect.gen(function*() {
-      const server = yield* recorder
-      const sdks = CREDENTIALS.map((credentials) => sdkClient(server.origin, credentials, true))
-      yield* Effect.addFinalizer(() => Effect.sync(() => sdks.forEach((sdk) => sdk.destroy())))
-      // One long-lived service per client and credentials: caches (signing key per day) see every instant.
-      const ours = yield* Effect.forEach(CREDENTIALS, (credentials) => ourServices(server.origin, credentials))
-      let compared = 0
-      yield* Effect.promise(() =>
-        FastCheck.assert(
-          FastCheck.asyncProperty(request, credentialsIndex, instant, async (input, which, now) => {
-            vi.setSystemTime(now)
-            server.received.length = 0
-            await sdks[which]!.send(new ListRoomsCommand(input))
-            const reference = server.received[0]
-            expect(reference?.target.startsWith("/accounts/")).toBe(true)
-            for (const { name, service } of ours[which]!) {
+  it.scopedLive(
+    "generated requests: the same request line and the same signature, fast path and general path",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* recorder
+        const sdks = CREDENTIALS.map((credentials) => sdkClient(server.origin, credentials, true))
+        yield* Effect.addFinalizer(() => Effect.sync(() => sdks.forEach((sdk) => sdk.destroy())))
+        // One long-lived service per client and credentials: caches (signing key per day) see every instant.
+        const ours = yield* Effect.forEach(CREDENTIALS, (credentials) => ourServices(server.origin, credentials))
+        let compared = 0
+        yield* Effect.promise(() =>
+          FastCheck.assert(
+            FastCheck.asyncProperty(request, credentialsIndex, instant, async (input, which, now) => {
+              vi.setSystemTime(now)
               server.received.length = 0
-              await sendOurs(name, service, input)
-              same(name, server.received[0], reference)
-              compared++
-            }
-          }),
-          { seed: 20261202, numRuns: 300 }
+              await sdks[which]!.send(new ListRoomsCommand(input))
+              const reference = server.received[0]
+              expect(reference?.target.startsWith("/accounts/")).toBe(true)
+              for (const { name, service } of ours[which]!) {
+                server.received.length = 0
+                await sendOurs(name, service, input)
+                same(name, server.received[0], reference)
+                compared++
+              }
+            }),
+            { seed: 20261202, numRuns: 300 }
+          )
         )
-      )
-      expect(compared).toBe(300 * OURS.length)
-    }), 60_000)
+        expect(compared).toBe(300 * OURS.length)
+      }),
+    60_000
+  )
 
   /** What the SDK does with the requests we refuse before sending (the http README gives our reasons). */
   const DEVIATIONS: ReadonlyArray<{

@@ -63,8 +63,42 @@ const outcome = <A>(f: () => A): { readonly value: A } | { readonly threw: strin
 }
 
 const LONE_HIGH = "\ud800"
-const PIECES = ["", ".", "..", "a", "A", "~", "-_.", "%", "%2F", "%2f", "%20", "%41", "%E2%82%AC", "%zz", " ", "+", "=", "&", "?",
-  "#", "!'()*", "é", "😀", "\t", "\n", "/", "//", ";", ":", "@", "x-amz-signature", "X-Amz-Signature", LONE_HIGH, "\udc00"]
+const PIECES = [
+  "",
+  ".",
+  "..",
+  "a",
+  "A",
+  "~",
+  "-_.",
+  "%",
+  "%2F",
+  "%2f",
+  "%20",
+  "%41",
+  "%E2%82%AC",
+  "%zz",
+  " ",
+  "+",
+  "=",
+  "&",
+  "?",
+  "#",
+  "!'()*",
+  "é",
+  "😀",
+  "\t",
+  "\n",
+  "/",
+  "//",
+  ";",
+  ":",
+  "@",
+  "x-amz-signature",
+  "X-Amz-Signature",
+  LONE_HIGH,
+  "\udc00"
+]
 
 const piece = FastCheck.oneof(
   { weight: 3, arbitrary: FastCheck.constantFrom(...PIECES) },
@@ -86,7 +120,20 @@ const path = FastCheck.array(
 )
 
 const queryKey = FastCheck.oneof(
-  { weight: 2, arbitrary: FastCheck.constantFrom("max-results", "next-token", "a", "A", "b", "x-amz-signature", "X-AMZ-SIGNATURE", "", "é") },
+  {
+    weight: 2,
+    arbitrary: FastCheck.constantFrom(
+      "max-results",
+      "next-token",
+      "a",
+      "A",
+      "b",
+      "x-amz-signature",
+      "X-AMZ-SIGNATURE",
+      "",
+      "é"
+    )
+  },
   { weight: 1, arbitrary: text }
 ).filter((k) => k !== "__proto__")
 const queryValue = FastCheck.oneof(
@@ -99,15 +146,34 @@ const headerName = FastCheck.oneof(
   {
     weight: 3,
     arbitrary: FastCheck.constantFrom(
-      "host", "x-amz-date", "x-amz-security-token", "content-type", "X-Custom", "x-custom", "authorization", "user-agent",
-      "User-Agent", "proxy-authorization", "Proxy-X", "sec-fetch-mode", "SEC-X", "x-amzn-trace-id", "connection", "te",
-      "expect", "my-header", "My-Header"
+      "host",
+      "x-amz-date",
+      "x-amz-security-token",
+      "content-type",
+      "X-Custom",
+      "x-custom",
+      "authorization",
+      "user-agent",
+      "User-Agent",
+      "proxy-authorization",
+      "Proxy-X",
+      "sec-fetch-mode",
+      "SEC-X",
+      "x-amzn-trace-id",
+      "connection",
+      "te",
+      "expect",
+      "my-header",
+      "My-Header"
     )
   },
   { weight: 1, arbitrary: FastCheck.stringMatching(/^[A-Za-z0-9-]{1,12}$/) }
 )
 const headerValue = FastCheck.oneof(
-  { weight: 2, arbitrary: FastCheck.constantFrom("", " ", "a", " a ", "a  b", "a\tb", "\t a \t", "a\r\nb", "a\n  b", "  x  y  ") },
+  {
+    weight: 2,
+    arbitrary: FastCheck.constantFrom("", " ", "a", " a ", "a  b", "a\tb", "\t a \t", "a\r\nb", "a\n  b", "  x  y  ")
+  },
   { weight: 1, arbitrary: text }
 )
 const headers = FastCheck.dictionary(headerName, headerValue, { maxKeys: 6 })
@@ -150,11 +216,13 @@ describe("the general signer's canonical request", () => {
   })
 
   it("throws where smithy throws: a lone surrogate in the path, a query key or value", () => {
-    for (const r of [
-      { method: "GET", path: `/a${LONE_HIGH}`, query: {}, headers: {} },
-      { method: "GET", path: "/", query: { [LONE_HIGH]: "x" }, headers: {} },
-      { method: "GET", path: "/", query: { k: ["ok", LONE_HIGH] }, headers: {} }
-    ]) {
+    for (
+      const r of [
+        { method: "GET", path: `/a${LONE_HIGH}`, query: {}, headers: {} },
+        { method: "GET", path: "/", query: { [LONE_HIGH]: "x" }, headers: {} },
+        { method: "GET", path: "/", query: { k: ["ok", LONE_HIGH] }, headers: {} }
+      ]
+    ) {
       const theirs = outcome(() => {
         const s = toSmithy(r)
         return reference.createCanonicalRequest(s, smithy.getCanonicalHeaders(s), PAYLOAD)
@@ -166,11 +234,23 @@ describe("the general signer's canonical request", () => {
 
   it("derives smithy's signing key", async () => {
     const secrets = ["wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", "é😀", "a".repeat(200)]
-    const scopes = [["20150830", "us-east-1", "service"], ["20260101", "cn-north-1", "chime"], ["19700101", "eu-west-3", "x"]]
+    const scopes = [["20150830", "us-east-1", "service"], ["20260101", "cn-north-1", "chime"], [
+      "19700101",
+      "eu-west-3",
+      "x"
+    ]]
     for (const secretAccessKey of secrets) {
       for (const [shortDate, region, service] of scopes) {
-        const theirs = await smithy.getSigningKey(Sha256, { accessKeyId: "AKID", secretAccessKey }, shortDate!, region!, service!)
-        expect(signingKey(secretAccessKey, shortDate!, region!, service!).toString("hex")).toBe(Buffer.from(theirs).toString("hex"))
+        const theirs = await smithy.getSigningKey(
+          Sha256,
+          { accessKeyId: "AKID", secretAccessKey },
+          shortDate!,
+          region!,
+          service!
+        )
+        expect(signingKey(secretAccessKey, shortDate!, region!, service!).toString("hex")).toBe(
+          Buffer.from(theirs).toString("hex")
+        )
       }
     }
   })

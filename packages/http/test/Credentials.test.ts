@@ -1,8 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
 import { Credentials, CredentialsChain } from "@chime-rooms/http"
+import { describe, expect, it } from "@effect/vitest"
 import { Clock, ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 
-const withEnv = (env: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+const withEnv = (env: Record<string, string>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 const minutes = (n: number) => n * 60_000
 
@@ -56,7 +57,9 @@ describe("Credentials", () => {
   it.effect("missing environment credentials fail with a CredentialsError saying where it looked", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(
-        Credentials.get.pipe(Effect.provide(Layer.provide(Credentials.layerConfig(), withEnv({ AWS_ACCESS_KEY_ID: "AKENV" }))))
+        Credentials.get.pipe(
+          Effect.provide(Layer.provide(Credentials.layerConfig(), withEnv({ AWS_ACCESS_KEY_ID: "AKENV" })))
+        )
       )
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
@@ -282,7 +285,9 @@ describe("Credentials", () => {
       const provider = () => {
         calls++
         if (!held) return answer()
-        return new Promise<Credentials.AwsSdkCredentials>((resolve, reject) => waiting.push(() => answer().then(resolve, reject)))
+        return new Promise<Credentials.AwsSdkCredentials>((resolve, reject) =>
+          waiting.push(() => answer().then(resolve, reject))
+        )
       }
       /** 100 `get`s at once; the provider answers only once all of them have started. */
       const hundred = (service: Credentials.CredentialsService) =>

@@ -8,10 +8,10 @@
  * Timestamps are also held, one by one, to the SDK's own RFC 3339 parser.
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
-import { describe, expect, it } from "@effect/vitest"
 import { ChimeRooms, ListRoomsResponse, type Room, Timestamp } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Context, DateTime, Effect, Either, Exit, FastCheck, Layer, Schema } from "effect"
 import { createServer } from "node:http"
 import { createRequire } from "node:module"
@@ -423,31 +423,31 @@ describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
         for (
           const text of [
             // Nulls: members, Rooms, a room in the list.
-            '{"NextToken":null,"Rooms":[{"RoomId":"r-1","Name":null,"CreatedTimestamp":null}]}',
-            '{"NextToken":null,"Rooms":null}',
-            '{"Rooms":[null,{"RoomId":"r-2"},null]}',
+            "{\"NextToken\":null,\"Rooms\":[{\"RoomId\":\"r-1\",\"Name\":null,\"CreatedTimestamp\":null}]}",
+            "{\"NextToken\":null,\"Rooms\":null}",
+            "{\"Rooms\":[null,{\"RoomId\":\"r-2\"},null]}",
             // Unknown members, and the SDK's `__type` copy.
-            '{"Rooms":[{"RoomId":"r-3","Extra":{"a":[1]},"__type":"Room","Name":null}],"Other":true}',
+            "{\"Rooms\":[{\"RoomId\":\"r-3\",\"Extra\":{\"a\":[1]},\"__type\":\"Room\",\"Name\":null}],\"Other\":true}",
             // Timestamps the SDK accepts and refuses.
-            '{"Rooms":[{"CreatedTimestamp":"2019-12-02t23:59:59z",' +
-            '"UpdatedTimestamp":"2019-12-02T23:59:59.1234567891Z"}]}',
-            '{"Rooms":[{"CreatedTimestamp":"2016-12-31T23:59:60Z"}]}',
-            '{"Rooms":[{"CreatedTimestamp":"2019-02-30T00:00:00Z"}]}',
-            '{"Rooms":[{"CreatedTimestamp":"2019-02-29T00:00:00Z"}]}',
-            '{"Rooms":[{"CreatedTimestamp":"2019-12-02T24:00:00Z"}]}',
-            '{"Rooms":[{"UpdatedTimestamp":1575325771}]}',
+            "{\"Rooms\":[{\"CreatedTimestamp\":\"2019-12-02t23:59:59z\"," +
+            "\"UpdatedTimestamp\":\"2019-12-02T23:59:59.1234567891Z\"}]}",
+            "{\"Rooms\":[{\"CreatedTimestamp\":\"2016-12-31T23:59:60Z\"}]}",
+            "{\"Rooms\":[{\"CreatedTimestamp\":\"2019-02-30T00:00:00Z\"}]}",
+            "{\"Rooms\":[{\"CreatedTimestamp\":\"2019-02-29T00:00:00Z\"}]}",
+            "{\"Rooms\":[{\"CreatedTimestamp\":\"2019-12-02T24:00:00Z\"}]}",
+            "{\"Rooms\":[{\"UpdatedTimestamp\":1575325771}]}",
             // Wrong types the SDK passes on.
-            '{"Rooms":[{"Name":5}]}',
-            '{"NextToken":5}',
-            '{"Rooms":"none"}',
-            '{"Rooms":[[]]}',
+            "{\"Rooms\":[{\"Name\":5}]}",
+            "{\"NextToken\":5}",
+            "{\"Rooms\":\"none\"}",
+            "{\"Rooms\":[[]]}",
             "[]",
             "5",
             // Not JSON, empty, null.
             "",
             " ",
             "null",
-            '{"Rooms":[{"RoomId":"r-1"}'
+            "{\"Rooms\":[{\"RoomId\":\"r-1\"}"
           ]
         ) outcomes.push(await compare(text, true))
         return outcomes
@@ -459,7 +459,7 @@ describe("response bodies beside the AWS SDK's ListRoomsCommand", () => {
       ])
 
       // A UTF-8 byte order mark: the SDK's JSON.parse refuses it; we skip it, as fetch's text() does.
-      served = Buffer.from('\ufeff{"Rooms":[{"RoomId":"r-1"}]}', "utf8")
+      served = Buffer.from("\ufeff{\"Rooms\":[{\"RoomId\":\"r-1\"}]}", "utf8")
       expect(yield* Effect.promise(sdkOutput)).toBeUndefined()
       for (const [name, service] of ours) {
         expect([name, yield* Effect.promise(() => ourOutcome(service))]).toEqual([

@@ -4,8 +4,8 @@
  * resolver and client, and through ours.
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
-import { describe, expect, it, onTestFinished, vi } from "@effect/vitest"
 import { ChimeConfig } from "@chime-rooms/http"
+import { describe, expect, it, onTestFinished, vi } from "@effect/vitest"
 import { Either } from "effect"
 import { createRequire } from "node:module"
 import { join } from "node:path"
@@ -102,12 +102,19 @@ const regionsOf = (partitions: ReadonlyArray<SdkPartition>): ReadonlyArray<strin
 }
 
 /** Custom endpoints as the client hands them to the rules (URL rebuilt from protocol, host, port, path). */
-const customEndpoints = [undefined, "https://chime.example.test/", "http://127.0.0.1:4566/base/path", "http://[::1]:8080/"]
+const customEndpoints = [
+  undefined,
+  "https://chime.example.test/",
+  "http://127.0.0.1:4566/base/path",
+  "http://[::1]:8080/"
+]
 
 const matrix = (regions: ReadonlyArray<string>): ReadonlyArray<Params> =>
   regions.flatMap((Region) =>
     [false, true].flatMap((UseFIPS) =>
-      [false, true].flatMap((UseDualStack) => customEndpoints.map((Endpoint) => ({ Region, UseFIPS, UseDualStack, Endpoint })))
+      [false, true].flatMap((UseDualStack) =>
+        customEndpoints.map((Endpoint) => ({ Region, UseFIPS, UseDualStack, Endpoint }))
+      )
     )
   )
 
@@ -130,7 +137,9 @@ describe("endpoints: every region of the partitions data × FIPS × dual-stack �
   it("the SDK's defaultEndpointResolver and resolveEndpoint agree: URL, signing region and name, refusals", async () => {
     const regions = regionsOf(await loadSdkPartitions())
     const cases = matrix(regions)
-    expect(regions).toEqual(expect.arrayContaining(["aws-global", "aws-us-gov-global", "aws-cn-global", "aws-iso-global", "eusc-de-east-1"]))
+    expect(regions).toEqual(
+      expect.arrayContaining(["aws-global", "aws-us-gov-global", "aws-cn-global", "aws-iso-global", "eusc-de-east-1"])
+    )
     expect(disagreements(cases, (p) => sdkOutcome(sdkResolver, p), ourOutcome)).toEqual([])
     // The matrix reaches every kind of outcome the partitions data allows today.
     const outcomes = cases.map(ourOutcome)
@@ -225,14 +234,26 @@ describe("the diagram walk", () => {
     for (const shape of shapes) {
       const bdd = { ...shape, conditions, results }
       for (const p of matrix(["eu-west-1", "cn-north-1", "us-iso-east-1"])) {
-        const sdk = sdkOutcome((params) => smithyEndpoints.decideEndpoint({ ...bdd, nodes: Int32Array.from(bdd.nodes) }, { endpointParams: { ...params } }), p)
+        const sdk = sdkOutcome(
+          (params) =>
+            smithyEndpoints.decideEndpoint({ ...bdd, nodes: Int32Array.from(bdd.nodes) }, {
+              endpointParams: { ...params }
+            }),
+          p
+        )
         const outcome = decide(bdd as unknown as RuleSet, partitions, p)
-        const scheme = outcome._tag === "Endpoint" ? (outcome.properties as SdkEndpoint["properties"])?.authSchemes?.[0] : undefined
+        const scheme = outcome._tag === "Endpoint"
+          ? (outcome.properties as SdkEndpoint["properties"])?.authSchemes?.[0]
+          : undefined
         const ours: Outcome = outcome._tag === "Error"
           ? { refused: outcome.message }
           : !URL.canParse(outcome.url)
           ? { refused: "Invalid URL" }
-          : { url: new URL(outcome.url).href, signingRegion: scheme?.signingRegion ?? p.Region, signingName: scheme?.signingName ?? "chime" }
+          : {
+            url: new URL(outcome.url).href,
+            signingRegion: scheme?.signingRegion ?? p.Region,
+            signingName: scheme?.signingName ?? "chime"
+          }
         expect(ours, JSON.stringify({ shape, p })).toEqual(sdk)
       }
     }
@@ -264,9 +285,13 @@ const sdkSend = async (config: Record<string, unknown>): Promise<Caught | { read
           path: string
           headers: Record<string, string>
         }) => {
-          const credential = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(request.headers["authorization"] ?? "")
+          const credential = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+            request.headers["authorization"] ?? ""
+          )
           caught = {
-            url: `${request.protocol}//${request.hostname}${request.port === undefined ? "" : `:${request.port}`}${request.path}`,
+            url: `${request.protocol}//${request.hostname}${
+              request.port === undefined ? "" : `:${request.port}`
+            }${request.path}`,
             scope: credential === null ? "none" : `${credential[1]}/${credential[2]}`
           }
           throw new Error(CAUGHT)
@@ -281,69 +306,93 @@ const sdkSend = async (config: Record<string, unknown>): Promise<Caught | { read
   throw new Error("the request handler was not called")
 }
 
-const ourSend = (config: { region: string; useFipsEndpoint: boolean; useDualstackEndpoint: boolean; endpoint?: string | undefined }) =>
+const ourSend = (
+  config: { region: string; useFipsEndpoint: boolean; useDualstackEndpoint: boolean; endpoint?: string | undefined }
+) =>
   Either.match(ChimeConfig.make(config), {
     onLeft: () => ({ refused: true as const }),
     onRight: (c): Caught => ({ url: `${c.endpoint}/accounts/acc/rooms`, scope: `${c.signingRegion}/${c.signingName}` })
   })
 
 describe("endpoints through the whole client: a ChimeClient's request and ChimeConfig.make's", () => {
-  it("every region × FIPS × dual-stack × custom endpoint (as users write them), FIPS pseudo-regions and bad regions too", async () => {
-    const regions = [
-      ...regionsOf(await loadSdkPartitions()),
-      "fips-us-gov-west-1",
-      "us-gov-east-1-fips",
-      "fips-aws-global",
-      "aws-fips",
-      "fips-dkr-us-east-2",
-      "eu_west_1",
-      "-east-1",
-      "us-east-1.",
-      ""
-    ]
-    const endpoints = [
-      undefined,
-      "https://chime.example.test",
-      "http://127.0.0.1:4566/base/",
-      "HTTP://User:Pass@Example.TEST:80/x?y=1#z",
-      "not a url"
-    ]
-    const found: Array<unknown> = []
-    const seen = new Map<string, unknown>()
-    for (const region of regions) {
-      for (const useFipsEndpoint of [false, true]) {
-        for (const useDualstackEndpoint of [false, true]) {
-          for (const endpoint of endpoints) {
-            const config = { region, useFipsEndpoint, useDualstackEndpoint, endpoint }
-            const sdk = await sdkSend(endpoint === undefined ? { region, useFipsEndpoint, useDualstackEndpoint } : config)
-            const ours = ourSend(config)
-            seen.set(JSON.stringify(config), ours)
-            if (JSON.stringify(sdk) !== JSON.stringify(ours)) found.push({ config, sdk, ours })
+  it(
+    "every region × FIPS × dual-stack × custom endpoint (as users write them), FIPS pseudo-regions and bad regions too",
+    async () => {
+      const regions = [
+        ...regionsOf(await loadSdkPartitions()),
+        "fips-us-gov-west-1",
+        "us-gov-east-1-fips",
+        "fips-aws-global",
+        "aws-fips",
+        "fips-dkr-us-east-2",
+        "eu_west_1",
+        "-east-1",
+        "us-east-1.",
+        ""
+      ]
+      const endpoints = [
+        undefined,
+        "https://chime.example.test",
+        "http://127.0.0.1:4566/base/",
+        "HTTP://User:Pass@Example.TEST:80/x?y=1#z",
+        "not a url"
+      ]
+      const found: Array<unknown> = []
+      const seen = new Map<string, unknown>()
+      for (const region of regions) {
+        for (const useFipsEndpoint of [false, true]) {
+          for (const useDualstackEndpoint of [false, true]) {
+            for (const endpoint of endpoints) {
+              const config = { region, useFipsEndpoint, useDualstackEndpoint, endpoint }
+              const sdk = await sdkSend(
+                endpoint === undefined ? { region, useFipsEndpoint, useDualstackEndpoint } : config
+              )
+              const ours = ourSend(config)
+              seen.set(JSON.stringify(config), ours)
+              if (JSON.stringify(sdk) !== JSON.stringify(ours)) found.push({ config, sdk, ours })
+            }
           }
         }
       }
-    }
-    expect(found).toEqual([])
-    const at = (region: string, endpoint?: string, useFipsEndpoint = false, useDualstackEndpoint = false) =>
-      seen.get(JSON.stringify({ region, useFipsEndpoint, useDualstackEndpoint, endpoint }))
-    expect(at("eu-west-1")).toEqual({ url: "https://chime.us-east-1.amazonaws.com/accounts/acc/rooms", scope: "us-east-1/chime" })
-    expect(at("eu-west-1", "http://127.0.0.1:4566/base/")).toEqual({
-      url: "http://127.0.0.1:4566/base//accounts/acc/rooms",
-      scope: "eu-west-1/chime"
-    })
-    expect(at("eu-west-1", "HTTP://User:Pass@Example.TEST:80/x?y=1#z")).toEqual({ url: "http://example.test/x/accounts/acc/rooms", scope: "eu-west-1/chime" })
-    expect(at("fips-us-gov-west-1")).toEqual({ url: "https://chime-fips.us-gov-west-1.amazonaws.com/accounts/acc/rooms", scope: "us-gov-west-1/chime" })
-    expect(at("fips-us-gov-west-1", "https://chime.example.test")).toEqual({ refused: true })
-    expect(at("eu_west_1")).toEqual({ refused: true })
-    expect(at("eu-west-1", "not a url")).toEqual({ refused: true })
-  }, 120_000)
+      expect(found).toEqual([])
+      const at = (region: string, endpoint?: string, useFipsEndpoint = false, useDualstackEndpoint = false) =>
+        seen.get(JSON.stringify({ region, useFipsEndpoint, useDualstackEndpoint, endpoint }))
+      expect(at("eu-west-1")).toEqual({
+        url: "https://chime.us-east-1.amazonaws.com/accounts/acc/rooms",
+        scope: "us-east-1/chime"
+      })
+      expect(at("eu-west-1", "http://127.0.0.1:4566/base/")).toEqual({
+        url: "http://127.0.0.1:4566/base//accounts/acc/rooms",
+        scope: "eu-west-1/chime"
+      })
+      expect(at("eu-west-1", "HTTP://User:Pass@Example.TEST:80/x?y=1#z")).toEqual({
+        url: "http://example.test/x/accounts/acc/rooms",
+        scope: "eu-west-1/chime"
+      })
+      expect(at("fips-us-gov-west-1")).toEqual({
+        url: "https://chime-fips.us-gov-west-1.amazonaws.com/accounts/acc/rooms",
+        scope: "us-gov-west-1/chime"
+      })
+      expect(at("fips-us-gov-west-1", "https://chime.example.test")).toEqual({ refused: true })
+      expect(at("eu_west_1")).toEqual({ refused: true })
+      expect(at("eu-west-1", "not a url")).toEqual({ refused: true })
+    },
+    120_000
+  )
 
   it("deliberate deviation: a custom endpoint that is not http(s) is refused (the SDK sends to it, and fails there)", async () => {
     expect(await sdkSend({ region: "eu-west-1", endpoint: "ftp://chime.example.test/x" })).toEqual({
       url: "ftp://chime.example.test/x/accounts/acc/rooms",
       scope: "eu-west-1/chime"
     })
-    expect(ourSend({ region: "eu-west-1", useFipsEndpoint: false, useDualstackEndpoint: false, endpoint: "ftp://chime.example.test/x" }))
+    expect(
+      ourSend({
+        region: "eu-west-1",
+        useFipsEndpoint: false,
+        useDualstackEndpoint: false,
+        endpoint: "ftp://chime.example.test/x"
+      })
+    )
       .toEqual({ refused: true })
   })
 })

@@ -7,10 +7,10 @@
  * `SyntaxError`) is checked on the original.
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
-import { describe, expect, it } from "@effect/vitest"
 import { ChimeError, ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms, RestJson1, UndiciHttpClient } from "@chime-rooms/http"
 import type { HttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, FastCheck as fc, Layer, Predicate } from "effect"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -43,7 +43,10 @@ const headerChar = fc.oneof(
 )
 
 const bareName = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...(Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>)) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(...(Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>))
+  },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -75,8 +78,7 @@ const dressedName = fc.tuple(
       ",Other"
     ),
     { nil: "" }
-  )
-,
+  ),
   // Blanks that end a header line (undici hands them over, node drops them; they are no part of it).
   fc.constantFrom("", "", " ", "\t ")
 ).map(([ns, name, suffix, blanks]) => ns + name + suffix + blanks)
@@ -276,7 +278,9 @@ const ours = (endpoint: string, client: Layer.Layer<HttpClient.HttpClient>) =>
   )
 
 const statusTag = (code: number): ChimeError.ServiceErrorName | undefined =>
-  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).find((name) => ChimeError.serviceErrors[name].status === code)
+  (Object.keys(ChimeError.serviceErrors) as Array<ChimeError.ServiceErrorName>).find((name) =>
+    ChimeError.serviceErrors[name].status === code
+  )
 
 /**
  * The error a response named `name` must be (`undefined`: nothing named it, or an empty name):
@@ -301,78 +305,86 @@ const expectNamed = (error: ChimeError.ChimeError, status: number, name: string 
 }
 
 describe("error responses: the AWS SDK and HttpChimeRooms on the same bytes", () => {
-  it.scopedLive("name, status, request id and message agree (deviations as the README lists them)", () =>
-    Effect.gen(function*() {
-      const served = yield* serve
-      const endpoint = `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`
-      const sdk = yield* sdkClient(endpoint)
-      // Our own client: its fast path hands an error response to the general decoding.
-      const rooms = yield* ours(endpoint, UndiciHttpClient.layer)
-      const askSdk = async (a: Answer): Promise<SdkError> => {
-        served.answer = a
-        try {
-          await sdk.send(new ListRoomsCommand({ AccountId: "a" }))
-        } catch (error) {
-          return error as SdkError
+  it.scopedLive(
+    "name, status, request id and message agree (deviations as the README lists them)",
+    () =>
+      Effect.gen(function*() {
+        const served = yield* serve
+        const endpoint = `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`
+        const sdk = yield* sdkClient(endpoint)
+        // Our own client: its fast path hands an error response to the general decoding.
+        const rooms = yield* ours(endpoint, UndiciHttpClient.layer)
+        const askSdk = async (a: Answer): Promise<SdkError> => {
+          served.answer = a
+          try {
+            await sdk.send(new ListRoomsCommand({ AccountId: "a" }))
+          } catch (error) {
+            return error as SdkError
+          }
+          throw new Error("the SDK took an error response for a page")
         }
-        throw new Error("the SDK took an error response for a page")
-      }
-      const askUs = async (a: Answer): Promise<ChimeError.ChimeError> => {
-        served.answer = a
-        const exit = await Effect.runPromiseExit(rooms.listRooms({ AccountId: "a" }))
-        if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-        throw new Error(`HttpChimeRooms did not fail with a ChimeError: ${String(exit)}`)
-      }
-      const counts = { named: 0, unnamed: 0, notJson: 0, deviations: 0 }
+        const askUs = async (a: Answer): Promise<ChimeError.ChimeError> => {
+          served.answer = a
+          const exit = await Effect.runPromiseExit(rooms.listRooms({ AccountId: "a" }))
+          if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+          throw new Error(`HttpChimeRooms did not fail with a ChimeError: ${String(exit)}`)
+        }
+        const counts = { named: 0, unnamed: 0, notJson: 0, deviations: 0 }
 
-      yield* Effect.promise(() =>
-        fc.assert(
-          fc.asyncProperty(answer, async (a) => {
-            const asRead = withoutDeviations(a)
-            const deviates = asRead !== a
-            const original = await askSdk(a)
-            const reference = deviates ? await askSdk(asRead) : original
-            if (deviates) counts.deviations++
-            if (parsed(a.body) === undefined && a.body !== "") {
-              // README: the SDK fails on a body that is not JSON, whatever the header says.
-              expect(original.name).toBe("SyntaxError")
-              counts.notJson++
-            }
-            // Without a name, the SDK says `Unknown`; with an empty one, `""`; with
-            // `ChimeServiceException` (its own base class), none.
-            const sdkName = reference.name
-            const named = hasNameSource(asRead)
-            if (!named) expect(sdkName).toBe("Unknown")
-            const name = !named ? undefined : sdkName === undefined ? "ChimeServiceException" : sdkName
-            if (typeof name !== "string" && name !== undefined) {
-              throw new Error(`an SDK name that is no string: ${String(name)}`)
-            }
-            if (name === undefined || name === "") counts.unnamed++
-            else counts.named++
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(answer, async (a) => {
+              const asRead = withoutDeviations(a)
+              const deviates = asRead !== a
+              const original = await askSdk(a)
+              const reference = deviates ? await askSdk(asRead) : original
+              if (deviates) counts.deviations++
+              if (parsed(a.body) === undefined && a.body !== "") {
+                // README: the SDK fails on a body that is not JSON, whatever the header says.
+                expect(original.name).toBe("SyntaxError")
+                counts.notJson++
+              }
+              // Without a name, the SDK says `Unknown`; with an empty one, `""`; with
+              // `ChimeServiceException` (its own base class), none.
+              const sdkName = reference.name
+              const named = hasNameSource(asRead)
+              if (!named) expect(sdkName).toBe("Unknown")
+              const name = !named ? undefined : sdkName === undefined ? "ChimeServiceException" : sdkName
+              if (typeof name !== "string" && name !== undefined) {
+                throw new Error(`an SDK name that is no string: ${String(name)}`)
+              }
+              if (name === undefined || name === "") counts.unnamed++
+              else counts.named++
 
-            // Our rule on its own, on the headers as node handed them to the SDK.
-            const headers = reference.$response?.headers ?? {}
-            expect(RestJson1.resolveErrorName(headers, parsed(asRead.body)?.json), JSON.stringify(a)).toBe(name)
+              // Our rule on its own, on the headers as node handed them to the SDK.
+              const headers = reference.$response?.headers ?? {}
+              expect(RestJson1.resolveErrorName(headers, parsed(asRead.body)?.json), JSON.stringify(a)).toBe(name)
 
-            const error = await askUs(a)
-            const context = `${JSON.stringify(a)} -> ${JSON.stringify(error)}`
-            expectNamed(error, a.status, name, context)
-            const fields = error as { readonly status?: number; readonly requestId?: string; readonly message: string }
-            expect(fields.status, context).toBe(reference.$metadata.httpStatusCode)
-            expect(fields.requestId, context).toBe(reference.$metadata.requestId)
-            const sdkMessage = reference.message
-            const sdkSaysOne = typeof sdkMessage === "string" && sdkMessage !== "UnknownError"
-            if (error._tag !== "ResponseDecodeError" && sdkSaysOne) {
-              expect(fields.message, context).toBe(ChimeError.safeExcerpt(sdkMessage, 512))
-            }
-          }),
-          { numRuns: 100 }
+              const error = await askUs(a)
+              const context = `${JSON.stringify(a)} -> ${JSON.stringify(error)}`
+              expectNamed(error, a.status, name, context)
+              const fields = error as {
+                readonly status?: number
+                readonly requestId?: string
+                readonly message: string
+              }
+              expect(fields.status, context).toBe(reference.$metadata.httpStatusCode)
+              expect(fields.requestId, context).toBe(reference.$metadata.requestId)
+              const sdkMessage = reference.message
+              const sdkSaysOne = typeof sdkMessage === "string" && sdkMessage !== "UnknownError"
+              if (error._tag !== "ResponseDecodeError" && sdkSaysOne) {
+                expect(fields.message, context).toBe(ChimeError.safeExcerpt(sdkMessage, 512))
+              }
+            }),
+            { numRuns: 100 }
+          )
         )
-      )
-      // Every kind of case came up.
-      expect(counts.named).toBeGreaterThan(20)
-      expect(counts.unnamed).toBeGreaterThan(5)
-      expect(counts.notJson).toBeGreaterThan(3)
-      expect(counts.deviations).toBeGreaterThan(10)
-    }), 60_000)
+        // Every kind of case came up.
+        expect(counts.named).toBeGreaterThan(20)
+        expect(counts.unnamed).toBeGreaterThan(5)
+        expect(counts.notJson).toBeGreaterThan(3)
+        expect(counts.deviations).toBeGreaterThan(10)
+      }),
+    60_000
+  )
 })

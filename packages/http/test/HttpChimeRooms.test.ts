@@ -1,9 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse } from "@chime-rooms/core"
 import { ChimeConfig, Credentials, HttpChimeRooms, SigV4, UndiciHttpClient } from "@chime-rooms/http"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, TestClock } from "effect"
 import { createServer as createHttpServer } from "node:http"
 import { createServer } from "node:net"
@@ -15,9 +15,10 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
   // The same client behind any middleware is just an HttpClient: the general path.
   [
     "UndiciHttpClient behind mapRequest",
-    Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.mapRequest((request) => request))).pipe(
-      Layer.provide(UndiciHttpClient.layer)
-    )
+    Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.mapRequest((request) => request)))
+      .pipe(
+        Layer.provide(UndiciHttpClient.layer)
+      )
   ],
   ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
   ["FetchHttpClient", FetchHttpClient.layer]
@@ -134,16 +135,23 @@ describe("HttpChimeRooms against the emulator", () => {
       const layer = live(emulator)
       for (const [name, status] of sevenErrors) {
         emulator.setFaults(FaultScript.make({
-          rules: [{ calls: [1], fault: Fault.serviceError(name, { retryAfter: "3 seconds", message: `scripted ${name}` }) }]
+          rules: [{
+            calls: [1],
+            fault: Fault.serviceError(name, { retryAfter: "3 seconds", message: `scripted ${name}` })
+          }]
         }))
         emulator.clearReceived()
-        const exit = yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer)))
+        const exit = yield* Effect.exit(
+          ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer))
+        )
         const error = failureOf(exit)
         expect(error._tag).toBe(name)
         const received = emulator.received()
         expect(received).toHaveLength(1)
         expect(error).toMatchObject({ status, requestId: received[0]!.requestId })
-        expect("retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : -1).toBe(3000)
+        expect("retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : -1).toBe(
+          3000
+        )
         expectNoSecrets(error, tokenCredentials)
       }
     }))
@@ -154,11 +162,19 @@ describe("HttpChimeRooms against the emulator", () => {
       expect(emulator.region).toBe("eu-west-1")
       const request = { AccountId: emulator.accounts[0]!, MaxResults: 5 }
       for (const [name, client] of clients) {
-        const page = yield* ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, client, { region: "eu-west-1" })))
+        const page = yield* ChimeRooms.listRooms(request).pipe(
+          Effect.provide(live(emulator, client, { region: "eu-west-1" }))
+        )
         expect(page.Rooms, name).toHaveLength(5)
         for (const region of ["us-east-1", "eu-west-2"]) {
-          const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, client, { region })))))
-          expect(error, `${name} ${region}`).toMatchObject({ _tag: "ForbiddenException", status: 403, code: "InvalidSignatureException" })
+          const error = failureOf(
+            yield* Effect.exit(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, client, { region }))))
+          )
+          expect(error, `${name} ${region}`).toMatchObject({
+            _tag: "ForbiddenException",
+            status: 403,
+            code: "InvalidSignatureException"
+          })
         }
       }
       // Without a region, us-east-1: an emulator in another region refuses it.
@@ -201,7 +217,9 @@ describe("HttpChimeRooms against the emulator", () => {
           secretAccessKey: tokenCredentials.secretAccessKey
         }))
       )
-      const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(noToken))))
+      const error = failureOf(
+        yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(noToken)))
+      )
       expect([401, 403]).toContain("status" in error ? error.status : 0)
       expectNoSecrets(error, tokenCredentials)
     }))
@@ -240,8 +258,10 @@ describe("HttpChimeRooms against the emulator", () => {
       const [first, second] = received.map((r) => r.headers["x-amz-date"]!)
       expect(first).toMatch(/^\d{8}T\d{6}Z$/)
       expect(second).not.toBe(first)
-      expect(Date.parse(second!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z")) -
-        Date.parse(first!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"))).toBe(2000)
+      expect(
+        Date.parse(second!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z")) -
+          Date.parse(first!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"))
+      ).toBe(2000)
     }))
 
   it.scopedLive("refreshes expiring credentials from a provider while listing", () =>
@@ -344,7 +364,9 @@ describe("HttpChimeRooms against the emulator", () => {
         // Dot segments and blank ids are refused before anything is sent.
         emulator.clearReceived()
         for (const id of ["   ", "", ".", ".."]) {
-          const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: id }).pipe(Effect.provide(layer))))
+          const error = failureOf(
+            yield* Effect.exit(ChimeRooms.listRooms({ AccountId: id }).pipe(Effect.provide(layer)))
+          )
           expect(error).toMatchObject({ _tag: "InvalidRequestError", field: "AccountId" })
         }
         expect(emulator.received()).toHaveLength(0)
@@ -371,20 +393,32 @@ describe("HttpChimeRooms against the emulator", () => {
       _tag: "TransportError",
       reason: "BodyCutShort"
     }],
-    ["a connection dropped before the response", FaultScript.make({ rules: [{ calls: [1], fault: Fault.transport }] }), {
-      _tag: "TransportError",
-      reason: "ConnectionReset"
-    }],
-    ["a delayed answer (per-attempt timeout)", FaultScript.make({ rules: [{ calls: [1], fault: Fault.delay("5 seconds") }] }), {
-      _tag: "TransportError",
-      reason: "Timeout",
-      message: "ListRooms: no complete response within 300 ms"
-    }],
-    ["a body that trickles past the timeout", FaultScript.make({ rules: [{ calls: [1], fault: Fault.slow("5 seconds") }] }), {
-      _tag: "TransportError",
-      reason: "Timeout",
-      message: "ListRooms: no complete response within 300 ms"
-    }]
+    [
+      "a connection dropped before the response",
+      FaultScript.make({ rules: [{ calls: [1], fault: Fault.transport }] }),
+      {
+        _tag: "TransportError",
+        reason: "ConnectionReset"
+      }
+    ],
+    [
+      "a delayed answer (per-attempt timeout)",
+      FaultScript.make({ rules: [{ calls: [1], fault: Fault.delay("5 seconds") }] }),
+      {
+        _tag: "TransportError",
+        reason: "Timeout",
+        message: "ListRooms: no complete response within 300 ms"
+      }
+    ],
+    [
+      "a body that trickles past the timeout",
+      FaultScript.make({ rules: [{ calls: [1], fault: Fault.slow("5 seconds") }] }),
+      {
+        _tag: "TransportError",
+        reason: "Timeout",
+        message: "ListRooms: no complete response within 300 ms"
+      }
+    ]
   ]
 
   for (const [name, client] of clients) {
@@ -393,7 +427,9 @@ describe("HttpChimeRooms against the emulator", () => {
         Effect.gen(function*() {
           const emulator = yield* Emulator.make({ credentials: [tokenCredentials], faults })
           const layer = live(emulator, client, { timeout: "300 millis" })
-          const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer))))
+          const error = failureOf(
+            yield* Effect.exit(ChimeRooms.listRooms({ AccountId: emulator.accounts[0]! }).pipe(Effect.provide(layer)))
+          )
           expect(error).toMatchObject(expected)
           // A proxy's 502 carries none of the service's headers; every other answer has its request id.
           const requestId = "requestId" in error ? error.requestId : undefined
@@ -419,7 +455,9 @@ describe("HttpChimeRooms against the emulator", () => {
           Layer.provide(client),
           Layer.provide(Credentials.layerStatic({ accessKeyId: "AKID", secretAccessKey: "secret" }))
         )
-        const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layer))))
+        const error = failureOf(
+          yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layer)))
+        )
         expect(error).toMatchObject({ _tag: "TransportError", reason: "ConnectionRefused" })
       }))
   }
@@ -431,10 +469,20 @@ describe("HttpChimeRooms against the emulator", () => {
       })
       const request = { AccountId: emulator.accounts[0]! }
       // The first call's deadline is 10 seconds away: the shared timer is set for it.
-      const long = yield* Effect.fork(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "10 seconds" }))))
+      const long = yield* Effect.fork(
+        ChimeRooms.listRooms(request).pipe(
+          Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "10 seconds" }))
+        )
+      )
       yield* Effect.sleep("50 millis")
       const started = Date.now()
-      const error = failureOf(yield* Effect.exit(ChimeRooms.listRooms(request).pipe(Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "200 millis" })))))
+      const error = failureOf(
+        yield* Effect.exit(
+          ChimeRooms.listRooms(request).pipe(
+            Effect.provide(live(emulator, UndiciHttpClient.layer, { timeout: "200 millis" }))
+          )
+        )
+      )
       // Timed out, not answered: had it waited for the long one's deadline, the answer (after 1 second) would have come first.
       expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
       expect(Date.now() - started).toBeGreaterThanOrEqual(190)
@@ -446,7 +494,9 @@ describe("HttpChimeRooms against the emulator", () => {
   it.scopedLive("validates before sending: MaxResults out of range sends nothing", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({})
-      const exit = yield* Effect.exit(ChimeRooms.listRooms({ AccountId: "acc", MaxResults: 100 }).pipe(Effect.provide(live(emulator))))
+      const exit = yield* Effect.exit(
+        ChimeRooms.listRooms({ AccountId: "acc", MaxResults: 100 }).pipe(Effect.provide(live(emulator)))
+      )
       expect(failureOf(exit)).toMatchObject({ _tag: "InvalidRequestError", field: "MaxResults" })
       expect(emulator.received()).toHaveLength(0)
     }))
@@ -494,16 +544,20 @@ describe("HttpChimeRooms.validateSendable", () => {
 
 describe("HttpChimeRooms.unsafeListRooms (a call without a fiber)", () => {
   /** The service of `layer`, built in the test's scope (the undici agent lives as long as it). */
-  const serviceOf = (layer: Layer.Layer<ChimeRooms.ChimeRooms>) => Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms.ChimeRooms))
+  const serviceOf = (layer: Layer.Layer<ChimeRooms.ChimeRooms>) =>
+    Effect.map(Layer.build(layer), (context) => Context.get(context, ChimeRooms.ChimeRooms))
 
   /** `unsafeListRooms` as an effect; a decline is a defect here. */
   const started = (service: ChimeRooms.ChimeRoomsService, request: ListRoomsRequest.ListRoomsRequest) =>
-    Effect.flatMap(Effect.clock, (clock) =>
-      Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
-        const abort = service.unsafeListRooms!(request, clock, resume)
-        if (abort === undefined) return resume(Effect.dieMessage("declined"))
-        return Effect.sync(abort)
-      }))
+    Effect.flatMap(
+      Effect.clock,
+      (clock) =>
+        Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => {
+          const abort = service.unsafeListRooms!(request, clock, resume)
+          if (abort === undefined) return resume(Effect.dieMessage("declined"))
+          return Effect.sync(abort)
+        })
+    )
 
   it.scopedLive("gives the page listRooms gives, learns a refused clock once, and fails with typed errors", () =>
     Effect.gen(function*() {
@@ -546,13 +600,13 @@ describe("HttpChimeRooms.unsafeListRooms (a call without a fiber)", () => {
     Effect.gen(function*() {
       // A server that answers every request with the next of these bodies.
       const bodies = [
-        '{"NextToken":"plain-1","Rooms":[{"RoomId":"r-1"}]}',
+        "{\"NextToken\":\"plain-1\",\"Rooms\":[{\"RoomId\":\"r-1\"}]}",
         // An escape in the token: the bytes do not say it plainly.
-        '{"NextToken":"esc\\/2","Rooms":[{"RoomId":"r-2"}]}',
+        "{\"NextToken\":\"esc\\/2\",\"Rooms\":[{\"RoomId\":\"r-2\"}]}",
         // A nested key of the same name, first: what the bytes seem to say is wrong, and `done` says so.
-        '{"Rooms":[{"RoomId":"r-3","Extra":{"NextToken":"decoy"}}],"NextToken":"nested-3"}',
+        "{\"Rooms\":[{\"RoomId\":\"r-3\",\"Extra\":{\"NextToken\":\"decoy\"}}],\"NextToken\":\"nested-3\"}",
         // The token is plain, the page is not valid: heard, then refused.
-        '{"NextToken":"plain-4","Rooms":[{"RoomId":7}]}'
+        "{\"NextToken\":\"plain-4\",\"Rooms\":[{\"RoomId\":7}]}"
       ]
       let served = 0
       const server = createHttpServer((_request, response) => {

@@ -1,7 +1,7 @@
+import { RestJson1 } from "@chime-rooms/http"
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { RestJson1 } from "@chime-rooms/http"
 
 const casesPath = fileURLToPath(new URL("../../../../shared/testdata/restjson1/errors.json", import.meta.url))
 

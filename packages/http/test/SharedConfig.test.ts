@@ -5,10 +5,10 @@
  * clients, configured alike, sending to one loopback server.
  */
 import { ChimeClient, ListRoomsCommand } from "@aws-sdk/client-chime"
-import { describe, expect, it } from "@effect/vitest"
 import { ChimeRooms } from "@chime-rooms/core"
 import { ChimeConfig, Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { FetchHttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
@@ -53,7 +53,9 @@ const processEnv = (env: Record<string, string>) =>
     Effect.sync(() => {
       const saved = { ...process.env }
       for (const key of Object.keys(process.env)) {
-        if (key.startsWith("AWS_") || ["HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE"].includes(key)) delete process.env[key]
+        if (key.startsWith("AWS_") || ["HOME", "USERPROFILE", "HOMEPATH", "HOMEDRIVE"].includes(key)) {
+          delete process.env[key]
+        }
       }
       Object.assign(process.env, {
         AWS_EC2_METADATA_DISABLED: "true",
@@ -80,9 +82,13 @@ const sdkOutcome: Effect.Effect<Outcome> = Effect.promise(async () => {
       maxAttempts: 1,
       credentials,
       requestHandler: {
-        handle: async (request: { protocol: string; hostname: string; port?: number; path: string; headers: Record<string, string> }) => {
+        handle: async (
+          request: { protocol: string; hostname: string; port?: number; path: string; headers: Record<string, string> }
+        ) => {
           caught = {
-            url: `${request.protocol}//${request.hostname}${request.port === undefined ? "" : `:${request.port}`}${request.path}`,
+            url: `${request.protocol}//${request.hostname}${
+              request.port === undefined ? "" : `:${request.port}`
+            }${request.path}`,
             scope: scopeOf(request.headers["authorization"])
           }
           throw new Error(CAUGHT)
@@ -104,7 +110,10 @@ const ourOutcome = (env: Record<string, string>): Effect.Effect<Outcome> =>
     Effect.map((input) =>
       Either.match(ChimeConfig.make(input), {
         onLeft: (): Outcome => ({ refused: true }),
-        onRight: (c): Outcome => ({ url: `${c.endpoint}/accounts/acc/rooms`, scope: `${c.signingRegion}/${c.signingName}` })
+        onRight: (c): Outcome => ({
+          url: `${c.endpoint}/accounts/acc/rooms`,
+          scope: `${c.signingRegion}/${c.signingName}`
+        })
       })
     ),
     Effect.orElseSucceed((): Outcome => ({ refused: true }))
@@ -116,8 +125,16 @@ const CREDENTIALS = ".aws/credentials"
 const scenarios: ReadonlyArray<Scenario> = [
   { name: "AWS_REGION alone", env: { AWS_REGION: "ap-northeast-1" }, files: {} },
   { name: "AWS_REGION in another partition", env: { AWS_REGION: "cn-northwest-1" }, files: {} },
-  { name: "AWS_ENDPOINT_URL_CHIME signed for AWS_REGION", env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_CHIME: "http://127.0.0.1:4566" }, files: {} },
-  { name: "AWS_ENDPOINT_URL", env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://localhost:4000/base" }, files: {} },
+  {
+    name: "AWS_ENDPOINT_URL_CHIME signed for AWS_REGION",
+    env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_CHIME: "http://127.0.0.1:4566" },
+    files: {}
+  },
+  {
+    name: "AWS_ENDPOINT_URL",
+    env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://localhost:4000/base" },
+    files: {}
+  },
   {
     name: "AWS_ENDPOINT_URL_CHIME over AWS_ENDPOINT_URL",
     env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://a.test", AWS_ENDPOINT_URL_CHIME: "http://b.test" },
@@ -125,12 +142,24 @@ const scenarios: ReadonlyArray<Scenario> = [
   },
   {
     name: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_CHIME: "http://b.test", AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true" },
+    env: {
+      AWS_REGION: "eu-west-1",
+      AWS_ENDPOINT_URL_CHIME: "http://b.test",
+      AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true"
+    },
     files: {}
   },
   { name: "AWS_USE_FIPS_ENDPOINT", env: { AWS_REGION: "us-gov-west-1", AWS_USE_FIPS_ENDPOINT: "true" }, files: {} },
-  { name: "AWS_USE_DUALSTACK_ENDPOINT", env: { AWS_REGION: "cn-north-1", AWS_USE_DUALSTACK_ENDPOINT: "true" }, files: {} },
-  { name: "both, in aws", env: { AWS_REGION: "eu-west-3", AWS_USE_FIPS_ENDPOINT: "true", AWS_USE_DUALSTACK_ENDPOINT: "true" }, files: {} },
+  {
+    name: "AWS_USE_DUALSTACK_ENDPOINT",
+    env: { AWS_REGION: "cn-north-1", AWS_USE_DUALSTACK_ENDPOINT: "true" },
+    files: {}
+  },
+  {
+    name: "both, in aws",
+    env: { AWS_REGION: "eu-west-3", AWS_USE_FIPS_ENDPOINT: "true", AWS_USE_DUALSTACK_ENDPOINT: "true" },
+    files: {}
+  },
   { name: "a FIPS pseudo-region", env: { AWS_REGION: "fips-us-gov-east-1" }, files: {} },
   {
     name: "FIPS with a configured endpoint: refused",
@@ -143,12 +172,18 @@ const scenarios: ReadonlyArray<Scenario> = [
     files: { [CONFIG]: "[default]\nuse_dualstack_endpoint = true\n" }
   },
   { name: "an invalid region: refused", env: { AWS_REGION: "eu west 1" }, files: {} },
-  { name: "an invalid endpoint: refused", env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_CHIME: "http://bad host:4566" }, files: {} },
+  {
+    name: "an invalid endpoint: refused",
+    env: { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_CHIME: "http://bad host:4566" },
+    files: {}
+  },
   { name: "the default profile's region", env: {}, files: { [CONFIG]: "[default]\nregion = sa-east-1\n" } },
   {
     name: "AWS_PROFILE's region, FIPS and endpoint",
     env: { AWS_PROFILE: "dev" },
-    files: { [CONFIG]: "[default]\nregion = sa-east-1\n[profile dev]\nregion = us-gov-east-1\nuse_fips_endpoint = true\n" }
+    files: {
+      [CONFIG]: "[default]\nregion = sa-east-1\n[profile dev]\nregion = us-gov-east-1\nuse_fips_endpoint = true\n"
+    }
   },
   {
     name: "the profile's endpoint_url, signed for its region",
@@ -175,7 +210,10 @@ const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "a services section without chime: the profile's endpoint_url",
     env: { AWS_PROFILE: "svc" },
-    files: { [CONFIG]: "[profile svc]\nregion = eu-north-1\nservices = mine\nendpoint_url = http://fallback.test\n[services mine]\ns3 =\n  endpoint_url = http://s3.test\n" }
+    files: {
+      [CONFIG]:
+        "[profile svc]\nregion = eu-north-1\nservices = mine\nendpoint_url = http://fallback.test\n[services mine]\ns3 =\n  endpoint_url = http://s3.test\n"
+    }
   },
   {
     name: "a services section that is missing: no endpoint from the files",
@@ -203,13 +241,17 @@ const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "AWS_CONFIG_FILE (~/ is HOME) and AWS_SHARED_CREDENTIALS_FILE",
     env: { AWS_CONFIG_FILE: "~/elsewhere.ini", AWS_SHARED_CREDENTIALS_FILE: "{home}/creds.ini", AWS_PROFILE: "p" },
-    files: { "elsewhere.ini": "[profile p]\nuse_dualstack_endpoint = true\n", "creds.ini": "[p]\nregion = ap-south-2\n" }
+    files: {
+      "elsewhere.ini": "[profile p]\nuse_dualstack_endpoint = true\n",
+      "creds.ini": "[p]\nregion = ap-south-2\n"
+    }
   },
   {
     name: "comments, blank values and odd sections",
     env: { AWS_PROFILE: "x" },
     files: {
-      [CONFIG]: "# top\n[profile x] ; note\nregion = me-central-1 # here\n;region = us-east-2\n[x]\nregion = il-central-1\n[profile  y]\nregion = af-south-1\n"
+      [CONFIG]:
+        "# top\n[profile x] ; note\nregion = me-central-1 # here\n;region = us-east-2\n[x]\nregion = il-central-1\n[profile  y]\nregion = af-south-1\n"
     }
   },
   {
@@ -250,30 +292,39 @@ describe("settings read as the AWS SDK reads them", () => {
 
 /** A loopback server answering every request with an empty page, keeping each request's path and credential scope. */
 const loopback = Effect.acquireRelease(
-  Effect.async<{ readonly endpoint: string; readonly seen: Array<{ path: string; scope: string }>; close: () => void }>((resume) => {
-    const seen: Array<{ path: string; scope: string }> = []
-    const server = createServer((req, res) => {
-      seen.push({ path: req.url ?? "", scope: scopeOf(req.headers.authorization) })
-      res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": "req-1" })
-      res.end("{\"Rooms\":[]}")
-    })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        seen,
-        close: () => server.close()
-      })))
-  }),
+  Effect.async<{ readonly endpoint: string; readonly seen: Array<{ path: string; scope: string }>; close: () => void }>(
+    (resume) => {
+      const seen: Array<{ path: string; scope: string }> = []
+      const server = createServer((req, res) => {
+        seen.push({ path: req.url ?? "", scope: scopeOf(req.headers.authorization) })
+        res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": "req-1" })
+        res.end("{\"Rooms\":[]}")
+      })
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({
+          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          seen,
+          close: () => server.close()
+        })))
+    }
+  ),
   (server) => Effect.sync(() => server.close())
 )
 
 describe("end to end: the SDK and HttpChimeRooms.layerConfig configured alike, sending to one loopback server", () => {
   const configs: ReadonlyArray<Scenario> = [
-    { name: "by the environment", env: { AWS_REGION: "eu-central-1", AWS_ENDPOINT_URL_CHIME: "{endpoint}" }, files: {} },
+    {
+      name: "by the environment",
+      env: { AWS_REGION: "eu-central-1", AWS_ENDPOINT_URL_CHIME: "{endpoint}" },
+      files: {}
+    },
     {
       name: "by a profile",
       env: { AWS_PROFILE: "local" },
-      files: { [CONFIG]: "[profile local]\nregion = ap-southeast-2\nservices = here\n[services here]\nchime =\n  endpoint_url = {endpoint}\n" }
+      files: {
+        [CONFIG]:
+          "[profile local]\nregion = ap-southeast-2\nservices = here\n[services here]\nchime =\n  endpoint_url = {endpoint}\n"
+      }
     }
   ]
   for (const config of configs) {
@@ -282,8 +333,12 @@ describe("end to end: the SDK and HttpChimeRooms.layerConfig configured alike, s
         const server = yield* loopback
         const scenario: Scenario = {
           ...config,
-          env: Object.fromEntries(Object.entries(config.env).map(([k, v]) => [k, v.replace("{endpoint}", server.endpoint)])),
-          files: Object.fromEntries(Object.entries(config.files).map(([k, v]) => [k, v.replace("{endpoint}", server.endpoint)]))
+          env: Object.fromEntries(
+            Object.entries(config.env).map(([k, v]) => [k, v.replace("{endpoint}", server.endpoint)])
+          ),
+          files: Object.fromEntries(
+            Object.entries(config.files).map(([k, v]) => [k, v.replace("{endpoint}", server.endpoint)])
+          )
         }
         const env = envOf(scenario, yield* homeOf(scenario))
         yield* Effect.scoped(Effect.zipRight(

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@effect/vitest"
 import { SigV4 } from "@chime-rooms/http"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Ref, TestClock } from "effect"
 
 const credentials = Effect.succeed({
@@ -14,12 +14,15 @@ describe("SigV4", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-03-04T05:06:07.890Z"))
       const clockOffset = yield* Ref.make(60_000)
-      const signed = yield* SigV4.sign(HttpClientRequest.get("https://chime.us-east-1.amazonaws.com/accounts/a%2Fb/rooms?max-results=5"), {
-        credentials,
-        region: "us-east-1",
-        service: "chime",
-        clockOffset
-      })
+      const signed = yield* SigV4.sign(
+        HttpClientRequest.get("https://chime.us-east-1.amazonaws.com/accounts/a%2Fb/rooms?max-results=5"),
+        {
+          credentials,
+          region: "us-east-1",
+          service: "chime",
+          clockOffset
+        }
+      )
       expect(signed.headers["x-amz-date"]).toBe("20260304T050707Z")
       expect(signed.headers["x-amz-security-token"]).toBe("token-1")
       expect(signed.headers["authorization"]).toMatch(
@@ -41,10 +44,13 @@ describe("SigV4", () => {
             request,
             ok
               ? new Response("{}", { status: 200 })
-              : new Response(JSON.stringify({ message: "Signature expired: 20260304T050000Z is now earlier than ..." }), {
-                status: 403,
-                headers: { date: new Date(serverTime).toUTCString(), "x-amzn-errortype": "InvalidSignatureException" }
-              })
+              : new Response(
+                JSON.stringify({ message: "Signature expired: 20260304T050000Z is now earlier than ..." }),
+                {
+                  status: 403,
+                  headers: { date: new Date(serverTime).toUTCString(), "x-amzn-errortype": "InvalidSignatureException" }
+                }
+              )
           )
         })
       )
@@ -84,7 +90,10 @@ describe("SigV4", () => {
       const client = HttpClient.make((request) =>
         Effect.sync(() => {
           calls++
-          return HttpClientResponse.fromWeb(request, new Response('{"message":"no"}', { status: 403, headers: { date: new Date(0).toUTCString() } }))
+          return HttpClientResponse.fromWeb(
+            request,
+            new Response("{\"message\":\"no\"}", { status: 403, headers: { date: new Date(0).toUTCString() } })
+          )
         })
       )
       const response = yield* SigV4.withSigV4(client, { credentials, region: "us-east-1", service: "chime" }).execute(

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
+import { type Credentials, SigV4 } from "@chime-rooms/http"
 import { HttpClientRequest } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { type Credentials, SigV4 } from "@chime-rooms/http"
 
 /** The repository root's parent holds `shared/testdata` (see the workspace notes). */
 const suitePath = fileURLToPath(new URL("../../../../shared/testdata/sigv4/suite.json", import.meta.url))
@@ -30,7 +30,9 @@ const suite = JSON.parse(readFileSync(suitePath, "utf8")) as {
   readonly cases: ReadonlyArray<SuiteCase>
 }
 
-const signingTime = Date.parse(suite.date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"))
+const signingTime = Date.parse(
+  suite.date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z")
+)
 
 const credentialsFor = (c: SuiteCase): Credentials.AwsCredentials => ({
   accessKeyId: suite.credentials.accessKeyId,
@@ -76,7 +78,9 @@ describe("SigV4 test suite (GET cases)", () => {
         expect(signed.headers["authorization"]).toBe(c.authorization)
         expect(signed.headers["x-amz-date"]).toBe(suite.date)
         if (c.name === "get-vanilla-with-session-token") {
-          expect(signed.headers["x-amz-security-token"]).toBe(suite.credentials.sessionTokenForGetVanillaWithSessionToken)
+          expect(signed.headers["x-amz-security-token"]).toBe(
+            suite.credentials.sessionTokenForGetVanillaWithSessionToken
+          )
         }
       }))
   }

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
 import { ChimeRooms } from "@chime-rooms/core"
 import { Credentials, HttpChimeRooms } from "@chime-rooms/http"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
-import { Duration, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import type { Duration } from "effect"
+import { Effect, Exit, Fiber, Layer, TestClock } from "effect"
 
 const layerWith = (client: HttpClient.HttpClient, timeout: Duration.DurationInput) =>
   HttpChimeRooms.layer({ endpoint: "https://chime.example", timeout }).pipe(
@@ -14,8 +15,15 @@ describe("per-attempt timeout (TestClock)", () => {
   it.effect("fails with TransportError(Timeout) when no response arrives in time, and interrupts the attempt", () =>
     Effect.gen(function*() {
       let interrupted = false
-      const hanging = HttpClient.make(() => Effect.onInterrupt(Effect.never, () => Effect.sync(() => { interrupted = true })))
-      const fiber = yield* Effect.fork(ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layerWith(hanging, "3 seconds"))))
+      const hanging = HttpClient.make(() =>
+        Effect.onInterrupt(Effect.never, () =>
+          Effect.sync(() => {
+            interrupted = true
+          }))
+      )
+      const fiber = yield* Effect.fork(
+        ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layerWith(hanging, "3 seconds")))
+      )
       yield* TestClock.adjust("2999 millis")
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust("1 millis")
@@ -31,9 +39,14 @@ describe("per-attempt timeout (TestClock)", () => {
   it.effect("a response in time is not affected by the timer firing later", () =>
     Effect.gen(function*() {
       const client = HttpClient.make((request) =>
-        Effect.as(Effect.sleep("1 second"), HttpClientResponse.fromWeb(request, new Response('{"Rooms":[]}', { status: 200 })))
+        Effect.as(
+          Effect.sleep("1 second"),
+          HttpClientResponse.fromWeb(request, new Response("{\"Rooms\":[]}", { status: 200 }))
+        )
       )
-      const fiber = yield* Effect.fork(ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layerWith(client, "3 seconds"))))
+      const fiber = yield* Effect.fork(
+        ChimeRooms.listRooms({ AccountId: "acc" }).pipe(Effect.provide(layerWith(client, "3 seconds")))
+      )
       yield* TestClock.adjust("1 second")
       const page = yield* Fiber.join(fiber)
       expect(page.Rooms).toEqual([])

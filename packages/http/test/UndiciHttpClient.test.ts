@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@effect/vitest"
 import { UndiciHttpClient } from "@chime-rooms/http"
 import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -19,7 +19,15 @@ interface Seen {
 /** A loopback server answering with `handler`; records what it received and the sockets it saw. */
 const serve = (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ url: string; seen: Array<Seen>; closed: () => number; sockets: () => number; server: ReturnType<typeof createServer> }>((resume) => {
+    Effect.async<
+      {
+        url: string
+        seen: Array<Seen>
+        closed: () => number
+        sockets: () => number
+        server: ReturnType<typeof createServer>
+      }
+    >((resume) => {
       const seen: Array<Seen> = []
       let closed = 0
       let sockets = 0
@@ -39,7 +47,15 @@ const serve = (handler: (req: IncomingMessage, res: ServerResponse, body: string
       server.listen(0, "127.0.0.1", () => {
         const address = server.address()
         const port = typeof address === "object" && address !== null ? address.port : 0
-        resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, seen, closed: () => closed, sockets: () => sockets, server }))
+        resume(
+          Effect.succeed({
+            url: `http://127.0.0.1:${port}`,
+            seen,
+            closed: () => closed,
+            sockets: () => sockets,
+            server
+          })
+        )
       })
     }),
     ({ server }) =>
@@ -109,14 +125,20 @@ describe("UndiciHttpClient", () => {
       )
       expect(json).toEqual({ echo: "text body" })
       const bytes = yield* Effect.flatMap(
-        http.execute(HttpClientRequest.put(`${server.url}/b`).pipe(HttpClientRequest.bodyUint8Array(new TextEncoder().encode("bytes")))),
+        http.execute(
+          HttpClientRequest.put(`${server.url}/b`).pipe(
+            HttpClientRequest.bodyUint8Array(new TextEncoder().encode("bytes"))
+          )
+        ),
         (r) => r.arrayBuffer
       )
       expect(new TextDecoder().decode(bytes)).toBe(JSON.stringify({ echo: "bytes" }))
       const streamed = yield* Effect.flatMap(
         http.execute(
           HttpClientRequest.post(`${server.url}/s`).pipe(
-            HttpClientRequest.setBody(HttpBody.stream(Stream.make(new TextEncoder().encode("st"), new TextEncoder().encode("ream"))))
+            HttpClientRequest.setBody(
+              HttpBody.stream(Stream.make(new TextEncoder().encode("st"), new TextEncoder().encode("ream")))
+            )
           )
         ),
         (r) => r.json
@@ -151,7 +173,10 @@ describe("UndiciHttpClient", () => {
       yield* Effect.sleep("50 millis")
       const total = yield* response.stream.pipe(Stream.runFold(0, (n, chunk) => n + chunk.length))
       expect(total).toBe(block.length * blocks)
-      const again = yield* Effect.flatMap(http.execute(HttpClientRequest.get(`${server.url}/big`)), (r) => r.arrayBuffer)
+      const again = yield* Effect.flatMap(
+        http.execute(HttpClientRequest.get(`${server.url}/big`)),
+        (r) => r.arrayBuffer
+      )
       expect(again.byteLength).toBe(block.length * blocks)
       expect(server.sockets()).toBe(sockets)
     }))
@@ -275,14 +300,72 @@ describe("Exchange.canceler", () => {
 })
 
 describe("splitPlainUrl", () => {
-  const hosts = ["127.0.0.1:8080", "localhost", "example.com", "chime.us-east-1.amazonaws.com", "a-b.c", "EXAMPLE.com",
-    "1.2.3", "010.0.0.1", "a.1", "x.0x10", "xn--nxasmq6b.com", "host:80", "host:0443", "host:99999", "user@host", "h:",
-    "h.", "", "[::1]:9000", "ex%41mple.com", "a..b"]
-  const paths = ["", "/", "/a/b", "/accounts/a%2Fb/rooms", "/a/./b", "/a/../b", "/a/%2e%2E/b", "/a/.x/..y", "/ü", "/a b",
-    "/a%zz", "/a%", "/a|b", "/a^b", "/a`b", "/a{b}", "/a\\b", "/a'b", "/a\"b", "/a<b>", "/a\tb", "//x", "/.", "/..",
-    "/x/..", "/x/.", "/%2e", "/%2E%2E/"]
-  const queries = ["", "?", "?a=1&b=2", "?next-token=AbC%2B%2F%3D", "?a=b c", "?a='x'", "?a=é", "?a=1#frag", "?x=/?/", "?%zz",
-    "?a=%2e%2e"]
+  const hosts = [
+    "127.0.0.1:8080",
+    "localhost",
+    "example.com",
+    "chime.us-east-1.amazonaws.com",
+    "a-b.c",
+    "EXAMPLE.com",
+    "1.2.3",
+    "010.0.0.1",
+    "a.1",
+    "x.0x10",
+    "xn--nxasmq6b.com",
+    "host:80",
+    "host:0443",
+    "host:99999",
+    "user@host",
+    "h:",
+    "h.",
+    "",
+    "[::1]:9000",
+    "ex%41mple.com",
+    "a..b"
+  ]
+  const paths = [
+    "",
+    "/",
+    "/a/b",
+    "/accounts/a%2Fb/rooms",
+    "/a/./b",
+    "/a/../b",
+    "/a/%2e%2E/b",
+    "/a/.x/..y",
+    "/ü",
+    "/a b",
+    "/a%zz",
+    "/a%",
+    "/a|b",
+    "/a^b",
+    "/a`b",
+    "/a{b}",
+    "/a\\b",
+    "/a'b",
+    "/a\"b",
+    "/a<b>",
+    "/a\tb",
+    "//x",
+    "/.",
+    "/..",
+    "/x/..",
+    "/x/.",
+    "/%2e",
+    "/%2E%2E/"
+  ]
+  const queries = [
+    "",
+    "?",
+    "?a=1&b=2",
+    "?next-token=AbC%2B%2F%3D",
+    "?a=b c",
+    "?a='x'",
+    "?a=é",
+    "?a=1#frag",
+    "?x=/?/",
+    "?%zz",
+    "?a=%2e%2e"
+  ]
 
   it("agrees with the URL parser on every URL it accepts", () => {
     let accepted = 0
@@ -308,8 +391,16 @@ describe("splitPlainUrl", () => {
   })
 
   it("accepts the URLs HttpChimeRooms sends", () => {
-    expect(splitPlainUrl("https://chime.us-east-1.amazonaws.com/accounts/acc%20x/rooms?max-results=99&next-token=a%2Bb"))
-      .toEqual({ origin: "https://chime.us-east-1.amazonaws.com", path: "/accounts/acc%20x/rooms?max-results=99&next-token=a%2Bb" })
-    expect(splitPlainUrl("http://127.0.0.1:4567/accounts/a/rooms")).toEqual({ origin: "http://127.0.0.1:4567", path: "/accounts/a/rooms" })
+    expect(
+      splitPlainUrl("https://chime.us-east-1.amazonaws.com/accounts/acc%20x/rooms?max-results=99&next-token=a%2Bb")
+    )
+      .toEqual({
+        origin: "https://chime.us-east-1.amazonaws.com",
+        path: "/accounts/acc%20x/rooms?max-results=99&next-token=a%2Bb"
+      })
+    expect(splitPlainUrl("http://127.0.0.1:4567/accounts/a/rooms")).toEqual({
+      origin: "http://127.0.0.1:4567",
+      path: "/accounts/a/rooms"
+    })
   })
 })

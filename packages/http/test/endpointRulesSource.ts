@@ -14,7 +14,9 @@ const require = createRequire(import.meta.url)
 export const chimeClientDir = dirname(require.resolve("@aws-sdk/client-chime/package.json"))
 
 /** The `@aws-sdk/core` folder that `@aws-sdk/client-chime` resolves. */
-export const awsCoreDir = dirname(createRequire(join(chimeClientDir, "package.json")).resolve("@aws-sdk/core/package.json"))
+export const awsCoreDir = dirname(
+  createRequire(join(chimeClientDir, "package.json")).resolve("@aws-sdk/core/package.json")
+)
 
 /** One partition as the SDK's `partitions.js` holds it. */
 export interface SdkPartition {
@@ -119,7 +121,10 @@ export const generateRulesData = (rules: RuleSet, partitions: ReadonlyArray<Part
       if (line.length <= 120) return [line]
       return `${JSON.stringify(item, null, 2)}${comma}`.split("\n").map((l) => indent + l)
     })
-  const triples = Array.from({ length: rules.nodes.length / 3 }, (_, i) => rules.nodes.slice(3 * i, 3 * i + 3).join(", "))
+  const triples = Array.from(
+    { length: rules.nodes.length / 3 },
+    (_, i) => rules.nodes.slice(3 * i, 3 * i + 3).join(", ")
+  )
   const lines: Array<string> = [
     "/**",
     " * Generated from the AWS SDK's data by `test/EndpointRules.test.ts`: do not edit. After an SDK update",
@@ -154,7 +159,9 @@ export const generateRulesData = (rules: RuleSet, partitions: ReadonlyArray<Part
       ...wrap(p.regions.map(json), "      "),
       "    ],",
       "    outputs: {",
-      ...Object.entries(p.outputs).map(([key, value], j, all) => `      ${key}: ${json(value)}${j < all.length - 1 ? "," : ""}`),
+      ...Object.entries(p.outputs).map(([key, value], j, all) =>
+        `      ${key}: ${json(value)}${j < all.length - 1 ? "," : ""}`
+      ),
       "    }",
       `  }${i < partitions.length - 1 ? "," : ""}`
     ]),

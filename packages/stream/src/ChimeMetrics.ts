@@ -121,7 +121,9 @@ export interface ChimeMetricsService {
  * @category tags
  * @since 0.1.0
  */
-export class ChimeMetrics extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>() {}
+export class ChimeMetrics
+  extends Context.Tag("@chime-rooms/stream/ChimeMetrics")<ChimeMetrics, ChimeMetricsService>()
+{}
 
 /**
  * The current snapshot of the provided stats service: cheap enough to poll for a progress line.
@@ -151,7 +153,10 @@ const unsafeMake = (rate: Effect.Effect<number | undefined>): ChimeMetricsServic
   let throttles = 0
   let failures = 0
   return {
-    snapshot: Effect.map(rate, (currentRate) => ({ pages, rooms, requests, retries, throttles, failures, currentRate })),
+    snapshot: Effect.map(
+      rate,
+      (currentRate) => ({ pages, rooms, requests, retries, throttles, failures, currentRate })
+    ),
     recordRequest: () => {
       requests++
     },

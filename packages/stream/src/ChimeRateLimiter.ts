@@ -12,10 +12,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import { AdaptiveState, awsParameters } from "./internal/adaptive/awsAdaptive.js"
+import { modelParameters, ModelState } from "./internal/adaptive/serverModel.js"
 import { monotonicMillis } from "./internal/clock.js"
 import { rateLimitGauge } from "./internal/metrics.js"
-import { AdaptiveState, awsParameters } from "./internal/adaptive/awsAdaptive.js"
-import { ModelState, modelParameters } from "./internal/adaptive/serverModel.js"
 import { PacingBucket } from "./internal/pacingBucket.js"
 
 /**

@@ -78,10 +78,11 @@ const channelOf = <P, A>(
   pull: Effect.Effect<P | undefined, ChimeError.ChimeError>,
   chunk: (page: P) => Chunk.Chunk<A>
 ): Stream.Stream<A, ChimeError.ChimeError> => {
-  const loop: Channel.Channel<Chunk.Chunk<A>, unknown, ChimeError.ChimeError, unknown, unknown, unknown> = Channel.flatMap(
-    Channel.fromEffect(pull),
-    (page) => page === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk(page)), loop)
-  )
+  const loop: Channel.Channel<Chunk.Chunk<A>, unknown, ChimeError.ChimeError, unknown, unknown, unknown> = Channel
+    .flatMap(
+      Channel.fromEffect(pull),
+      (page) => page === undefined ? Channel.void : Channel.zipRight(Channel.write(chunk(page)), loop)
+    )
   return Stream.fromChannel(loop)
 }
 
@@ -97,7 +98,15 @@ const streamOf = <A>(
       const runtime = yield* Effect.runtime<never>()
       const clock = yield* Effect.clock
       const labels = yield* FiberRef.get(FiberRef.currentMetricLabels)
-      const pump = makePump({ env: resilience, request, maxPages: options?.maxPages, prefetch: options?.prefetch ?? 0, runtime, clock, labels })
+      const pump = makePump({
+        env: resilience,
+        request,
+        maxPages: options?.maxPages,
+        prefetch: options?.prefetch ?? 0,
+        runtime,
+        clock,
+        labels
+      })
       yield* Effect.addFinalizer(() => pump.stop)
       return channelOf(pump.pull, (pumped) => chunk(roomsPage(pumped)))
     })

@@ -57,12 +57,18 @@ export const layer = (
     ? Effect.succeed(RetryBudget.unlimited)
     : RetryBudget.make(options?.retryBudget)
   const around = (limiter: ChimeRateLimiter.ChimeRateLimiterService) =>
-    Effect.zipWith(budget, ChimeMetrics.make(limiter.currentRate), (retryBudget, metrics) =>
-      Context.make(ChimeRateLimiter.ChimeRateLimiter, limiter).pipe(
-        Context.add(RetryBudget.RetryBudget, retryBudget),
-        Context.add(ChimeMetrics.ChimeMetrics, metrics)
-      ))
+    Effect.zipWith(
+      budget,
+      ChimeMetrics.make(limiter.currentRate),
+      (retryBudget, metrics) =>
+        Context.make(ChimeRateLimiter.ChimeRateLimiter, limiter).pipe(
+          Context.add(RetryBudget.RetryBudget, retryBudget),
+          Context.add(ChimeMetrics.ChimeMetrics, metrics)
+        )
+    )
   return options?.rateLimiter === undefined
     ? Layer.effectContext(Effect.flatMap(ChimeRateLimiter.makeAdaptive(), around))
-    : Layer.effectContext(Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, around)).pipe(Layer.provide(options.rateLimiter))
+    : Layer.effectContext(Effect.flatMap(ChimeRateLimiter.ChimeRateLimiter, around)).pipe(
+      Layer.provide(options.rateLimiter)
+    )
 }

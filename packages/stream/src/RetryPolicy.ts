@@ -117,7 +117,11 @@ export const backoff = (options?: BackoffOptions): Schedule.Schedule<Duration.Du
     const ceiling = backoffCeilingMillis(n, ChimeError.isThrottlingError(error) ? throttlingBase : base, cap)
     return Effect.map(Random.next, (r) => {
       const delay = r * ceiling
-      return [n + 1, Duration.millis(delay), ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))] as const
+      return [
+        n + 1,
+        Duration.millis(delay),
+        ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))
+      ] as const
     })
   })
 }

@@ -20,11 +20,15 @@ describe("ChimeRateLimiter.layerFixed", () => {
       Effect.gen(function*() {
         const limiter = yield* ChimeRateLimiter.makeFixed({ rate, burst })
         // Concurrent callers…
-        const together = yield* elapsed(Effect.all(Array.from({ length: n }, () => limiter.acquire), { concurrency: "unbounded" }))
+        const together = yield* elapsed(
+          Effect.all(Array.from({ length: n }, () => limiter.acquire), { concurrency: "unbounded" })
+        )
         assert.closeTo(together, (Math.max(0, n - burst) / rate) * 1000, 1e-6)
         // …and, after the bucket has refilled, one caller after another.
         yield* TestClock.adjust("1 hour")
-        const oneByOne = yield* elapsed(Effect.forEach(Array.from({ length: n }), () => limiter.acquire, { discard: true }))
+        const oneByOne = yield* elapsed(
+          Effect.forEach(Array.from({ length: n }), () => limiter.acquire, { discard: true })
+        )
         assert.closeTo(oneByOne, (Math.max(0, n - burst) / rate) * 1000, 1e-6)
       }))
   }
@@ -32,7 +36,10 @@ describe("ChimeRateLimiter.layerFixed", () => {
   it.effect("paces a stream, and one limiter is shared by every stream on the layer", () =>
     Effect.gen(function*() {
       const fake = makeFake({ rooms: 300, pageSize: 10 })
-      const layer = Layer.mergeAll(fake.layer, Resilience.layer({ rateLimiter: ChimeRateLimiter.layerFixed({ rate: 20, burst: 5 }) }))
+      const layer = Layer.mergeAll(
+        fake.layer,
+        Resilience.layer({ rateLimiter: ChimeRateLimiter.layerFixed({ rate: 20, burst: 5 }) })
+      )
       const run = ChimeRoomsStream.rooms({ AccountId: "a", MaxResults: 10 }).pipe(Stream.runDrain)
       // 2 × 30 pages: 60 requests through one 20/s bucket with burst 5 → (60 − 5)/20 s.
       const ms = yield* elapsed(Effect.all([run, run], { concurrency: "unbounded" })).pipe(Effect.provide(layer))
@@ -104,45 +111,53 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
       assert.closeTo((yield* limiter.currentRate)!, first * 0.7, 1)
     }))
 
-  it.effect("aws: recovers CUBIC-style: back to the throttled rate after K = ∛(Wmax·0.3/0.4) s, then above", () =>
-    Effect.gen(function*() {
-      const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode: "aws" })
-      // 100 requests/s for 3 s, then a throttle.
-      yield* drive(limiter, 300, 10, () => false)
-      yield* limiter.onThrottle
-      const cut = (yield* limiter.currentRate)!
-      const wmax = cut / 0.7
-      const k = Math.cbrt((wmax * 0.3) / 0.4)
-      // Then send at the rate the limiter allows (one request every 1/rate s), sampling the rate.
-      const start = yield* Clock.currentTimeMillis
-      const samples: Array<[number, number]> = []
-      let t = 0
-      while (t < k + 3) {
-        const rate = (yield* limiter.currentRate)!
-        yield* TestClock.adjust(1000 / rate)
-        yield* limiter.onSuccess
-        t = ((yield* Clock.currentTimeMillis) - start) / 1000
-        samples.push([t, (yield* limiter.currentRate)!])
-      }
-      const at = (s: number) => samples.find(([x]) => x >= s)![1]
-      assert.closeTo(cut, 70, 1)
-      assert.isBelow(at(0.2), wmax * 0.8, "still low just after the throttle")
-      assert.closeTo(at(k), wmax, wmax * 0.05, "back at the last throttled rate after K")
-      assert.isAbove(at(k + 2.5), wmax * 1.05, "then probes above it")
-      for (let i = 1; i < samples.length; i++) assert.isAtLeast(samples[i]![1] + 1e-9, samples[i - 1]![1])
-    }), 30_000)
+  it.effect(
+    "aws: recovers CUBIC-style: back to the throttled rate after K = ∛(Wmax·0.3/0.4) s, then above",
+    () =>
+      Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode: "aws" })
+        // 100 requests/s for 3 s, then a throttle.
+        yield* drive(limiter, 300, 10, () => false)
+        yield* limiter.onThrottle
+        const cut = (yield* limiter.currentRate)!
+        const wmax = cut / 0.7
+        const k = Math.cbrt((wmax * 0.3) / 0.4)
+        // Then send at the rate the limiter allows (one request every 1/rate s), sampling the rate.
+        const start = yield* Clock.currentTimeMillis
+        const samples: Array<[number, number]> = []
+        let t = 0
+        while (t < k + 3) {
+          const rate = (yield* limiter.currentRate)!
+          yield* TestClock.adjust(1000 / rate)
+          yield* limiter.onSuccess
+          t = ((yield* Clock.currentTimeMillis) - start) / 1000
+          samples.push([t, (yield* limiter.currentRate)!])
+        }
+        const at = (s: number) => samples.find(([x]) => x >= s)![1]
+        assert.closeTo(cut, 70, 1)
+        assert.isBelow(at(0.2), wmax * 0.8, "still low just after the throttle")
+        assert.closeTo(at(k), wmax, wmax * 0.05, "back at the last throttled rate after K")
+        assert.isAbove(at(k + 2.5), wmax * 1.05, "then probes above it")
+        for (let i = 1; i < samples.length; i++) assert.isAtLeast(samples[i]![1] + 1e-9, samples[i - 1]![1])
+      }),
+    30_000
+  )
 
   for (const mode of ["model", "aws"] as const) {
     it.effect(`initialRate: starts limited at that rate (${mode})`, () =>
       Effect.gen(function*() {
         const limiter = yield* ChimeRateLimiter.makeAdaptive({ mode, initialRate: 10 })
         assert.strictEqual(yield* limiter.currentRate, 10)
-        const ms = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => limiter.acquire), { concurrency: "unbounded" }))
+        const ms = yield* elapsed(
+          Effect.all(Array.from({ length: 21 }, () => limiter.acquire), { concurrency: "unbounded" })
+        )
         // Default burst 1: one at once, then 20 more at 10/s.
         assert.closeTo(ms, 2000, 1e-6)
         // The SDKs' capacity (a second's worth) lets 10 through at once.
         const sdkLike = yield* ChimeRateLimiter.makeAdaptive({ mode, initialRate: 10, maxBurst: 10 })
-        const ms2 = yield* elapsed(Effect.all(Array.from({ length: 21 }, () => sdkLike.acquire), { concurrency: "unbounded" }))
+        const ms2 = yield* elapsed(
+          Effect.all(Array.from({ length: 21 }, () => sdkLike.acquire), { concurrency: "unbounded" })
+        )
         assert.closeTo(ms2, 1100, 1e-6)
       }))
   }
@@ -167,7 +182,9 @@ describe("ChimeRateLimiter.layerAdaptive", () => {
               return yield* Effect.fail(new ChimeError.ThrottledClientException({ message: "slow down", status: 429 }))
             }
             tokens -= 1
-            const output: ListRoomsResponse.ListRoomsOutput = calls < 100_000 ? { Rooms: [], NextToken: `t-${calls}`, $metadata: {} } : { Rooms: [], $metadata: {} }
+            const output: ListRoomsResponse.ListRoomsOutput = calls < 100_000
+              ? { Rooms: [], NextToken: `t-${calls}`, $metadata: {} }
+              : { Rooms: [], $metadata: {} }
             return output
           })
       }
@@ -300,7 +317,15 @@ describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", 
 
   it.effect("other servers, without Retry-After: slow (5/s, burst 1), fast (500/s, burst 50), burst = rate (50/50)", () =>
     Effect.gen(function*() {
-      for (const [rate, burst, pages, within, share] of [[5, 1, 100, 1.25, 0.08], [500, 50, 5000, 1.15, 0.01], [50, 50, 500, 1.05, 0.02]] as const) {
+      for (
+        const [rate, burst, pages, within, share] of [[5, 1, 100, 1.25, 0.08], [500, 50, 5000, 1.15, 0.01], [
+          50,
+          50,
+          500,
+          1.05,
+          0.02
+        ]] as const
+      ) {
         const runs: Array<number> = []
         for (let seed = 1; seed <= 5; seed++) {
           const run = yield* simulate({
@@ -314,12 +339,18 @@ describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", 
             jitterMs: rate > 100 ? 0.5 : 2,
             seed
           })
-          const label = `${rate}/s, burst ${burst}, seed ${seed}: ${run.throttles.length} of ${run.calls} throttled, ${run.seconds.toFixed(2)} s`
+          const label = `${rate}/s, burst ${burst}, seed ${seed}: ${run.throttles.length} of ${run.calls} throttled, ${
+            run.seconds.toFixed(2)
+          } s`
           assert.isAtMost(run.throttles.length / run.calls, share, label)
           runs.push(run.seconds)
         }
         const limit = (pages - burst) / rate
-        assert.isAtMost(median(runs), limit * within, `${rate}/s, burst ${burst}: ${runs.map((s) => s.toFixed(2)).join(", ")} s`)
+        assert.isAtMost(
+          median(runs),
+          limit * within,
+          `${rate}/s, burst ${burst}: ${runs.map((s) => s.toFixed(2)).join(", ")} s`
+        )
       }
     }))
 
@@ -390,8 +421,18 @@ describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", 
 
   it.effect("mode aws: the same server costs a throttle every few seconds", () =>
     Effect.gen(function*() {
-      const aws = yield* simulate({ limiter: ChimeRateLimiter.makeAdaptive({ mode: "aws" }), serverRate: () => 50, burst: 5, seconds: 30 })
-      const model = yield* simulate({ limiter: ChimeRateLimiter.makeAdaptive(), serverRate: () => 50, burst: 5, seconds: 30 })
+      const aws = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive({ mode: "aws" }),
+        serverRate: () => 50,
+        burst: 5,
+        seconds: 30
+      })
+      const model = yield* simulate({
+        limiter: ChimeRateLimiter.makeAdaptive(),
+        serverRate: () => 50,
+        burst: 5,
+        seconds: 30
+      })
       assert.isAbove(aws.throttles.length, model.throttles.length)
       assert.isAbove(model.successes, aws.successes)
     }))

@@ -46,7 +46,9 @@ describe("end to end against the emulator", () => {
         const ratio = throttled / received.length
         yield* Effect.logInfo(
           `e2e: ${received.length} requests, ${throttled} throttled (${(ratio * 100).toFixed(2)}%), ` +
-            `${seconds.toFixed(1)} s, ${(PAGES / seconds).toFixed(1)} pages/s, final rate ${stats.currentRate?.toFixed(1)}/s`
+            `${seconds.toFixed(1)} s, ${(PAGES / seconds).toFixed(1)} pages/s, final rate ${
+              stats.currentRate?.toFixed(1)
+            }/s`
         )
         assert.strictEqual(received.length - throttled, PAGES)
         assert.strictEqual(stats.pages, PAGES)

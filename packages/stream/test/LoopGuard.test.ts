@@ -38,7 +38,10 @@ describe("LoopGuard", () => {
     assert.isAtMost(guard.remembered, WINDOW + 1)
   })
 
-  const cases: ReadonlyArray<readonly [number, number]> = [[0, 1], [0, 2], [5, 3], [0, WINDOW], [3, WINDOW + 1], [100, 5000], [70_000, 40_000]]
+  const cases: ReadonlyArray<readonly [number, number]> = [[0, 1], [0, 2], [5, 3], [0, WINDOW], [3, WINDOW + 1], [
+    100,
+    5000
+  ], [70_000, 40_000]]
   for (const [prefix, length] of cases) {
     it(`catches a cycle of ${length} after ${prefix} tokens: at its first repeat when it fits the window, soon after otherwise`, () => {
       const at = firstRepeat(cycle(prefix, length, 4))

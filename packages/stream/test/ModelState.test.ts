@@ -3,7 +3,7 @@
  * derives from a token-bucket server's answers contain that server (rate R, whole burst B).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ModelState, modelParameters } from "../src/internal/adaptive/serverModel.js"
+import { modelParameters, ModelState } from "../src/internal/adaptive/serverModel.js"
 
 const lcg = (seed: number) => {
   let s = seed >>> 0
@@ -81,7 +81,11 @@ describe("ModelState", () => {
       }
       // Throttles while learning and at the end of probes only; the probes come sooner when a
       // throttle is cheap (here 250 ms of idling) and the bounds loose (a burst of 1: 3.4% here).
-      assert.isBelow(throttles.length / requests, burst === 1 ? 0.04 : 0.02, `${rate}/${burst}: ${throttles.map((t) => t.toFixed(2)).join(", ")}`)
+      assert.isBelow(
+        throttles.length / requests,
+        burst === 1 ? 0.04 : 0.02,
+        `${rate}/${burst}: ${throttles.map((t) => t.toFixed(2)).join(", ")}`
+      )
     }
   }, 30_000)
 })

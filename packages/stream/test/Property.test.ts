@@ -117,7 +117,9 @@ describe("properties on the in-memory layer", () => {
           assert.strictEqual(firstRun.seen.length % pageSize, 0)
           assert.strictEqual(error.resumeToken === undefined, firstRun.seen.length === 0)
           const resumed = yield* drain(
-            ChimeRoomsStream.rooms(error.resumeToken === undefined ? request : { ...request, NextToken: error.resumeToken })
+            ChimeRoomsStream.rooms(
+              error.resumeToken === undefined ? request : { ...request, NextToken: error.resumeToken }
+            )
           )
           assert.isTrue(Either.isRight(resumed.result))
           const all = [...firstRun.seen, ...resumed.seen]
@@ -135,9 +137,10 @@ describe("properties on the in-memory layer", () => {
         InMemory.layer({ dataset, faults: [{ calls: [3], fault: Fault.repeatToken }] }),
         Resilience.layer()
       )
-      const { result, seen } = yield* drain(ChimeRoomsStream.rooms({ AccountId: account(dataset), MaxResults: 10 })).pipe(
-        Effect.provide(layer)
-      )
+      const { result, seen } = yield* drain(ChimeRoomsStream.rooms({ AccountId: account(dataset), MaxResults: 10 }))
+        .pipe(
+          Effect.provide(layer)
+        )
       assert.isTrue(Either.isLeft(result) && result.left._tag === "PaginationLoopError")
       assert.strictEqual(seen.length, 30)
     }))
@@ -150,11 +153,18 @@ describe("properties on the in-memory layer", () => {
         faults: [{ calls: [2, 3], fault: Fault.throttled("1 second") }]
       })
       const pages = yield* Effect.gen(function*() {
-        const fiber = yield* Effect.fork(Stream.runCollect(ChimeRoomsStream.pages({ AccountId: account(dataset), MaxResults: 10 })))
+        const fiber = yield* Effect.fork(
+          Stream.runCollect(ChimeRoomsStream.pages({ AccountId: account(dataset), MaxResults: 10 }))
+        )
         yield* TestClock.adjust("1 hour")
         return yield* Fiber.join(fiber)
       }).pipe(Effect.provide(Layer.mergeAll(layer, Resilience.layer())))
       assert.deepStrictEqual(Chunk.toReadonlyArray(pages).map((p) => p.attempts), [1, 3, 1, 1])
-      assert.deepStrictEqual(Chunk.toReadonlyArray(pages).map((p) => p.requestId), ["req-000001", "req-000004", "req-000005", "req-000006"])
+      assert.deepStrictEqual(Chunk.toReadonlyArray(pages).map((p) => p.requestId), [
+        "req-000001",
+        "req-000004",
+        "req-000005",
+        "req-000006"
+      ])
     }))
 })

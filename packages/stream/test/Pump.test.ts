@@ -34,7 +34,13 @@ const drive = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, steps = 20_000) =>
 type Step = "sync" | "yield" | "turn" | { readonly sleep: number }
 
 const act = (step: Step): Effect.Effect<void> =>
-  step === "sync" ? Effect.void : step === "yield" ? Effect.yieldNow() : step === "turn" ? turn : Effect.sleep(step.sleep)
+  step === "sync"
+    ? Effect.void
+    : step === "yield"
+    ? Effect.yieldNow()
+    : step === "turn"
+    ? turn
+    : Effect.sleep(step.sleep)
 
 const stepArb: FastCheck.Arbitrary<Step> = FastCheck.oneof(
   FastCheck.constant("sync" as const),
@@ -99,36 +105,49 @@ describe("the pump's wake-up: a waiting consumer is woken by the next arrival, f
         yield* turn
         const exit = third.unsafePoll()
         assert.isNotNull(exit, "page 3's arrival woke the consumer")
-        assert.deepStrictEqual(Exit.map(exit!, (c) => Chunk.toReadonlyArray(c).map((r) => r.RoomId)), Exit.succeed(["room-3"]))
+        assert.deepStrictEqual(
+          Exit.map(exit!, (c) => Chunk.toReadonlyArray(c).map((r) => r.RoomId)),
+          Exit.succeed(["room-3"])
+        )
       })).pipe(Effect.provide(layer))
     }))
 
-  it.effect("any consumer, any prefetch, any latency: every room once, in order, and the stream ends (property)", () =>
-    Effect.promise(() =>
-      FastCheck.assert(
-        FastCheck.asyncProperty(
-          FastCheck.integer({ min: 0, max: 5 }),
-          FastCheck.integer({ min: 0, max: 3 }),
-          FastCheck.array(stepArb, { minLength: 1, maxLength: 12 }),
-          FastCheck.constantFrom("effects", "callbacks", "early"),
-          (prefetch, latency, steps, kind) =>
-            Effect.runPromise(Effect.gen(function*() {
-              const fake = makeFake({ rooms: 70, pageSize: 7, latency: `${latency} millis` })
-              const layer = kind === "effects" ? fake.layer : kind === "callbacks" ? fake.callbackLayer : fake.earlyLayer
-              let page = 0
-              const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch, maxPages: 1000 }).pipe(
-                Stream.mapChunksEffect((chunk) => Effect.as(act(steps[page++ % steps.length]!), chunk)),
-                Stream.runCollect,
-                Effect.provide(Layer.mergeAll(layer, resilience)),
-                Effect.fork
+  it.effect(
+    "any consumer, any prefetch, any latency: every room once, in order, and the stream ends (property)",
+    () =>
+      Effect.promise(() =>
+        FastCheck.assert(
+          FastCheck.asyncProperty(
+            FastCheck.integer({ min: 0, max: 5 }),
+            FastCheck.integer({ min: 0, max: 3 }),
+            FastCheck.array(stepArb, { minLength: 1, maxLength: 12 }),
+            FastCheck.constantFrom("effects", "callbacks", "early"),
+            (prefetch, latency, steps, kind) =>
+              Effect.runPromise(
+                Effect.gen(function*() {
+                  const fake = makeFake({ rooms: 70, pageSize: 7, latency: `${latency} millis` })
+                  const layer = kind === "effects"
+                    ? fake.layer
+                    : kind === "callbacks"
+                    ? fake.callbackLayer
+                    : fake.earlyLayer
+                  let page = 0
+                  const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch, maxPages: 1000 }).pipe(
+                    Stream.mapChunksEffect((chunk) => Effect.as(act(steps[page++ % steps.length]!), chunk)),
+                    Stream.runCollect,
+                    Effect.provide(Layer.mergeAll(layer, resilience)),
+                    Effect.fork
+                  )
+                  const exit = yield* drive(fiber)
+                  assert.deepStrictEqual(Exit.map(exit, Chunk.toReadonlyArray), Exit.succeed(fake.all))
+                }).pipe(Effect.provide(TestContext.TestContext))
               )
-              const exit = yield* drive(fiber)
-              assert.deepStrictEqual(Exit.map(exit, Chunk.toReadonlyArray), Exit.succeed(fake.all))
-            }).pipe(Effect.provide(TestContext.TestContext)))
-        ),
-        { seed: 15, numRuns: 30 }
-      )
-    ), 60_000)
+          ),
+          { seed: 15, numRuns: 30 }
+        )
+      ),
+    60_000
+  )
 })
 
 /** A room list's ids, for comparisons that print no names. */
@@ -139,7 +158,9 @@ describe("a throw in a callback outside any fiber reaches the stream", () => {
    * Lists 100 rooms (10 pages) over the fake with early tokens, `prefetch` 3, with `broken`'s
    * services; returns the rooms that arrived before the stream ended and how it ended.
    */
-  const listWith = (layer: Layer.Layer<ChimeRooms.ChimeRooms | ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget>) =>
+  const listWith = (
+    layer: Layer.Layer<ChimeRooms.ChimeRooms | ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget>
+  ) =>
     Effect.gen(function*() {
       const got: Array<Room.Room> = []
       const fiber = yield* ChimeRoomsStream.rooms(request, { prefetch: 3 }).pipe(

@@ -1,5 +1,12 @@
 import { ChimeError } from "@chime-rooms/core"
-import { ChimeRateLimiter, ChimeRoomsStream, Resilience, ResilientChimeRooms, RetryBudget, RetryPolicy } from "@chime-rooms/stream"
+import {
+  ChimeRateLimiter,
+  ChimeRoomsStream,
+  Resilience,
+  ResilientChimeRooms,
+  RetryBudget,
+  RetryPolicy
+} from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { makeFake } from "./fake.js"
@@ -10,7 +17,12 @@ const timeout = new ChimeError.TransportError({ reason: "Timeout", message: "tim
 describe("RetryBudget", () => {
   it.effect("AWS standard-mode numbers: 500 tokens, retry 5, transport retry 10, success refunds", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(RetryBudget.defaults, { capacity: 500, retryCost: 5, timeoutRetryCost: 10, noRetryIncrement: 1 })
+      assert.deepStrictEqual(RetryBudget.defaults, {
+        capacity: 500,
+        retryCost: 5,
+        timeoutRetryCost: 10,
+        noRetryIncrement: 1
+      })
       const budget = yield* RetryBudget.make()
       assert.strictEqual(yield* budget.acquire(unavailable), 5)
       assert.strictEqual(yield* budget.acquire(timeout), 10)
@@ -43,7 +55,9 @@ describe("RetryBudget", () => {
       yield* Effect.gen(function*() {
         const call = (expectFailure: boolean) =>
           Effect.gen(function*() {
-            const fiber = yield* Effect.fork(Effect.either(ResilientChimeRooms.listRooms({ AccountId: "a" }, { retry: policy })))
+            const fiber = yield* Effect.fork(
+              Effect.either(ResilientChimeRooms.listRooms({ AccountId: "a" }, { retry: policy }))
+            )
             yield* TestClock.adjust("1 hour")
             const result = yield* Fiber.join(fiber)
             assert.strictEqual(result._tag, expectFailure ? "Left" : "Right")
@@ -69,14 +83,20 @@ describe("RetryBudget", () => {
   it.effect("the budget is shared by every stream on the same layer", () =>
     Effect.gen(function*() {
       // Every page after the first fails: each stream spends from the same 30 tokens.
-      const fake = makeFake({ rooms: 50, pageSize: 10, fault: (_, token) => (token === undefined ? undefined : unavailable) })
+      const fake = makeFake({
+        rooms: 50,
+        pageSize: 10,
+        fault: (_, token) => (token === undefined ? undefined : unavailable)
+      })
       const layer = Layer.mergeAll(
         fake.layer,
         Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited, retryBudget: { capacity: 30 } })
       )
       const results = yield* Effect.gen(function*() {
         const fiber = yield* Effect.fork(Effect.all(
-          [1, 2, 3].map(() => Effect.either(Stream.runDrain(ChimeRoomsStream.rooms({ AccountId: "a", MaxResults: 10 })))),
+          [1, 2, 3].map(() =>
+            Effect.either(Stream.runDrain(ChimeRoomsStream.rooms({ AccountId: "a", MaxResults: 10 })))
+          ),
           { concurrency: "unbounded" }
         ))
         yield* TestClock.adjust("1 hour")

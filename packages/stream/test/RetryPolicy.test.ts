@@ -13,7 +13,10 @@ const throttled = (retryAfter?: Duration.DurationInput) =>
   })
 
 /** Steps a schedule over `errors` at `now = 0`, returning each delay in ms (or "done"). */
-const delaysOf = (schedule: Schedule.Schedule<unknown, ChimeError.ChimeError>, errors: ReadonlyArray<ChimeError.ChimeError>) =>
+const delaysOf = (
+  schedule: Schedule.Schedule<unknown, ChimeError.ChimeError>,
+  errors: ReadonlyArray<ChimeError.ChimeError>
+) =>
   Effect.gen(function*() {
     let state = schedule.initial
     const out: Array<number | "done"> = []
@@ -51,7 +54,13 @@ describe("RetryPolicy.backoff", () => {
 
   it.effect("throttling errors use the 500 ms base", () =>
     Effect.gen(function*() {
-      const delays = yield* delaysOf(RetryPolicy.backoff(), [throttled(), throttled(), unavailable, throttled(), throttled()])
+      const delays = yield* delaysOf(RetryPolicy.backoff(), [
+        throttled(),
+        throttled(),
+        unavailable,
+        throttled(),
+        throttled()
+      ])
         .pipe(Effect.withRandom(Random.fixed([0.5])))
       assert.deepStrictEqual(delays, [250, 500, 200, 2000, "done"])
     }))
@@ -130,7 +139,11 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("Retry-After is honoured up to the cap (20 s by default)", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => (call === 1 ? throttled("5 minutes") : undefined) })
+      const fake = makeFake({
+        rooms: 5,
+        pageSize: 10,
+        fault: (call) => (call === 1 ? throttled("5 minutes") : undefined)
+      })
       yield* timed(ResilientChimeRooms.listRooms(request)).pipe(
         Effect.provide(env(fake)),
         Effect.withRandom(Random.fixed([0]))
@@ -145,7 +158,11 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
         { numRuns: 40, seed: 7 }
       )
       for (const [seed, retryAfter] of samples) {
-        const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => (call === 1 ? throttled(retryAfter) : undefined) })
+        const fake = makeFake({
+          rooms: 5,
+          pageSize: 10,
+          fault: (call) => (call === 1 ? throttled(retryAfter) : undefined)
+        })
         yield* timed(ResilientChimeRooms.listRooms(request)).pipe(
           Effect.provide(env(fake)),
           Effect.withRandom(Random.make(seed))
@@ -158,7 +175,11 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("non-retryable errors surface at once", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 5, pageSize: 10, fault: () => new ChimeError.NotFoundException({ message: "no", status: 404 }) })
+      const fake = makeFake({
+        rooms: 5,
+        pageSize: 10,
+        fault: () => new ChimeError.NotFoundException({ message: "no", status: 404 })
+      })
       const result = yield* timed(ResilientChimeRooms.listRooms(request)).pipe(Effect.provide(env(fake)))
       assert.strictEqual(result._tag, "Left")
       assert.strictEqual(fake.calls.length, 1)
@@ -174,7 +195,9 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
         new ChimeError.TransportError({ reason: "Timeout", message: "timeout" })
       ]
       const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => errors[call - 1] })
-      const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 6 }) }))
+      const result = yield* timed(
+        ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 6 }) })
+      )
         .pipe(Effect.provide(env(fake)))
       assert.strictEqual(result._tag, "Right")
       assert.strictEqual(fake.calls.length, 6)
@@ -182,11 +205,20 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
 
   it.effect("gives up after maxAttempts with the last error", () =>
     Effect.gen(function*() {
-      const fake = makeFake({ rooms: 5, pageSize: 10, fault: (call) => new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId: `r-${call}` }) })
-      const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 3 }) }))
+      const fake = makeFake({
+        rooms: 5,
+        pageSize: 10,
+        fault: (call) =>
+          new ChimeError.ServiceUnavailableException({ message: "down", status: 503, requestId: `r-${call}` })
+      })
+      const result = yield* timed(
+        ResilientChimeRooms.listRooms(request, { retry: RetryPolicy.make({ maxAttempts: 3 }) })
+      )
         .pipe(Effect.provide(env(fake)))
       assert.strictEqual(fake.calls.length, 3)
-      assert.isTrue(result._tag === "Left" && result.left._tag === "ServiceUnavailableException" && result.left.requestId === "r-3")
+      assert.isTrue(
+        result._tag === "Left" && result.left._tag === "ServiceUnavailableException" && result.left.requestId === "r-3"
+      )
     }))
 
   it.effect("users replace the schedule and the predicate", () =>
@@ -194,13 +226,19 @@ describe("retries through ResilientChimeRooms.listRooms", () => {
       const fake = makeFake({
         rooms: 5,
         pageSize: 10,
-        fault: (call) => (call <= 3 ? new ChimeError.NotFoundException({ message: "eventually consistent", status: 404 }) : undefined)
+        fault: (
+          call
+        ) => (call <= 3
+          ? new ChimeError.NotFoundException({ message: "eventually consistent", status: 404 })
+          : undefined)
       })
       const policy = RetryPolicy.fromSchedule(
         Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(5))),
         (e) => e._tag === "NotFoundException"
       )
-      const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: policy })).pipe(Effect.provide(env(fake)))
+      const result = yield* timed(ResilientChimeRooms.listRooms(request, { retry: policy })).pipe(
+        Effect.provide(env(fake))
+      )
       assert.strictEqual(result._tag, "Right")
       assert.deepStrictEqual(fake.calls.map((c) => c.at), [0, 1000, 2000, 3000])
     }))

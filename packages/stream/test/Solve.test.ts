@@ -22,7 +22,10 @@ const serverAnswers = (rate: number, burst: number, times: ReadonlyArray<number>
 
 describe("solve", () => {
   it("an empty history places nothing", () => {
-    assert.strictEqual(solve({ times: [], ok: [], cold: [], startFull: true, deficit: 0, carried: undefined }, options), undefined)
+    assert.strictEqual(
+      solve({ times: [], ok: [], cold: [], startFull: true, deficit: 0, carried: undefined }, options),
+      undefined
+    )
   })
 
   it("a bucket full at the start cannot throttle the first request; one of unknown level can", () => {

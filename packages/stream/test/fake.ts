@@ -8,7 +8,13 @@
  * the tests expect back as resume tokens; InMemory's are opaque), a fault chosen by any function of
  * (call, token), a `NextToken` rewritten to build loops, and a call that hangs.
  */
-import { type ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse, type Room } from "@chime-rooms/core"
+import {
+  type ChimeError,
+  ChimeRooms,
+  type ListRoomsRequest,
+  type ListRoomsResponse,
+  type Room
+} from "@chime-rooms/core"
 import { Clock, Duration, Effect, Layer } from "effect"
 
 export interface FakeCall {
@@ -31,7 +37,10 @@ export interface FakeOptions {
 }
 
 export const roomsOf = (n: number): ReadonlyArray<Room.Room> =>
-  Array.from({ length: n }, (_, i) => ({ RoomId: `room-${String(i).padStart(5, "0")}`, AccountId: "acc-1", Name: `secret-${i}` }))
+  Array.from(
+    { length: n },
+    (_, i) => ({ RoomId: `room-${String(i).padStart(5, "0")}`, AccountId: "acc-1", Name: `secret-${i}` })
+  )
 
 export const tokenAt = (offset: number): string => `tok-${offset}`
 
@@ -81,7 +90,12 @@ export const makeFake = (options: FakeOptions) => {
    * As `HttpChimeRooms` over `UndiciHttpClient`: a page's token is told through `onNextToken` as
    * soon as the page is in, and the page itself is handed over on a later turn of the event loop.
    */
-  const unsafeListRoomsEarly: NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> = (request, clock, done, onNextToken) => {
+  const unsafeListRoomsEarly: NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> = (
+    request,
+    clock,
+    done,
+    onNextToken
+  ) => {
     let aborted = false
     let later: ReturnType<typeof setImmediate> | undefined
     const interrupt = Effect.runCallback(Effect.withClock(service.listRooms(request), clock), {

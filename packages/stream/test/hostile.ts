@@ -18,9 +18,10 @@ export const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.Htt
   // Ours behind any middleware is just an HttpClient: the general path.
   [
     "UndiciHttpClient behind mapRequest",
-    Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.mapRequest((request) => request))).pipe(
-      Layer.provide(UndiciHttpClient.layer)
-    )
+    Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, HttpClient.mapRequest((request) => request)))
+      .pipe(
+        Layer.provide(UndiciHttpClient.layer)
+      )
   ],
   ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
   ["NodeHttpClient.layer", NodeHttpClient.layer],
@@ -41,7 +42,12 @@ export const staticCredentials = Credentials.layerStatic({
 })
 
 /** Retries quickly and often enough that no scripted fault exhausts them. */
-export const quickRetries = RetryPolicy.make({ maxAttempts: 8, baseDelay: "1 millis", throttlingBaseDelay: "2 millis", maxDelay: "20 millis" })
+export const quickRetries = RetryPolicy.make({
+  maxAttempts: 8,
+  baseDelay: "1 millis",
+  throttlingBaseDelay: "2 millis",
+  maxDelay: "20 millis"
+})
 
 /** The resilience services with no rate limit. */
 export const unlimited = Resilience.layer({ rateLimiter: ChimeRateLimiter.layerUnlimited })

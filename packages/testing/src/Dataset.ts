@@ -76,14 +76,69 @@ export interface FixtureAccount {
 // --- generation ----------------------------------------------------------------------------
 
 const ADJECTIVES = [
-  "Amber", "Bright", "Calm", "Daring", "Eager", "Fuzzy", "Gentle", "Hidden", "Icy", "Jolly", "Keen", "Lively",
-  "Misty", "Noble", "Olive", "Proud", "Quiet", "Rapid", "Silver", "Tidy", "Urban", "Vivid", "Warm", "Young"
+  "Amber",
+  "Bright",
+  "Calm",
+  "Daring",
+  "Eager",
+  "Fuzzy",
+  "Gentle",
+  "Hidden",
+  "Icy",
+  "Jolly",
+  "Keen",
+  "Lively",
+  "Misty",
+  "Noble",
+  "Olive",
+  "Proud",
+  "Quiet",
+  "Rapid",
+  "Silver",
+  "Tidy",
+  "Urban",
+  "Vivid",
+  "Warm",
+  "Young"
 ] as const
 const NOUNS = [
-  "Harbor", "Summit", "Garden", "Canyon", "Meadow", "Lantern", "Falcon", "Orchard", "Beacon", "Glacier", "Island",
-  "Forest", "Comet", "Delta", "Prairie", "Reef", "Atlas", "Ember", "Willow", "Quarry", "Voyage", "Studio"
+  "Harbor",
+  "Summit",
+  "Garden",
+  "Canyon",
+  "Meadow",
+  "Lantern",
+  "Falcon",
+  "Orchard",
+  "Beacon",
+  "Glacier",
+  "Island",
+  "Forest",
+  "Comet",
+  "Delta",
+  "Prairie",
+  "Reef",
+  "Atlas",
+  "Ember",
+  "Willow",
+  "Quarry",
+  "Voyage",
+  "Studio"
 ] as const
-const FIRST = ["alice", "bruno", "chen", "dana", "emeka", "fatima", "goran", "hana", "ivan", "jia", "kofi", "lena"] as const
+const FIRST = [
+  "alice",
+  "bruno",
+  "chen",
+  "dana",
+  "emeka",
+  "fatima",
+  "goran",
+  "hana",
+  "ivan",
+  "jia",
+  "kofi",
+  "lena"
+] as const
 const LAST = ["adams", "baker", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen"] as const
 
 /** Salts that keep the hash streams of ids, memberships and fields apart. */
@@ -153,8 +208,7 @@ class GeneratedDataset implements Dataset {
     }
     this.byId = byId
     this.accounts = [...byId.keys()]
-    this.generation =
-      `generated:v2:${seed}:${accountCount}:${rooms}:${membersPerAccount}:${this.threshold}`
+    this.generation = `generated:v2:${seed}:${accountCount}:${rooms}:${membersPerAccount}:${this.threshold}`
   }
 
   roomCount(accountId: string): number | undefined {
@@ -345,7 +399,8 @@ export const generate = (options: GenerateOptions = {}): Dataset => {
  * @category constructors
  * @since 0.1.0
  */
-export const fromRooms = (accounts: { readonly [accountId: string]: FixtureAccount }): Dataset => new FixtureDataset(accounts)
+export const fromRooms = (accounts: { readonly [accountId: string]: FixtureAccount }): Dataset =>
+  new FixtureDataset(accounts)
 
 /**
  * The JSON text of one room, as the service would write it inside `Rooms`.

@@ -40,10 +40,11 @@
  *
  * @since 0.1.0
  */
+import type { Duration } from "effect"
+import { Context, Effect, Layer, Redacted, Schema, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import { Context, Duration, Effect, Layer, Redacted, Schema, type Scope } from "effect"
 import * as Dataset from "./Dataset.js"
 import type * as FaultScript from "./FaultScript.js"
 import { tokenSecretFromString } from "./internal/pageToken.js"
@@ -213,7 +214,14 @@ const invalid = (message: string) => Effect.fail(new EmulatorError({ reason: "In
 const listen = (server: Server, port: number, host: string) =>
   Effect.async<number, EmulatorError>((resume) => {
     const onError = (error: NodeJS.ErrnoException) =>
-      resume(Effect.fail(new EmulatorError({ reason: "Listen", message: `cannot listen on ${host}:${port}: ${error.code ?? error.message}` })))
+      resume(
+        Effect.fail(
+          new EmulatorError({
+            reason: "Listen",
+            message: `cannot listen on ${host}:${port}: ${error.code ?? error.message}`
+          })
+        )
+      )
     server.once("error", onError)
     server.listen(port, host, () => {
       server.off("error", onError)
@@ -262,7 +270,10 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
       maxSkew: options.maxSkew
     })
     const verifier = options.verifySignatures === false
-      ? { ...checking, check: (): SigV4Verifier.SigV4Verification => ({ _tag: "Verified", accessKeyId: "", signedHeaders: [] }) }
+      ? {
+        ...checking,
+        check: (): SigV4Verifier.SigV4Verification => ({ _tag: "Verified", accessKeyId: "", signedHeaders: [] })
+      }
       : checking
     const state: ServerState = {
       faults: options.faults,
@@ -278,7 +289,10 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
     const secret = typeof options.tokenSecret === "string"
       ? tokenSecretFromString(options.tokenSecret)
       : options.tokenSecret
-    const handler = makeHandler({ verifier, paging: makePagingState({ dataset, pageSize, secret }), recordLimit }, state)
+    const handler = makeHandler(
+      { verifier, paging: makePagingState({ dataset, pageSize, secret }), recordLimit },
+      state
+    )
     let open = 0
     let answering = 0
     // A response's "close" comes once it is sent in full or its connection is gone, whichever is first.

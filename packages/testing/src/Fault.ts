@@ -95,7 +95,10 @@ export const unavailable = (retryAfter?: Duration.DurationInput): Fault =>
  * @category constructors
  * @since 0.1.0
  */
-export const delay = (duration: Duration.DurationInput): Fault => ({ _tag: "Delay", duration: Duration.decode(duration) })
+export const delay = (duration: Duration.DurationInput): Fault => ({
+  _tag: "Delay",
+  duration: Duration.decode(duration)
+})
 
 /**
  * The connection fails before a response.
@@ -179,7 +182,9 @@ export const statusOf = (name: ChimeError.ServiceErrorName): number => ChimeErro
 export const describe = (fault: Fault): string => {
   switch (fault._tag) {
     case "ServiceError":
-      return `${ChimeError.serviceErrors[fault.name].status}${fault.retryAfter === undefined ? "" : `:retry-after=${formatDuration(fault.retryAfter)}`}`
+      return `${ChimeError.serviceErrors[fault.name].status}${
+        fault.retryAfter === undefined ? "" : `:retry-after=${formatDuration(fault.retryAfter)}`
+      }`
     case "Delay":
       return `delay=${formatDuration(fault.duration)}`
     case "Slow":

@@ -209,7 +209,9 @@ const parseWhen = (spec: string, text: string | undefined): Either.Either<FaultW
     if (!(Number.isSafeInteger(n) && n >= 1)) return fail(spec, "every=N[,from=K] needs integers N >= 1 and K >= 1")
     if (match![2] === undefined) return Either.right({ every: n })
     const from = Number(match![2])
-    return from >= 1 ? Either.right({ every: n, from }) : fail(spec, "every=N[,from=K] needs integers N >= 1 and K >= 1")
+    return from >= 1
+      ? Either.right({ every: n, from })
+      : fail(spec, "every=N[,from=K] needs integers N >= 1 and K >= 1")
   }
   if (text.startsWith("rate=")) {
     const rateText = text.slice(5)
@@ -331,8 +333,9 @@ export const parse = (spec: string): Either.Either<FaultRule, FaultSpecError> =>
   const at = head.indexOf("@")
   const faultText = at < 0 ? head : head.slice(0, at)
   const whenText = at < 0 ? undefined : head.slice(at + 1)
-  return Either.flatMap(parseWhen(spec, whenText), (when) =>
-    Either.map(parseFault(spec, faultText, options), (fault): FaultRule => ({ ...when, fault }))
+  return Either.flatMap(
+    parseWhen(spec, whenText),
+    (when) => Either.map(parseFault(spec, faultText, options), (fault): FaultRule => ({ ...when, fault }))
   )
 }
 

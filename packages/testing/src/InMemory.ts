@@ -113,7 +113,10 @@ export const callLogEntries: Effect.Effect<ReadonlyArray<CallLogEntry>, never, C
  * @category constructors
  * @since 0.1.0
  */
-export const unsafeMakeCallLog = (): { readonly log: CallLogService; readonly record: (entry: CallLogEntry) => void } => {
+export const unsafeMakeCallLog = (): {
+  readonly log: CallLogService
+  readonly record: (entry: CallLogEntry) => void
+} => {
   const entries: Array<CallLogEntry> = []
   return {
     log: {
@@ -196,7 +199,9 @@ const errorOf = (fault: Fault.FailingFault, requestId: string): ChimeError.Chime
         message: "Unexpected HTTP status 502 with a non-JSON body (injected fault)",
         status: 502,
         requestId,
-        excerpt: ChimeError.safeExcerpt("<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>")
+        excerpt: ChimeError.safeExcerpt(
+          "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
+        )
       })
   }
 }
@@ -224,7 +229,9 @@ const outcomeOf = (exit: Exit.Exit<ListRoomsResponse.ListRoomsOutput, ChimeError
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly service: ChimeRooms.ChimeRoomsService; readonly log: CallLogService }> =>
+export const make = (
+  options: InMemoryOptions = {}
+): Effect.Effect<{ readonly service: ChimeRooms.ChimeRoomsService; readonly log: CallLogService }> =>
   Effect.suspend(() => {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
     if (!isValidPageSize(pageSize)) return Effect.dieMessage("InMemory.make: pageSize must be a positive integer")
@@ -242,7 +249,11 @@ export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly se
     const { log, record } = unsafeMakeCallLog()
     let calls = 0
 
-    const answer = (request: ListRoomsRequest.ListRoomsRequest, requestId: string, repeatToken: boolean): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+    const answer = (
+      request: ListRoomsRequest.ListRoomsRequest,
+      requestId: string,
+      repeatToken: boolean
+    ): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
       const result = pageOf(state, request, { repeatToken })
       if (result._tag === "Error") {
         return Effect.fail(ChimeError.makeServiceError(result.name, {
@@ -258,17 +269,21 @@ export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly se
       )
       // Only a hand-written fixture with a bad timestamp gets here; the message names no value.
       if (Either.isLeft(decoded)) {
-        return Effect.fail(new ChimeError.ResponseDecodeError({
-          reason: "InvalidShape",
-          message: `The dataset holds a room the service could not send: ${decoded.left}`,
-          status: 200,
-          requestId
-        }))
+        return Effect.fail(
+          new ChimeError.ResponseDecodeError({
+            reason: "InvalidShape",
+            message: `The dataset holds a room the service could not send: ${decoded.left}`,
+            status: 200,
+            requestId
+          })
+        )
       }
       return Effect.succeed({ ...decoded.right, $metadata: { requestId, httpStatusCode: 200 } })
     }
 
-    const listRooms = (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+    const listRooms = (
+      input: ListRoomsRequest.ListRoomsRequest
+    ): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
       Effect.suspend(() => {
         const validated = ListRoomsRequest.validate(input)
         if (Either.isLeft(validated)) return Effect.fail(validated.left)
@@ -278,9 +293,10 @@ export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly se
         const plan = script.plan(call)
         // A slow body only delays the answer here; the emulator trickles it out on the wire.
         const wait = Duration.sum(plan.delay, plan.slow)
-        const outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> = plan.failure === undefined
-          ? answer(request, requestId, plan.repeatToken)
-          : Effect.fail(errorOf(plan.failure, requestId))
+        const outcome: Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =
+          plan.failure === undefined
+            ? answer(request, requestId, plan.repeatToken)
+            : Effect.fail(errorOf(plan.failure, requestId))
         return (Duration.isZero(wait) ? outcome : Effect.zipRight(Effect.sleep(wait), outcome)).pipe(
           Effect.onExit((exit) =>
             Effect.sync(() => record({ call, requestId, request, faults: plan.faults, outcome: outcomeOf(exit) }))
@@ -324,5 +340,8 @@ export const make = (options: InMemoryOptions = {}): Effect.Effect<{ readonly se
  */
 export const layer = (options: InMemoryOptions = {}): Layer.Layer<ChimeRooms.ChimeRooms | CallLog> =>
   Layer.effectContext(
-    Effect.map(make(options), ({ log, service }) => Context.make(ChimeRooms.ChimeRooms, service).pipe(Context.add(CallLog, log)))
+    Effect.map(
+      make(options),
+      ({ log, service }) => Context.make(ChimeRooms.ChimeRooms, service).pipe(Context.add(CallLog, log))
+    )
   )

@@ -20,8 +20,8 @@
  *
  * @since 0.1.0
  */
-import { timingSafeEqual } from "node:crypto"
 import { Clock, Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { timingSafeEqual } from "node:crypto"
 import * as internal from "./internal/sigv4.js"
 
 /**
@@ -172,8 +172,7 @@ const reject = (name: SigV4ErrorName, message: string): SigV4Rejected => ({
   message
 })
 
-const MISMATCH =
-  "The request signature we calculated does not match the signature you provided. " +
+const MISMATCH = "The request signature we calculated does not match the signature you provided. " +
   "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 
 const UNSORTED = " SignedHeaders must name each header once, in sorted order."
@@ -365,7 +364,9 @@ export const make = (options: SigV4VerifierOptions): SigV4VerifierService => {
       const outcome = check(request, now)
       return outcome._tag === "Verified"
         ? Effect.succeed(outcome)
-        : Effect.fail(new SignatureRejected({ errorName: outcome.name, status: outcome.status, message: outcome.message }))
+        : Effect.fail(
+          new SignatureRejected({ errorName: outcome.name, status: outcome.status, message: outcome.message })
+        )
     })
 
   return { region, service, maxSkew, clockOffsetMillis: offsetMillis, check, verify }

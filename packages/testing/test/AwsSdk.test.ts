@@ -1,7 +1,7 @@
 import { BadRequestException, ChimeClient, ListRoomsCommand, paginateListRooms, type Room } from "@aws-sdk/client-chime"
+import { Dataset, Emulator } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { Dataset, Emulator } from "@chime-rooms/testing"
 
 // The SDK warns about Node 20 on every run; the warning says nothing about these tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"
@@ -77,7 +77,9 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
       const emulator = yield* Emulator.make({ dataset })
       const client = clientFor(emulator)
       const error = yield* Effect.flip(
-        Effect.tryPromise(() => client.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 100 })))
+        Effect.tryPromise(() =>
+          client.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 100 }))
+        )
       )
       expect(error.cause).toBeInstanceOf(BadRequestException)
       const cause = error.cause as BadRequestException
@@ -100,7 +102,9 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
       const member = dataset.members(accountId)[3]!
       const rooms = yield* Effect.promise(async () => {
         const out: Array<Room> = []
-        for await (const page of paginateListRooms({ client }, { AccountId: accountId, MemberId: member, MaxResults: 7 })) {
+        for await (
+          const page of paginateListRooms({ client }, { AccountId: accountId, MemberId: member, MaxResults: 7 })
+        ) {
           for (const room of page.Rooms ?? []) out.push(room)
         }
         return out
@@ -129,7 +133,9 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
           credentials: { accessKeyId: "ASIAEMULATORTEMP0001", secretAccessKey: "temporary/secret+key", sessionToken }
         })
       const good = clientWith("session-token-value")
-      const page = yield* Effect.promise(() => good.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 5 })))
+      const page = yield* Effect.promise(() =>
+        good.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 5 }))
+      )
       expect(page.Rooms).toHaveLength(5)
       const bad = clientWith("another-token")
       const error = yield* Effect.flip(
@@ -152,7 +158,9 @@ describe("the AWS SDK for JavaScript against the emulator", () => {
           secretAccessKey: Redacted.value(emulator.credentials.secretAccessKey)
         }
       })
-      const page = yield* Effect.promise(() => client.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 3 })))
+      const page = yield* Effect.promise(() =>
+        client.send(new ListRoomsCommand({ AccountId: emulator.accounts[0]!, MaxResults: 3 }))
+      )
       expect(page.Rooms).toHaveLength(3)
       const outcomes = emulator.received().map((r) => r.outcome?.status)
       expect(outcomes).toEqual([403, 200])

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
 import { ListRoomsResponse, Room } from "@chime-rooms/core"
 import { Dataset } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
 import { uuidOf } from "../src/internal/hash.js"
 import { isoOf } from "../src/internal/isoTime.js"
 
@@ -18,7 +18,9 @@ describe("Dataset.generate", () => {
     expect(a.generation).toBe(b.generation)
     for (const account of a.accounts) {
       expect(Dataset.allRooms(a, account)).toEqual(Dataset.allRooms(b, account))
-      for (const member of a.members(account)) expect(a.memberRooms(account, member)).toEqual(b.memberRooms(account, member))
+      for (const member of a.members(account)) {
+        expect(a.memberRooms(account, member)).toEqual(b.memberRooms(account, member))
+      }
     }
     expect(c.accounts).not.toEqual(a.accounts)
     expect(c.generation).not.toBe(a.generation)
@@ -133,7 +135,7 @@ describe("Dataset.generate", () => {
 
 describe("generator internals", () => {
   it("isoOf agrees with Date.prototype.toISOString", () => {
-    const samples = [0, 1, 999, 86_399_999, 951_782_400_000 /* 2000-02-29 */, 4_107_542_399_999, 253_402_300_799_999]
+    const samples = [0, 1, 999, 86_399_999, 951_782_400_000, /* 2000-02-29 */ 4_107_542_399_999, 253_402_300_799_999]
     let x = 7
     for (let k = 0; k < 5000; k++) {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0

@@ -1,6 +1,6 @@
+import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 
 const dataset = Dataset.generate({ seed: 3, roomsPerAccount: 30 })
 
@@ -29,24 +29,28 @@ describe("Emulator verifySignatures", () => {
 })
 
 describe("Emulator slow bodies", () => {
-  it.live("a body that trickles arrives whole and in order, however busy the server (2,000 slow answers)", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const emulator = yield* Emulator.make({
-        dataset,
-        verifySignatures: false,
-        tokenSecret: "slow-bodies",
-        faults: FaultScript.make({ rules: [{ always: true, fault: Fault.slow("7 millis") }] })
-      })
-      const account = emulator.accounts[0]!
-      const url = `${emulator.endpoint}/accounts/${encodeURIComponent(account)}/rooms?max-results=10`
-      const bodies = yield* Effect.forEach(
-        Array.from({ length: 2000 }),
-        () => Effect.promise(() => fetch(url).then((response) => response.text())),
-        { concurrency: 50 }
-      )
-      // Every answer is the same page, byte for byte (the token is the same for the same position).
-      const first = bodies[0]!
-      expect(JSON.parse(first).Rooms).toHaveLength(10)
-      expect(bodies.filter((body) => body !== first)).toHaveLength(0)
-    })), 60_000)
+  it.live(
+    "a body that trickles arrives whole and in order, however busy the server (2,000 slow answers)",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const emulator = yield* Emulator.make({
+          dataset,
+          verifySignatures: false,
+          tokenSecret: "slow-bodies",
+          faults: FaultScript.make({ rules: [{ always: true, fault: Fault.slow("7 millis") }] })
+        })
+        const account = emulator.accounts[0]!
+        const url = `${emulator.endpoint}/accounts/${encodeURIComponent(account)}/rooms?max-results=10`
+        const bodies = yield* Effect.forEach(
+          Array.from({ length: 2000 }),
+          () => Effect.promise(() => fetch(url).then((response) => response.text())),
+          { concurrency: 50 }
+        )
+        // Every answer is the same page, byte for byte (the token is the same for the same position).
+        const first = bodies[0]!
+        expect(JSON.parse(first).Rooms).toHaveLength(10)
+        expect(bodies.filter((body) => body !== first)).toHaveLength(0)
+      })),
+    60_000
+  )
 })

@@ -1,6 +1,6 @@
+import { Fault, FaultScript } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either } from "effect"
-import { Fault, FaultScript } from "@chime-rooms/testing"
 
 const parse = (spec: string): FaultScript.FaultRule => {
   const rule = FaultScript.parse(spec)
@@ -26,7 +26,11 @@ describe("FaultScript rules", () => {
 
   it("matches every N-th call, optionally from a given call", () => {
     expect(callsHit(FaultScript.make({ rules: [{ every: 3, fault: Fault.transport }] }), 10)).toEqual([3, 6, 9])
-    expect(callsHit(FaultScript.make({ rules: [{ every: 4, from: 2, fault: Fault.transport }] }), 12)).toEqual([2, 6, 10])
+    expect(callsHit(FaultScript.make({ rules: [{ every: 4, from: 2, fault: Fault.transport }] }), 12)).toEqual([
+      2,
+      6,
+      10
+    ])
   })
 
   it("matches at a seeded rate: same seed, same calls; another seed, other calls", () => {
@@ -40,7 +44,11 @@ describe("FaultScript rules", () => {
     expect(a.length).toBeLessThan(2000 * 0.2 * 1.2)
     // Decisions do not depend on the order calls are asked about.
     const script = FaultScript.make({ seed: 1, rules })
-    expect([2000, 1, 500].map((n) => script.decide(n).length > 0)).toEqual([a.includes(2000), a.includes(1), a.includes(500)])
+    expect([2000, 1, 500].map((n) => script.decide(n).length > 0)).toEqual([
+      a.includes(2000),
+      a.includes(1),
+      a.includes(500)
+    ])
     expect(callsHit(FaultScript.make({ seed: 9, rules: [{ rate: 0, fault: Fault.reset }] }), 500)).toEqual([])
     expect(callsHit(FaultScript.make({ seed: 9, rules: [{ rate: 1, fault: Fault.reset }] }), 500)).toHaveLength(500)
   })
@@ -69,7 +77,11 @@ describe("FaultScript rules", () => {
     const one = script.plan(1)
     expect(Duration.toMillis(one.delay)).toBe(1500)
     expect(Duration.toMillis(one.slow)).toBe(200)
-    expect(one.failure).toEqual({ _tag: "ServiceError", name: "ThrottledClientException", retryAfter: Duration.seconds(2) })
+    expect(one.failure).toEqual({
+      _tag: "ServiceError",
+      name: "ThrottledClientException",
+      retryAfter: Duration.seconds(2)
+    })
     expect(one.repeatToken).toBe(false)
     expect(one.faults).toHaveLength(5)
     const two = script.plan(2)
@@ -85,7 +97,14 @@ describe("FaultScript rules", () => {
   })
 
   it("classifies faults as failing or shaping", () => {
-    const failing = [Fault.throttled(), Fault.transport, Fault.reset, Fault.truncatedJson, Fault.invalidJson, Fault.html502]
+    const failing = [
+      Fault.throttled(),
+      Fault.transport,
+      Fault.reset,
+      Fault.truncatedJson,
+      Fault.invalidJson,
+      Fault.html502
+    ]
     const shaping = [Fault.delay("1 second"), Fault.slow("1 second"), Fault.repeatToken]
     expect(failing.every(Fault.isFailing)).toBe(true)
     expect(shaping.some(Fault.isFailing)).toBe(false)
@@ -171,7 +190,15 @@ describe("FaultScript.parse (the --fault syntax)", () => {
   })
 
   it("builds a script from several specs and writes rules back in the same syntax", () => {
-    const script = FaultScript.fromSpecs(["503@3", "429@5,6:retry-after=2", "reset@rate=0.05", "slow=200ms@every=10", "loop@7", "transport@every=4,from=1", "500@1:message=a, b"], { seed: 4 })
+    const script = FaultScript.fromSpecs([
+      "503@3",
+      "429@5,6:retry-after=2",
+      "reset@rate=0.05",
+      "slow=200ms@every=10",
+      "loop@7",
+      "transport@every=4,from=1",
+      "500@1:message=a, b"
+    ], { seed: 4 })
     if (Either.isLeft(script)) throw new Error(script.left.message)
     expect(script.right.seed).toBe(4)
     expect(script.right.rules.map(FaultScript.format)).toEqual([

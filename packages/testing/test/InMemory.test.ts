@@ -1,7 +1,7 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
 import { ChimeError, ChimeRooms, type ListRoomsRequest, type ListRoomsResponse, Room } from "@chime-rooms/core"
 import { Dataset, Fault, FaultScript, InMemory } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
 
 const data = Dataset.generate({ seed: 21, accounts: 2, roomsPerAccount: 57, membersPerAccount: 5 })
 const account = data.accounts[0]!
@@ -50,11 +50,17 @@ describe("InMemory.layer paging", () => {
     Effect.gen(function*() {
       const { service } = yield* withService({ pageSize: 25 })
       expect((yield* allPages(service, { AccountId: account })).map((p) => p.Rooms.length)).toEqual([25, 25, 7])
-      expect((yield* allPages(service, { AccountId: account, MaxResults: 20 })).map((p) => p.Rooms.length)).toEqual([20, 20, 17])
+      expect((yield* allPages(service, { AccountId: account, MaxResults: 20 })).map((p) => p.Rooms.length)).toEqual([
+        20,
+        20,
+        17
+      ])
       const whole = yield* allPages(service, { AccountId: account, MaxResults: 99 })
       expect(whole).toHaveLength(1)
       expect(whole[0]!.NextToken).toBeUndefined()
-      expect((yield* allPages(service, { AccountId: account, MaxResults: 57 })).map((p) => p.Rooms.length)).toEqual([57])
+      expect((yield* allPages(service, { AccountId: account, MaxResults: 57 })).map((p) => p.Rooms.length)).toEqual([
+        57
+      ])
     }))
 
   it.effect("MemberId lists only the member's rooms", () =>
@@ -75,7 +81,12 @@ describe("InMemory.layer paging", () => {
     Effect.gen(function*() {
       const { log, service } = yield* withService()
       const notFound = yield* errorOf(service.listRooms({ AccountId: "no-such-account" }))
-      expect(notFound).toMatchObject({ _tag: "NotFoundException", status: 404, code: "NotFound", requestId: "req-000001" })
+      expect(notFound).toMatchObject({
+        _tag: "NotFoundException",
+        status: 404,
+        code: "NotFound",
+        requestId: "req-000001"
+      })
       for (const MaxResults of [0, 100]) {
         const invalid = yield* errorOf(service.listRooms({ AccountId: account, MaxResults }))
         expect(invalid).toMatchObject({ _tag: "InvalidRequestError", field: "MaxResults" })
@@ -119,9 +130,12 @@ describe("InMemory.layer tokens", () => {
       const token = (yield* service.listRooms({ AccountId: account })).NextToken!
       const memberToken = (yield* service.listRooms({ AccountId: account, MemberId: m1! })).NextToken!
       expect(yield* errorOf(service.listRooms({ AccountId: data.accounts[1]!, NextToken: token }))).toMatchObject(bad)
-      expect(yield* errorOf(service.listRooms({ AccountId: account, MemberId: m1!, NextToken: token }))).toMatchObject(bad)
+      expect(yield* errorOf(service.listRooms({ AccountId: account, MemberId: m1!, NextToken: token }))).toMatchObject(
+        bad
+      )
       expect(yield* errorOf(service.listRooms({ AccountId: account, NextToken: memberToken }))).toMatchObject(bad)
-      expect(yield* errorOf(service.listRooms({ AccountId: account, MemberId: m2!, NextToken: memberToken }))).toMatchObject(bad)
+      expect(yield* errorOf(service.listRooms({ AccountId: account, MemberId: m2!, NextToken: memberToken })))
+        .toMatchObject(bad)
     }))
 
   it.effect("refuses stale tokens: a new instance, or the same secret over a re-seeded dataset", () =>
@@ -135,11 +149,14 @@ describe("InMemory.layer tokens", () => {
       expect((yield* restarted.service.listRooms({ AccountId: account, NextToken: token })).Rooms).toHaveLength(10)
       const reseeded = Dataset.generate({ seed: 22, accounts: 2, roomsPerAccount: 57, membersPerAccount: 5 })
       const other = yield* InMemory.make({ dataset: reseeded, tokenSecret: "pinned" })
-      expect(yield* errorOf(other.service.listRooms({ AccountId: reseeded.accounts[0]!, NextToken: token }))).toMatchObject(bad)
+      expect(yield* errorOf(other.service.listRooms({ AccountId: reseeded.accounts[0]!, NextToken: token })))
+        .toMatchObject(bad)
       // A fixture with the same account id but other rooms is another generation too.
       const fixture = Dataset.fromRooms({ [account]: { rooms: Dataset.allRooms(data, account).slice(0, 30) } })
       const fixtureService = yield* InMemory.make({ dataset: fixture, tokenSecret: "pinned" })
-      expect(yield* errorOf(fixtureService.service.listRooms({ AccountId: account, NextToken: token }))).toMatchObject(bad)
+      expect(yield* errorOf(fixtureService.service.listRooms({ AccountId: account, NextToken: token }))).toMatchObject(
+        bad
+      )
     }))
 })
 
@@ -158,9 +175,12 @@ describe("InMemory.layer faults", () => {
       const { service } = yield* withService({
         faults: cases.map(([name], i) => ({
           calls: [i + 1],
-          fault: Fault.serviceError(name, name === "ThrottledClientException" || name === "ServiceUnavailableException"
-            ? { retryAfter: "3 seconds" }
-            : {})
+          fault: Fault.serviceError(
+            name,
+            name === "ThrottledClientException" || name === "ServiceUnavailableException"
+              ? { retryAfter: "3 seconds" }
+              : {}
+          )
         }))
       })
       for (const [i, [name, status, code]] of cases.entries()) {
@@ -204,8 +224,18 @@ describe("InMemory.layer faults", () => {
       expect(transport).toMatchObject({ _tag: "TransportError", reason: "ConnectionReset" })
       expect("requestId" in transport && transport.requestId).toBeFalsy()
       expect(yield* call()).toMatchObject({ _tag: "TransportError", reason: "BodyCutShort", requestId: "req-000002" })
-      expect(yield* call()).toMatchObject({ _tag: "ResponseDecodeError", reason: "TruncatedJson", status: 200, requestId: "req-000003" })
-      expect(yield* call()).toMatchObject({ _tag: "ResponseDecodeError", reason: "InvalidJson", status: 200, requestId: "req-000004" })
+      expect(yield* call()).toMatchObject({
+        _tag: "ResponseDecodeError",
+        reason: "TruncatedJson",
+        status: 200,
+        requestId: "req-000003"
+      })
+      expect(yield* call()).toMatchObject({
+        _tag: "ResponseDecodeError",
+        reason: "InvalidJson",
+        status: 200,
+        requestId: "req-000004"
+      })
       const html = yield* call()
       expect(html).toMatchObject({ _tag: "ResponseDecodeError", reason: "UnexpectedStatus", status: 502 })
       expect("excerpt" in html && html.excerpt).toContain("502 Bad Gateway")
@@ -223,7 +253,9 @@ describe("InMemory.layer faults", () => {
       // Once the fault passes, paging moves on.
       const fourth = yield* service.listRooms({ AccountId: account, NextToken: third.NextToken! })
       expect(fourth.NextToken).not.toBe(first.NextToken)
-      expect(fourth.Rooms.map((r) => r.RoomId)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((i) => data.room(account, i).RoomId))
+      expect(fourth.Rooms.map((r) => r.RoomId)).toEqual(
+        [10, 11, 12, 13, 14, 15, 16, 17, 18, 19].map((i) => data.room(account, i).RoomId)
+      )
     }))
 
   it.effect("Delay runs on the Clock: the call does not finish until TestClock passes the delay", () =>
@@ -261,7 +293,10 @@ describe("InMemory.layer faults", () => {
       expect(Option.isNone(yield* Fiber.poll(delayed))).toBe(true)
       yield* TestClock.adjust("1 millis")
       const result = yield* Fiber.join(delayed)
-      expect(Either.isLeft(result) && result.left).toMatchObject({ _tag: "ServiceUnavailableException", retryAfter: Duration.seconds(7) })
+      expect(Either.isLeft(result) && result.left).toMatchObject({
+        _tag: "ServiceUnavailableException",
+        retryAfter: Duration.seconds(7)
+      })
     }))
 
   it.effect("same seed, same fault decisions and data; another seed, others", () =>
@@ -274,9 +309,15 @@ describe("InMemory.layer faults", () => {
             seed,
             faults: [{ rate: 0.3, fault: Fault.unavailable() }, { rate: 0.1, fault: Fault.transport }]
           })
-          for (let i = 0; i < 60; i++) yield* Effect.either(service.listRooms({ AccountId: dataset.accounts[0]!, MaxResults: 5 }))
+          for (let i = 0; i < 60; i++) {
+            yield* Effect.either(service.listRooms({ AccountId: dataset.accounts[0]!, MaxResults: 5 }))
+          }
           return (yield* log.entries).map((e) =>
-            e.outcome._tag === "Page" ? `page:${e.outcome.rooms}` : e.outcome._tag === "Failure" ? e.outcome.error : "interrupted"
+            e.outcome._tag === "Page"
+              ? `page:${e.outcome.rooms}`
+              : e.outcome._tag === "Failure"
+              ? e.outcome.error
+              : "interrupted"
           ).concat(Dataset.allRooms(dataset, dataset.accounts[0]!).slice(0, 5).map((r) => r.RoomId!))
         })
       const a = yield* outcomes(1)
@@ -298,7 +339,9 @@ describe("InMemory.layer faults", () => {
       expect(throttled).toMatchObject({ _tag: "ThrottledClientException", retryAfter: Duration.seconds(2) })
       const looped = yield* service.listRooms({ AccountId: account, NextToken: first.NextToken! })
       expect(looped.NextToken).toBe(first.NextToken)
-      expect((yield* log.entries).map((e) => e.faults.map(Fault.describe))).toEqual([[], ["429:retry-after=2s"], ["loop"]])
+      expect((yield* log.entries).map((e) => e.faults.map(Fault.describe))).toEqual([[], ["429:retry-after=2s"], [
+        "loop"
+      ]])
     }))
 })
 

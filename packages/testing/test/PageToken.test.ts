@@ -1,13 +1,13 @@
-import { describe, expect, it } from "@effect/vitest"
 import { Dataset } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
 import {
   decodeToken,
   encodeToken,
   makeTokenSecret,
-  tokenSecretFromString,
-  type TokenScope
+  type TokenScope,
+  tokenSecretFromString
 } from "../src/internal/pageToken.js"
-import { DEFAULT_PAGE_SIZE, makePagingState, type Page, pageOf, type PageError } from "../src/internal/paging.js"
+import { DEFAULT_PAGE_SIZE, makePagingState, type Page, type PageError, pageOf } from "../src/internal/paging.js"
 
 const scope: TokenScope = { generation: "gen-1", accountId: "acc-1", memberId: undefined }
 
@@ -68,7 +68,9 @@ describe("page tokens", () => {
       { ...scope, accountId: "acc-2" },
       { ...scope, memberId: "u-1" }
     ]
-    for (const other of others) expect(decodeToken(secret, other, token)).toEqual({ _tag: "Rejected", reason: "BadSignature" })
+    for (const other of others) {
+      expect(decodeToken(secret, other, token)).toEqual({ _tag: "Rejected", reason: "BadSignature" })
+    }
     expect(decodeToken(tokenSecretFromString("other"), scope, token)._tag).toBe("Rejected")
     // A member-filtered token is not valid unfiltered, nor for another member.
     const filtered = encodeToken(secret, { ...scope, memberId: "u-1" }, 5)
@@ -104,7 +106,9 @@ describe("pageOf", () => {
     let token: string | undefined
     let pages = 0
     do {
-      const page = expectPage(pageOf(state, token === undefined ? { AccountId: account } : { AccountId: account, NextToken: token }))
+      const page = expectPage(
+        pageOf(state, token === undefined ? { AccountId: account } : { AccountId: account, NextToken: token })
+      )
       pages++
       expect(page.indices.length).toBe(page.nextToken === undefined ? 95 - seen.length : DEFAULT_PAGE_SIZE)
       for (const i of page.indices) seen.push(i)
@@ -148,7 +152,9 @@ describe("pageOf", () => {
     const seen: Array<number> = []
     let token: string | undefined
     do {
-      const page = expectPage(pageOf(state, { AccountId: account, MemberId: member, ...(token === undefined ? {} : { NextToken: token }) }))
+      const page = expectPage(
+        pageOf(state, { AccountId: account, MemberId: member, ...(token === undefined ? {} : { NextToken: token }) })
+      )
       for (const i of page.indices) seen.push(i)
       token = page.nextToken
     } while (token !== undefined)
@@ -167,12 +173,20 @@ describe("pageOf", () => {
     expect(pageOf(state, { AccountId: data.accounts[1]!, NextToken: token })).toMatchObject(bad)
     expect(pageOf(state, { AccountId: account, MemberId: member, NextToken: token })).toMatchObject(bad)
     expect(pageOf(state, { AccountId: account, NextToken: memberToken })).toMatchObject(bad)
-    expect(pageOf(makePagingState({ dataset: data, pageSize: 5 }), { AccountId: account, NextToken: token })).toMatchObject(bad)
-    const reseeded = makePagingState({ dataset: Dataset.generate({ seed: 6, accounts: 2, roomsPerAccount: 95 }), secret: state.secret })
+    expect(pageOf(makePagingState({ dataset: data, pageSize: 5 }), { AccountId: account, NextToken: token }))
+      .toMatchObject(bad)
+    const reseeded = makePagingState({
+      dataset: Dataset.generate({ seed: 6, accounts: 2, roomsPerAccount: 95 }),
+      secret: state.secret
+    })
     const reseededAccount = reseeded.dataset.accounts[0]!
     expect(pageOf(reseeded, { AccountId: reseededAccount, NextToken: token })).toMatchObject(bad)
     // Same secret, same generation: the token is honoured (what a restarted emulator with a pinned secret does).
-    const twin = makePagingState({ dataset: Dataset.generate({ seed: 5, accounts: 2, roomsPerAccount: 95, membersPerAccount: 6 }), pageSize: 5, secret: state.secret })
+    const twin = makePagingState({
+      dataset: Dataset.generate({ seed: 5, accounts: 2, roomsPerAccount: 95, membersPerAccount: 6 }),
+      pageSize: 5,
+      secret: state.secret
+    })
     expect(expectPage(pageOf(twin, { AccountId: account, NextToken: token })).indices).toEqual([5, 6, 7, 8, 9])
   })
 
@@ -185,7 +199,8 @@ describe("pageOf", () => {
     // Even on the last page, and even on the first.
     const last = expectPage(pageOf(state, { AccountId: account, MaxResults: 99 }, { repeatToken: true }))
     expect(last.nextToken).toBeDefined()
-    expect(expectPage(pageOf(state, { AccountId: account, MaxResults: 99, NextToken: last.nextToken! })).indices).toEqual(last.indices)
+    expect(expectPage(pageOf(state, { AccountId: account, MaxResults: 99, NextToken: last.nextToken! })).indices)
+      .toEqual(last.indices)
   })
 
   it("builds only the page's indices for a 100,000-room account", () => {

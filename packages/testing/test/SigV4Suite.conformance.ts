@@ -3,11 +3,11 @@
  * every case, and rejects each case with one byte of its signature, a signed header's value, its
  * path or its query changed.
  */
-import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { SigV4Verifier } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Redacted } from "effect"
-import { SigV4Verifier } from "@chime-rooms/testing"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
 interface SuiteCase {
   readonly name: string
@@ -54,7 +54,9 @@ const TOKEN_HEADER = "x-amz-security-token"
  * (get-vanilla-with-session-token, whose token is in `credentials`), and `authorization`, which
  * is trusted over `signedRequest` (upstream's signedRequest there carries get-vanilla's signature).
  */
-const wireRequest = (c: SuiteCase): { readonly request: SigV4Verifier.WireRequest; readonly sessionToken: string | undefined } => {
+const wireRequest = (
+  c: SuiteCase
+): { readonly request: SigV4Verifier.WireRequest; readonly sessionToken: string | undefined } => {
   const headers = [...c.parsedRequest.headers]
   const hasToken = headers.some(([n]) => n.toLowerCase() === TOKEN_HEADER)
   let sessionToken = headers.find(([n]) => n.toLowerCase() === TOKEN_HEADER)?.[1]
@@ -96,7 +98,10 @@ const verifierFor = (sessionToken: string | undefined) =>
 const signedHeaderNames = (authorization: string): ReadonlyArray<string> =>
   /SignedHeaders=([^,\s]+)/.exec(authorization)![1]!.split(";")
 
-const withSignature = (request: SigV4Verifier.WireRequest, mutate: (signature: string) => string): SigV4Verifier.WireRequest => ({
+const withSignature = (
+  request: SigV4Verifier.WireRequest,
+  mutate: (signature: string) => string
+): SigV4Verifier.WireRequest => ({
   ...request,
   headers: request.headers.map(([n, v]) =>
     n === "Authorization" ? [n, v.replace(/Signature=([0-9a-f]+)/, (_, s: string) => `Signature=${mutate(s)}`)] : [n, v]

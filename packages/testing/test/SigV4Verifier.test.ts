@@ -1,9 +1,9 @@
-import { createHash, createHmac } from "node:crypto"
+import { SigV4Verifier } from "@chime-rooms/testing"
+import { describe, expect, it } from "@effect/vitest"
 import { Hash } from "@smithy/hash-node"
 import { SignatureV4 } from "@smithy/signature-v4"
-import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Redacted, TestClock } from "effect"
-import { SigV4Verifier } from "@chime-rooms/testing"
+import { createHash, createHmac } from "node:crypto"
 
 const ACCESS_KEY = "AKIDTESTVERIFIER"
 const SECRET = "verifier/secret+key/for-tests-only-0123456789"
@@ -76,7 +76,11 @@ const verifier = (options: Partial<Parameters<typeof SigV4Verifier.make>[0]> = {
     ...options
   })
 
-const withHeader = (request: SigV4Verifier.WireRequest, name: string, value: string | undefined): SigV4Verifier.WireRequest => ({
+const withHeader = (
+  request: SigV4Verifier.WireRequest,
+  name: string,
+  value: string | undefined
+): SigV4Verifier.WireRequest => ({
   ...request,
   headers: [
     ...request.headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase()),
@@ -134,14 +138,19 @@ describe("SigV4Verifier", () => {
   })
 
   it("accepts a signed body and a session token", async () => {
-    const request = await signed({ method: "POST", body: '{"a":1}', accessKeyId: "ASIATEMPORARY", sessionToken: TOKEN })
+    const request = await signed({
+      method: "POST",
+      body: "{\"a\":1}",
+      accessKeyId: "ASIATEMPORARY",
+      sessionToken: TOKEN
+    })
     expect(request.headers.some(([n]) => n === "x-amz-security-token")).toBe(true)
     expect(verifier().check(request, NOW)._tag).toBe("Verified")
   })
 
   it("refuses a body that is not the one signed", async () => {
-    const request = await signed({ method: "POST", body: '{"a":1}' })
-    const outcome = rejectedAs(verifier().check({ ...request, body: '{"a":2}' }, NOW))
+    const request = await signed({ method: "POST", body: "{\"a\":1}" })
+    const outcome = rejectedAs(verifier().check({ ...request, body: "{\"a\":2}" }, NOW))
     expect(outcome.name).toBe("InvalidSignatureException")
   })
 
@@ -196,7 +205,9 @@ describe("SigV4Verifier", () => {
     const cases = [
       "AWS4-HMAC-SHA1 Credential=x/20261125/us-east-1/chime/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
       `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20261125/us-east-1/chime/aws4_request, SignedHeaders=host;x-amz-date`,
-      `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20261125/us-east-1/aws4_request, SignedHeaders=host;x-amz-date, Signature=${"a".repeat(64)}`,
+      `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20261125/us-east-1/aws4_request, SignedHeaders=host;x-amz-date, Signature=${
+        "a".repeat(64)
+      }`,
       `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20261125/us-east-1/chime/aws4_request, SignedHeaders=host;x-amz-date, Signature=xyz`
     ]
     for (const header of cases) {
@@ -246,7 +257,9 @@ describe("SigV4Verifier", () => {
     const request = await signed({ query: { "max-results": "5" } })
     const v = verifier()
     expect(v.check(request, NOW)._tag).toBe("Verified")
-    expect(rejectedAs(v.check(withHeader(request, "host", "127.0.0.1:4567"), NOW)).name).toBe("InvalidSignatureException")
+    expect(rejectedAs(v.check(withHeader(request, "host", "127.0.0.1:4567"), NOW)).name).toBe(
+      "InvalidSignatureException"
+    )
     expect(rejectedAs(v.check({ ...request, target: request.target.replace("acc-1", "acc-2") }, NOW)).name).toBe(
       "InvalidSignatureException"
     )
@@ -311,7 +324,9 @@ describe("SigV4Verifier", () => {
 describe("x-amz-date parsing", () => {
   it("refuses impossible dates", async () => {
     const base = await signed()
-    for (const date of ["20261131T120000Z", "20261301T120000Z", "20260229T120000Z", "20261125T240000Z", "20261125T126000Z"]) {
+    for (
+      const date of ["20261131T120000Z", "20261301T120000Z", "20260229T120000Z", "20261125T240000Z", "20261125T126000Z"]
+    ) {
       const outcome = rejectedAs(verifier().check(withHeader(base, "x-amz-date", date), NOW))
       expect(outcome.name, date).toBe("IncompleteSignatureException")
     }

@@ -27,7 +27,11 @@ export const decodeUtf8 = (body: Buffer): string => {
 }
 
 /** The error of a body refused for its size. */
-export const tooLarge = (status: number, requestId: string | undefined, maxBytes: number): ChimeError.ResponseDecodeError =>
+export const tooLarge = (
+  status: number,
+  requestId: string | undefined,
+  maxBytes: number
+): ChimeError.ResponseDecodeError =>
   new ChimeError.ResponseDecodeError({
     reason: "TooLarge",
     message: `ListRooms response body is larger than ${maxBytes} bytes`,
@@ -52,6 +56,8 @@ export const boundedText = (
     }),
     ({ chunks, size }) => {
       const only = chunks.length === 1 ? chunks[0]! : undefined
-      return decodeUtf8(only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, size))
+      return decodeUtf8(
+        only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, size)
+      )
     }
   )

@@ -39,7 +39,9 @@ interface Cached {
 }
 
 /** What one call of the provider brought: usable credentials, or why not (already scrubbed). */
-type Loaded = { readonly credentials: Credentials.AwsCredentials; readonly expiresAt: number } | { readonly reason: string }
+type Loaded = { readonly credentials: Credentials.AwsCredentials; readonly expiresAt: number } | {
+  readonly reason: string
+}
 
 /** Only the error's kind and a scrubbed start of its message: providers may quote file contents. */
 const describe = (cause: unknown): string => {
@@ -144,7 +146,9 @@ export const makeCached = (
       if (pending !== undefined) {
         return Effect.flatMap(Deferred.await(pending), (c) => (c === undefined ? get : Effect.succeed(c)))
       }
-      const deferred = Deferred.unsafeMake<Credentials.AwsCredentials | undefined, ChimeError.CredentialsError>(FiberId.none)
+      const deferred = Deferred.unsafeMake<Credentials.AwsCredentials | undefined, ChimeError.CredentialsError>(
+        FiberId.none
+      )
       pending = deferred
       return Effect.flatMap(load, (loaded) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -164,10 +168,13 @@ export const makeCached = (
         )
     }
 
-    const get: Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const cached = state
-      return cached !== undefined && now < cached.refreshAt ? Effect.succeed(cached.credentials) : refresh()
-    })
+    const get: Effect.Effect<Credentials.AwsCredentials, ChimeError.CredentialsError> = Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => {
+        const cached = state
+        return cached !== undefined && now < cached.refreshAt ? Effect.succeed(cached.credentials) : refresh()
+      }
+    )
 
     const unsafeCurrent = (now: number): Credentials.AwsCredentials | undefined => {
       const cached = state

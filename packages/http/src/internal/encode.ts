@@ -4,8 +4,8 @@
  * The URL strings built here are already in the form the WHATWG URL parser produces, so a client
  * that re-parses them (fetch, `HttpClient.make`) sends exactly the bytes that were signed.
  */
-import * as Either from "effect/Either"
 import { ChimeError, type ListRoomsRequest } from "@chime-rooms/core"
+import * as Either from "effect/Either"
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
 const SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g
@@ -70,4 +70,5 @@ export const listRoomsUrl = (base: string, parts: { readonly path: string; reado
 export const encodeListRooms = (
   base: string,
   request: ListRoomsRequest.ListRoomsRequest
-): Either.Either<string, ChimeError.InvalidRequestError> => Either.map(encodeListRoomsParts(request), (parts) => listRoomsUrl(base, parts))
+): Either.Either<string, ChimeError.InvalidRequestError> =>
+  Either.map(encodeListRoomsParts(request), (parts) => listRoomsUrl(base, parts))

@@ -20,10 +20,10 @@ import type * as Credentials from "../Credentials.js"
 import { requestIdFrom } from "../RestJson1.js"
 import { skewFromResponse } from "../SigV4.js"
 import { BodyTooLargeError, decodeUtf8, tooLarge } from "./body.js"
-import { decodeParsed, nextTokenOf, parseSuccess, peekNextToken } from "./successBody.js"
 import { encodeListRoomsParts } from "./encode.js"
 import type { FastPathEnv, FastPathFactory } from "./fastPathHook.js"
 import { isPlainBasePath, makeFastGetSigner } from "./fastSign.js"
+import { decodeParsed, nextTokenOf, parseSuccess, peekNextToken } from "./successBody.js"
 import { liveClock } from "./timeout.js"
 import type { Exchange, Head } from "./undici/exchange.js"
 import { splitPlainUrl } from "./undici/plainUrl.js"
@@ -89,7 +89,11 @@ const fastPathFor = (dispatcher: Dispatcher, env: FastPathEnv): FastPath | undef
   if (!isPlainBasePath(basePath)) return undefined
   const origin = endpoint.origin
   // A plain origin is already lower case without a default port: the `host` undici sends.
-  const sign = makeFastGetSigner(origin.slice(origin.indexOf("://") + 3), env.config.signingRegion, env.config.signingName)
+  const sign = makeFastGetSigner(
+    origin.slice(origin.indexOf("://") + 3),
+    env.config.signingRegion,
+    env.config.signingName
+  )
   return { ...env, dispatcher, origin, basePath, sign, current, maxBytes: env.config.maxResponseBytes }
 }
 
@@ -108,7 +112,9 @@ const uncommon = (
 ): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
   const request = HttpClientRequest.get(fast.origin + call.target, { headers })
   if (head === undefined) {
-    return Effect.fail(fast.toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
+    return Effect.fail(
+      fast.toChimeError(new HttpClientError.RequestError({ request, reason: "Transport", cause: error }))
+    )
   }
   if (error instanceof BodyTooLargeError) {
     return Effect.fail(tooLarge(head.status, requestIdFrom((name) => rawHeader(head.rawHeaders, name)), fast.maxBytes))
@@ -151,38 +157,54 @@ const send = (
       settle(Exit.die(defect))
     }
   }
-  return fetchWhole(fast.dispatcher, fast.origin, call.target, headers, remaining, fast.maxBytes, (sent, head, body, error) =>
-    guard(() => {
-      if (body === undefined || head!.status < 200 || head!.status >= 300) {
-        const outcome = uncommon(fast, sent, head, error, call, headers)
-        open = false
-        return other(outcome)
-      }
-      const status = head!.status
-      const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
-      const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
-      const finish = (parsed: ReturnType<typeof parse>) => {
-        const out = parsed instanceof ChimeError.ResponseDecodeError ? parsed : decodeParsed(status, requestId, parsed.json)
-        settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
-      }
-      // The caller may send the next request right away: undici writes it from a later tick, so
-      // the rest of this page waits for the turn after that write.
-      if (onNextToken === undefined) return finish(parse())
-      const peeked = peekNextToken(body)
-      if (peeked !== undefined) {
-        onNextToken(peeked)
-        return afterWrites(() => guard(() => finish(parse())))
-      }
-      const parsed = parse()
-      const token = parsed instanceof ChimeError.ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
-      if (token === undefined) return finish(parsed)
-      onNextToken(token)
-      afterWrites(() => guard(() => finish(parsed)))
-    }))
+  return fetchWhole(
+    fast.dispatcher,
+    fast.origin,
+    call.target,
+    headers,
+    remaining,
+    fast.maxBytes,
+    (sent, head, body, error) =>
+      guard(() => {
+        if (body === undefined || head!.status < 200 || head!.status >= 300) {
+          const outcome = uncommon(fast, sent, head, error, call, headers)
+          open = false
+          return other(outcome)
+        }
+        const status = head!.status
+        const requestId = requestIdFrom((name) => rawHeader(head!.rawHeaders, name))
+        const parse = () => parseSuccess(status, requestId, decodeUtf8(body))
+        const finish = (parsed: ReturnType<typeof parse>) => {
+          const out = parsed instanceof ChimeError.ResponseDecodeError
+            ? parsed
+            : decodeParsed(status, requestId, parsed.json)
+          settle("$metadata" in out ? Exit.succeed(out) : Exit.fail(out))
+        }
+        // The caller may send the next request right away: undici writes it from a later tick, so
+        // the rest of this page waits for the turn after that write.
+        if (onNextToken === undefined) return finish(parse())
+        const peeked = peekNextToken(body)
+        if (peeked !== undefined) {
+          onNextToken(peeked)
+          return afterWrites(() => guard(() => finish(parse())))
+        }
+        const parsed = parse()
+        const token = parsed instanceof ChimeError.ResponseDecodeError ? undefined : nextTokenOf(parsed.json)
+        if (token === undefined) return finish(parsed)
+        onNextToken(token)
+        afterWrites(() => guard(() => finish(parsed)))
+      })
+  )
 }
 
-const exchange = (fast: FastPath, call: Call, signAt: number): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-  Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) => send(fast, call, signAt, resume, resume).canceler())
+const exchange = (
+  fast: FastPath,
+  call: Call,
+  signAt: number
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+  Effect.async<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>((resume) =>
+    send(fast, call, signAt, resume, resume).canceler()
+  )
 
 /** As `withSigV4`: a refused clock teaches the offset; sign afresh and send once more. */
 const refused = (
@@ -202,7 +224,11 @@ const refused = (
  * The URL of a valid request and, when the credentials are at hand, its call (otherwise the
  * general path fetches them first); or why it cannot be sent.
  */
-const prepare = (fast: FastPath, input: ListRoomsRequest.ListRoomsRequest, now: number): Either.Either<Prepared, ChimeError.ChimeError> => {
+const prepare = (
+  fast: FastPath,
+  input: ListRoomsRequest.ListRoomsRequest,
+  now: number
+): Either.Either<Prepared, ChimeError.ChimeError> => {
   const valid = ListRoomsRequest.validate(input)
   if (valid._tag === "Left") return Either.left(valid.left)
   const parts = encodeListRoomsParts(valid.right)
@@ -217,18 +243,25 @@ const prepare = (fast: FastPath, input: ListRoomsRequest.ListRoomsRequest, now: 
   return Either.right({ url: fast.origin + target, call })
 }
 
-const listRooms = (fast: FastPath) => (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
-  Effect.clockWith((clock) => {
-    const live = clock === liveClock
-    const now = Date.now()
-    const prepared = prepare(fast, input, now)
-    if (prepared._tag === "Left") return Effect.fail(prepared.left)
-    const { call, url } = prepared.right
-    return live && call !== undefined ? exchange(fast, call, now + fast.clockOffset.millis) : fast.general(url)
-  })
+const listRooms =
+  (fast: FastPath) =>
+  (input: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> =>
+    Effect.clockWith((clock) => {
+      const live = clock === liveClock
+      const now = Date.now()
+      const prepared = prepare(fast, input, now)
+      if (prepared._tag === "Left") return Effect.fail(prepared.left)
+      const { call, url } = prepared.right
+      return live && call !== undefined ? exchange(fast, call, now + fast.clockOffset.millis) : fast.general(url)
+    })
 
 const unsafeListRooms = (fast: FastPath): NonNullable<ChimeRooms.ChimeRoomsService["unsafeListRooms"]> =>
-(input, clock, done, onNextToken) => {
+(
+  input,
+  clock,
+  done,
+  onNextToken
+) => {
   if (clock !== liveClock) return undefined
   const now = Date.now()
   const prepared = prepare(fast, input, now)

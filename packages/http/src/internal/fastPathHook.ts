@@ -24,7 +24,9 @@ export interface FastPathEnv {
   /** One request the general way, from its URL: signed by `withSigV4`, timed, decoded. */
   readonly general: (url: string) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
   /** A response decoded the general way. */
-  readonly decode: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
+  readonly decode: (
+    response: HttpClientResponse.HttpClientResponse
+  ) => Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError>
   readonly toChimeError: (error: HttpClientError.HttpClientError | ChimeError.ChimeError) => ChimeError.ChimeError
   /** The per-attempt timeout as the exchange's own timer; `Infinity` for none. */
   readonly timeoutMillis: number

@@ -10,9 +10,9 @@
  * signing key is derived once per day and credentials. `SigV4.sign` (the general signer, held to smithy's) stays the reference:
  * a test checks this signer against it on many random and hostile inputs.
  */
+import * as Redacted from "effect/Redacted"
 import { createHash, createHmac } from "node:crypto"
 import * as crypto from "node:crypto"
-import * as Redacted from "effect/Redacted"
 import type * as Credentials from "../Credentials.js"
 
 /** The only algorithm SigV4 over headers uses; both signers write it. */
@@ -22,12 +22,15 @@ export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 /** One-shot hashing where Node has it (20.12+), else a `Hash` object. */
 const sha256Hex: (data: string) => string = typeof (crypto as { hash?: unknown }).hash === "function"
-  ? (data) => (crypto as unknown as { hash: (alg: string, data: string, enc: string) => string }).hash("sha256", data, "hex")
+  ? (data) =>
+    (crypto as unknown as { hash: (alg: string, data: string, enc: string) => string }).hash("sha256", data, "hex")
   : (data) => createHash("sha256").update(data).digest("hex")
 
 /** As smithy's `getCanonicalHeaders` writes a value: line breaks and runs of blanks to one space, trimmed. */
 export const canonicalValue = (value: string): string =>
-  /[\t\r\n]|^ | $| {2}/.test(value) ? value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "") : value
+  /[\t\r\n]|^ | $| {2}/.test(value)
+    ? value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "")
+    : value
 
 /** Characters smithy's `escapeUri` leaves as they are, besides `/` (kept by the path rule) and `%`. */
 const PLAIN_SEGMENTS = /^(?:\/[A-Za-z0-9\-._~]+)*$/
@@ -55,7 +58,7 @@ export type SignedHeaders = Readonly<Record<string, string>>
  * A formatter of SigV4's `x-amz-date` (`20150830T123600Z`) that remembers the last second it
  * formatted: every request of a busy second shares one string.
  */
-export const makeLongDateCache = (): ((millis: number) => string) => {
+export const makeLongDateCache = (): (millis: number) => string => {
   let lastSecond = NaN
   let lastLongDate = ""
   return (millis) => {

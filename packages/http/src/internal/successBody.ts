@@ -32,7 +32,9 @@ export const parseSuccess = (
     const truncated = endsEarly(text, cause)
     return new ChimeError.ResponseDecodeError({
       reason: truncated ? "TruncatedJson" : "InvalidJson",
-      message: truncated ? "ListRooms response body ended before the JSON did" : "ListRooms response body is not valid JSON",
+      message: truncated
+        ? "ListRooms response body ended before the JSON did"
+        : "ListRooms response body is not valid JSON",
       status,
       ...(requestId !== undefined ? { requestId } : {}),
       excerpt: ChimeError.safeExcerpt(text)
@@ -73,7 +75,7 @@ export const nextTokenOf = (json: unknown): string | undefined => {
   return typeof token === "string" && token !== "" ? token : undefined
 }
 
-const NEXT_TOKEN_KEY = Buffer.from('"NextToken"', "latin1")
+const NEXT_TOKEN_KEY = Buffer.from("\"NextToken\"", "latin1")
 
 const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 

@@ -7,7 +7,7 @@
  * page. The live clock's `sleep` is a `setTimeout`, so here the attempt runs in one forked fiber and
  * a plain timer settles the race; the loser is cancelled without being awaited.
  */
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"

@@ -35,4 +35,3 @@ export const roomsTotal = Metric.counter("chime_rooms_rooms_total", {
 export const rateLimitGauge = Metric.gauge("chime_rooms_rate_limit", {
   description: "Rate limiter permits per second; 0 means unlimited"
 })
-

@@ -94,7 +94,10 @@ export interface Pump {
 }
 
 /** The request for the page after `token` (`undefined`: the first page). */
-const requestFor = (request: ListRoomsRequest.ListRoomsRequest, token: string | undefined): ListRoomsRequest.ListRoomsRequest => {
+const requestFor = (
+  request: ListRoomsRequest.ListRoomsRequest,
+  token: string | undefined
+): ListRoomsRequest.ListRoomsRequest => {
   if (token !== undefined) return { ...request, NextToken: token }
   if (request.NextToken === undefined) return request
   const { NextToken: _, ...rest } = request
@@ -105,7 +108,7 @@ const requestFor = (request: ListRoomsRequest.ListRoomsRequest, token: string | 
  * Calls `f` on the next turn of the event loop, after the I/O callbacks and immediates already
  * queued (so after undici writes a request just dispatched); returns what cancels it.
  */
-const onNextTurn = (f: () => void): (() => void) => {
+const onNextTurn = (f: () => void): () => void => {
   if (typeof setImmediate !== "function") {
     const timer = setTimeout(f, 0)
     return () => clearTimeout(timer)
@@ -354,7 +357,13 @@ const startNext = (state: PumpState, env: PumpEnv): void => {
   const pageRequest = requestFor(request, requestedToken)
   state.requested++
   if (maxPages !== undefined && state.requested >= maxPages) state.ended = true
-  const slot: Slot = { requested: requestedToken, exit: undefined, abort: undefined, fiber: undefined, early: undefined }
+  const slot: Slot = {
+    requested: requestedToken,
+    exit: undefined,
+    abort: undefined,
+    fiber: undefined,
+    early: undefined
+  }
   state.inFlight.push(slot)
   try {
     if (env.fast !== undefined && startFast(state, env, env.fast, slot, pageRequest)) return
@@ -489,7 +498,9 @@ const stop = (state: PumpState): Effect.Effect<void> => {
 }
 
 /** A pump for one listing: its state and environment, and `pull` and `stop` over the transitions above. */
-export const makePump = ({ clock, env: resilient, labels, maxPages, prefetch, request, runtime }: PumpOptions): Pump => {
+export const makePump = (
+  { clock, env: resilient, labels, maxPages, prefetch, request, runtime }: PumpOptions
+): Pump => {
   const first = request.NextToken === "" ? undefined : request.NextToken
   const guard = new LoopGuard()
   if (first !== undefined) guard.add(first)

@@ -15,11 +15,11 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Tracer from "effect/Tracer"
 import type { ChimeMetricsService } from "../ChimeMetrics.js"
 import { ChimeMetrics } from "../ChimeMetrics.js"
-import { monotonicMillis } from "./clock.js"
 import { ChimeRateLimiter, type ChimeRateLimiterService } from "../ChimeRateLimiter.js"
 import { RetryBudget, type RetryBudgetService } from "../RetryBudget.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import { defaultPolicy, defaults } from "../RetryPolicy.js"
+import { monotonicMillis } from "./clock.js"
 import { requestsTotal, retriesTotal, throttlesTotal } from "./metrics.js"
 
 /** Marks a `ChimeRooms` that already retries and limits, and holds the one it decorates. */
@@ -34,7 +34,10 @@ export const undecorated = (service: ChimeRooms.ChimeRoomsService): ChimeRooms.C
   UnderlyingTypeId in service ? (service as Decorated)[UnderlyingTypeId] : service
 
 /** A `ChimeRooms` whose calls are `listRooms`, remembering the service it decorates. */
-export const decorate = (underlying: ChimeRooms.ChimeRoomsService, listRooms: ChimeRooms.ChimeRoomsService["listRooms"]): ChimeRooms.ChimeRoomsService => {
+export const decorate = (
+  underlying: ChimeRooms.ChimeRoomsService,
+  listRooms: ChimeRooms.ChimeRoomsService["listRooms"]
+): ChimeRooms.ChimeRoomsService => {
   const decorated: Decorated = { listRooms, [UnderlyingTypeId]: underlying }
   return decorated
 }
@@ -55,11 +58,19 @@ export interface Env {
 export const env = (
   policy: RetryPolicy | undefined
 ): Effect.Effect<Env, never, ChimeRooms.ChimeRooms | ChimeRateLimiter | RetryBudget> =>
-  Effect.all([ChimeRooms.ChimeRooms, ChimeRateLimiter, RetryBudget, Effect.serviceOption(ChimeMetrics), Effect.tracer]).pipe(
-    Effect.map(([service, limiter, budget, metrics, tracer]) =>
-      makeEnv(undecorated(service), limiter, budget, Option.getOrUndefined(metrics), policy, tracer !== defaultTracer())
+  Effect.all([ChimeRooms.ChimeRooms, ChimeRateLimiter, RetryBudget, Effect.serviceOption(ChimeMetrics), Effect.tracer])
+    .pipe(
+      Effect.map(([service, limiter, budget, metrics, tracer]) =>
+        makeEnv(
+          undecorated(service),
+          limiter,
+          budget,
+          Option.getOrUndefined(metrics),
+          policy,
+          tracer !== defaultTracer()
+        )
+      )
     )
-  )
 
 let nativeTracer: Tracer.Tracer | undefined
 
@@ -105,7 +116,9 @@ export interface Fetched {
   readonly attempts: number
 }
 
-const requestIdOf = (error: ChimeError.ChimeError): string | undefined => ("requestId" in error ? error.requestId : undefined)
+const requestIdOf = (
+  error: ChimeError.ChimeError
+): string | undefined => ("requestId" in error ? error.requestId : undefined)
 
 const statusOf = (error: ChimeError.ChimeError): number | undefined => ("status" in error ? error.status : undefined)
 
@@ -127,10 +140,16 @@ export const telemetry = {
 } as const
 
 /** `metric` + `by` under the fiber's metric labels, as `Metric.incrementBy` records it, without its effect. */
-export const count = (fiber: Fiber.RuntimeFiber<unknown, unknown>, metric: Metric.Metric.Counter<number>, by: number): void =>
-  metric.unsafeUpdate(by, fiber.getFiberRef(FiberRef.currentMetricLabels))
+export const count = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  metric: Metric.Metric.Counter<number>,
+  by: number
+): void => metric.unsafeUpdate(by, fiber.getFiberRef(FiberRef.currentMetricLabels))
 
-const attempt = (env: Env, request: ListRoomsRequest.ListRoomsRequest): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
+const attempt = (
+  env: Env,
+  request: ListRoomsRequest.ListRoomsRequest
+): Effect.Effect<ListRoomsResponse.ListRoomsOutput, ChimeError.ChimeError> => {
   // Counted and sent in one step: a page's path is a handful of effects, and each costs most while
   // the JIT is still cold, which is most of a short listing.
   const send = Effect.zipRight(
@@ -175,7 +194,10 @@ interface Retry {
  * Fetches one page: waits for a permit, sends, and on a failure the policy accepts waits
  * `max(backoff, min(Retry-After, cap))` — if the budget pays — and sends the same request again.
  */
-export const fetchPage = (env: Env, request: ListRoomsRequest.ListRoomsRequest): Effect.Effect<Fetched, ChimeError.ChimeError> =>
+export const fetchPage = (
+  env: Env,
+  request: ListRoomsRequest.ListRoomsRequest
+): Effect.Effect<Fetched, ChimeError.ChimeError> =>
   fetcher(env, request).loop(1, env.policy.schedule.initial, undefined)
 
 /**
@@ -204,25 +226,38 @@ const fetcher = (env: Env, request: ListRoomsRequest.ListRoomsRequest) => {
   ): Effect.Effect<Fetched | A, ChimeError.ChimeError> =>
     Effect.matchEffect(attempt(env, request), {
       onSuccess: (output) =>
-        Effect.zipRight(env.limiter.onSuccess, Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))),
+        Effect.zipRight(
+          env.limiter.onSuccess,
+          Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))
+        ),
       onFailure: (error) => {
         const throttled = ChimeError.isThrottlingError(error)
         const feedback = throttled
-          ? Effect.zipRight(env.limiter.onThrottle, Effect.suspend(() => {
-            env.metrics?.recordThrottle()
-            return Metric.increment(throttlesTotal)
-          }))
+          ? Effect.zipRight(
+            env.limiter.onThrottle,
+            Effect.suspend(() => {
+              env.metrics?.recordThrottle()
+              return Metric.increment(throttlesTotal)
+            })
+          )
           : env.limiter.onSuccess
         return Effect.zipRight(feedback, decide(n, state, error, retry))
       }
     })
 
-  const plain = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError.ChimeError> =>
-    settle(n, state, lastCost, wait)
+  const plain = (
+    n: number,
+    state: unknown,
+    lastCost: number | undefined
+  ): Effect.Effect<Fetched, ChimeError.ChimeError> => settle(n, state, lastCost, wait)
 
   // The attempt's span holds its outcome and, when a retry follows, the delay chosen before it:
   // the span closes with the attempt's failure, and the wait happens outside it.
-  const traced = (n: number, state: unknown, lastCost: number | undefined): Effect.Effect<Fetched, ChimeError.ChimeError> =>
+  const traced = (
+    n: number,
+    state: unknown,
+    lastCost: number | undefined
+  ): Effect.Effect<Fetched, ChimeError.ChimeError> =>
     Effect.suspend(() => {
       let granted: Retry | undefined
       return settle(n, state, lastCost, (retry) => {

@@ -81,7 +81,11 @@ const badRequest = (message: string): PageError => ({ _tag: "Error", name: "BadR
  * Answers one `ListRooms` request. Checks run in the service's order: input validation (400),
  * then the account (404), then the token (400).
  */
-export const pageOf = (state: PagingState, request: ListRoomsRequest.ListRoomsRequest, options?: PageOptions): Page | PageError => {
+export const pageOf = (
+  state: PagingState,
+  request: ListRoomsRequest.ListRoomsRequest,
+  options?: PageOptions
+): Page | PageError => {
   const max = request.MaxResults
   if (max !== undefined && !(Number.isInteger(max) && max >= MAX_RESULTS_MIN && max <= MAX_RESULTS_MAX)) {
     return badRequest(
@@ -108,7 +112,7 @@ export const pageOf = (state: PagingState, request: ListRoomsRequest.ListRoomsRe
   const size = max ?? state.pageSize
   const end = Math.min(total, start + size)
   const indices: Array<number> = new Array(end - start)
-  if (memberRooms === undefined) for (let i = start; i < end; i++) indices[i - start] = i
+  if (memberRooms === undefined) { for (let i = start; i < end; i++) indices[i - start] = i }
   else for (let i = start; i < end; i++) indices[i - start] = memberRooms[i]!
 
   const nextPosition = options?.repeatToken === true ? start : end < total ? end : undefined

@@ -5,10 +5,10 @@
  * A request goes: route -> SigV4 -> rate limit -> call number and fault plan -> (delay) ->
  * the page or the service error -> (wire fault) -> the response.
  */
-import { randomUUID } from "node:crypto"
-import type { IncomingMessage, ServerResponse } from "node:http"
 import type { ChimeError, ListRoomsRequest } from "@chime-rooms/core"
 import { Duration } from "effect"
+import { randomUUID } from "node:crypto"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import * as Dataset from "../Dataset.js"
 import * as Fault from "../Fault.js"
 import type * as FaultScript from "../FaultScript.js"
@@ -103,7 +103,7 @@ const HTML_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body
   "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 
 /** Valid JSON up to a stray comma: a parser fails mid-document, not at its end. */
-const INVALID_JSON = '{"NextToken":null,"Rooms":[{"RoomId":"r-1"},,{"RoomId":"r-2"}]}'
+const INVALID_JSON = "{\"NextToken\":null,\"Rooms\":[{\"RoomId\":\"r-1\"},,{\"RoomId\":\"r-2\"}]}"
 
 const safeDecode = (s: string): string | undefined => {
   if (s.indexOf("%") === -1) return s
@@ -275,7 +275,7 @@ const frontEndErrorReply = (status: number, name: string, message: string): Repl
 const pageBody = (paging: PagingState, accountId: string, indices: ReadonlyArray<number>, next: string | undefined) => {
   // Concatenated room by room: a 99-room page of a 100,000-room account never builds more than its own text.
   // The last page says `"NextToken":null`, as the API reference's example response does.
-  let body = '{"NextToken":' + (next === undefined ? "null" : JSON.stringify(next)) + ',"Rooms":['
+  let body = "{\"NextToken\":" + (next === undefined ? "null" : JSON.stringify(next)) + ",\"Rooms\":["
   const dataset = paging.dataset
   for (let i = 0; i < indices.length; i++) {
     body += (i === 0 ? "" : ",") + Dataset.roomJson(dataset, accountId, indices[i]!)
@@ -293,7 +293,9 @@ const listRooms = (
   if (!/\S/.test(accountId)) {
     return serviceErrorReply("BadRequestException", "AccountId must contain a non-space character", undefined)
   }
-  const request: { -readonly [K in keyof ListRoomsRequest.ListRoomsRequest]: ListRoomsRequest.ListRoomsRequest[K] } = { AccountId: accountId }
+  const request: { -readonly [K in keyof ListRoomsRequest.ListRoomsRequest]: ListRoomsRequest.ListRoomsRequest[K] } = {
+    AccountId: accountId
+  }
   const max = query["max-results"]
   if (max !== undefined) {
     if (!/^[+-]?\d{1,15}$/.test(max)) {
@@ -329,7 +331,12 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
     state.timers.add(timer)
   }
 
-  const finish = (entry: Entry, status: number | undefined, errorType: string | undefined, faults: ReadonlyArray<string>) => {
+  const finish = (
+    entry: Entry,
+    status: number | undefined,
+    errorType: string | undefined,
+    faults: ReadonlyArray<string>
+  ) => {
     entry.outcome = { status, errorType, faults }
   }
 
@@ -475,7 +482,11 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
       return send(
         res,
         entry,
-        frontEndErrorReply(404, "UnknownOperationException", "The emulator serves ListRooms only: GET /accounts/{AccountId}/rooms"),
+        frontEndErrorReply(
+          404,
+          "UnknownOperationException",
+          "The emulator serves ListRooms only: GET /accounts/{AccountId}/rooms"
+        ),
         undefined
       )
     }
@@ -494,7 +505,9 @@ export const makeHandler = (config: ServerConfig, state: ServerState) => {
           serviceErrorReply(
             "ThrottledClientException",
             "Rate exceeded",
-            state.bucket.options.retryAfter === true ? Duration.millis(Math.max(1000, take.retryAfterMillis)) : undefined
+            state.bucket.options.retryAfter === true
+              ? Duration.millis(Math.max(1000, take.retryAfterMillis))
+              : undefined
           ),
           undefined
         )

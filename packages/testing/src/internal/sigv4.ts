@@ -108,8 +108,7 @@ const SIGNATURE = /^[0-9a-f]{64}$/
 const hex = (c: string) => "%" + c.charCodeAt(0).toString(16).toUpperCase()
 
 /** RFC 3986 encoding as SigV4 wants it: everything but `A-Za-z0-9-_.~` percent-encoded, upper-case hex. */
-export const uriEncode = (s: string): string =>
-  UNRESERVED.test(s) ? s : encodeURIComponent(s).replace(/[!'()*]/g, hex)
+export const uriEncode = (s: string): string => UNRESERVED.test(s) ? s : encodeURIComponent(s).replace(/[!'()*]/g, hex)
 
 // Ids, `rooms`, numbers and base64url tokens are all unreserved: most parts need no encoding at all.
 const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/

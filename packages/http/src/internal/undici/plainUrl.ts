@@ -6,8 +6,8 @@
  * Invariant: a URL is split by hand only when the WHATWG parser would leave it byte for byte
  * unchanged; anything else is `undefined` here and goes through the parser (`targetOf`).
  */
-import * as UrlParams from "@effect/platform/UrlParams"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as UrlParams from "@effect/platform/UrlParams"
 
 /** Characters a WHATWG URL parser leaves as they are in a path (special schemes), minus `%`. */
 const PATH_SAFE = /^[A-Za-z0-9\-._~!$&()*+,;=:@/]*$/

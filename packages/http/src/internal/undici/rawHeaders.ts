@@ -15,7 +15,9 @@ const fieldValue = (raw: Buffer): string => {
   const value = raw.toString("latin1")
   const first = value.charCodeAt(0)
   const last = value.charCodeAt(value.length - 1)
-  return first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09 ? value.replace(/^[ \t]+|[ \t]+$/g, "") : value
+  return first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09
+    ? value.replace(/^[ \t]+|[ \t]+$/g, "")
+    : value
 }
 
 /** The `content-length` of a raw header list; -1 when absent or unreadable. */

@@ -8,10 +8,10 @@
 import * as Cookies from "@effect/platform/Cookies"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
@@ -141,23 +141,28 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     return Stream.suspend(() => {
       if (this.body !== undefined) return Stream.succeed(this.body as Uint8Array)
       exchange.attach(false)
-      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> = Effect.suspend(() => {
-        const ready = (): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> | undefined => {
-          if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray<Uint8Array>(exchange.take()))
-          if (exchange.done) return Effect.fail(Option.none())
-          if (exchange.error !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.error)))
-          return undefined
-        }
-        return ready() ?? Effect.async((resume) => {
-          const check = () => {
-            const r = ready()
-            if (r === undefined) exchange.wait(check)
-            else resume(r)
+      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> = Effect.suspend(
+        () => {
+          const ready = ():
+            | Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>>
+            | undefined =>
+          {
+            if (exchange.chunks.length > 0) return Effect.succeed(Chunk.unsafeFromArray<Uint8Array>(exchange.take()))
+            if (exchange.done) return Effect.fail(Option.none())
+            if (exchange.error !== undefined) return Effect.fail(Option.some(this.decodeError(exchange.error)))
+            return undefined
           }
-          exchange.wait(check)
-          return Effect.sync(() => exchange.wait(noop))
-        })
-      })
+          return ready() ?? Effect.async((resume) => {
+            const check = () => {
+              const r = ready()
+              if (r === undefined) exchange.wait(check)
+              else resume(r)
+            }
+            exchange.wait(check)
+            return Effect.sync(() => exchange.wait(noop))
+          })
+        }
+      )
       // A reader that stops early (or is interrupted) gives the connection back.
       return Stream.ensuring(Stream.repeatEffectChunkOption(pull), Effect.sync(() => exchange.abort()))
     })

@@ -57,7 +57,18 @@ export const send = (
     const scoped = scopedRequests.get(request)
     if (scoped !== undefined) abortOn(scoped.signal, exchange)
     if (signal !== undefined) abortOn(signal, exchange)
-    if (!dispatch(dispatcher, exchange, origin, path, request.method as Dispatcher.HttpMethod, request.headers, body, timeoutMillis)) {
+    if (
+      !dispatch(
+        dispatcher,
+        exchange,
+        origin,
+        path,
+        request.method as Dispatcher.HttpMethod,
+        request.headers,
+        body,
+        timeoutMillis
+      )
+    ) {
       return
     }
     return exchange.canceler()
@@ -101,7 +112,12 @@ const dispatch = (
  * How a {@link fetchWhole} ended: the head with the whole body (`body`), the head then a failure
  * while reading the body, or a failure before any head (`head` undefined).
  */
-export type WholeCallback = (exchange: Exchange, head: Head | undefined, body: Buffer | undefined, error: unknown) => void
+export type WholeCallback = (
+  exchange: Exchange,
+  head: Head | undefined,
+  body: Buffer | undefined,
+  error: unknown
+) => void
 
 /**
  * A bodiless request whose response is read whole before anyone hears of it: `done` is called once,

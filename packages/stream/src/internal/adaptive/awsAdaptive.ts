@@ -65,7 +65,6 @@ export class AdaptiveState extends PacingBucket {
     }
   }
 
-
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
     this.measure(now)
@@ -99,7 +98,6 @@ export class AdaptiveState extends PacingBucket {
     this.maxCapacity = Math.max(capacity, this.params.minCapacity)
     this.currentCapacity = Math.min(this.currentCapacity, this.maxCapacity)
   }
-
 
   /**
    * The send rate, smoothed over half-second buckets (as the SDKs do). The first bucket opens at

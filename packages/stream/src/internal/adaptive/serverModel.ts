@@ -315,7 +315,14 @@ export class ModelState extends PacingBucket {
       ok[m] = this.ok[i]!
       cold[m] = this.cold[i]!
     }
-    return { times, ok, cold, startFull: this.startFull, deficit: this.deficit, carried: this.overflowed ? this.carried : undefined }
+    return {
+      times,
+      ok,
+      cold,
+      startFull: this.startFull,
+      deficit: this.deficit,
+      carried: this.overflowed ? this.carried : undefined
+    }
   }
 
   private ramp(from: number, now: number): void {
