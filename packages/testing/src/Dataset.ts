@@ -395,7 +395,12 @@ export const generate = (options: GenerateOptions = {}): Dataset => {
  * A dataset from hand-written rooms.
  *
  * @example
+ * ```ts
+ * import { Dataset } from "@chime-rooms/testing"
+ *
  * Dataset.fromRooms({ "acc-1": { rooms: [{ RoomId: "r-1", Name: "Ops" }], members: { "u-1": ["r-1"] } } })
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */

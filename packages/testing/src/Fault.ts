@@ -56,8 +56,13 @@ const formatDuration = (d: Duration.Duration): string => {
  * One of the seven modelled errors.
  *
  * @example
+ * ```ts
+ * import { Fault } from "@chime-rooms/testing"
+ *
  * Fault.serviceError("ThrottledClientException", { retryAfter: "2 seconds" })
  * Fault.delay("500 millis")
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */

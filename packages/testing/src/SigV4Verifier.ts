@@ -222,8 +222,17 @@ const headerValues = (headers: ReadonlyArray<readonly [string, string]>, lowerNa
  * Builds a verifier: `check` is pure, `verify` reads the `Clock`.
  *
  * @example
- * const verifier = SigV4Verifier.make({ credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make(secret) }] })
- * const outcome = verifier.check({ method: "GET", target: "/accounts/a/rooms", headers }, Date.now())
+ * ```ts
+ * import { SigV4Verifier } from "@chime-rooms/testing"
+ * import { Redacted } from "effect"
+ *
+ * const verifier = SigV4Verifier.make({
+ *   credentials: [{ accessKeyId: "AKID", secretAccessKey: Redacted.make("secret") }]
+ * })
+ * const check = (headers: SigV4Verifier.WireRequest["headers"]) =>
+ *   verifier.check({ method: "GET", target: "/accounts/a/rooms", headers }, Date.now())
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */
