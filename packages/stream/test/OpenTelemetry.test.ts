@@ -20,9 +20,9 @@ import {
   type ResourceMetrics
 } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Cause, Effect, Exit, Metric, Option, Redacted, Stream } from "effect"
+import { Cause, Effect, Exit, Metric, Option, Stream } from "effect"
 import { inspect } from "node:util"
-import { chimeOver, clients, quickRetries, secrets } from "./hostile.js"
+import { chimeOver, clients, quickRetries, secretCredentials, secrets } from "./hostile.js"
 
 /** Ours (on its general path: spans need a fiber), ours with its own spans, and the platform's. */
 const traced = ["UndiciHttpClient", "UndiciHttpClient with spans", "NodeHttpClient.layerUndici", "FetchHttpClient"]
@@ -117,11 +117,7 @@ describe("OpenTelemetry through NodeSdk.layer", () => {
           const emulator = yield* Emulator.make({
             dataset,
             faults,
-            credentials: [{
-              accessKeyId: secrets.accessKeyId,
-              secretAccessKey: Redacted.make(secrets.secretAccessKey),
-              sessionToken: Redacted.make(secrets.sessionToken)
-            }]
+            credentials: [secretCredentials]
           })
           const account = emulator.accounts[0]!
           const names = Dataset.allRooms(dataset, account).map((room) => room.Name!)

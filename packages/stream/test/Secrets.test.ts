@@ -10,9 +10,9 @@ import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Stream, Tracer } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Stream, Tracer } from "effect"
 import { inspect } from "node:util"
-import { clients, quickRetries, secrets } from "./hostile.js"
+import { clients, quickRetries, secretCredentials, secrets } from "./hostile.js"
 
 /** A tracer that records every span it opens (the native one does the work). */
 const recordingTracer = () => {
@@ -69,11 +69,7 @@ describe("secrets and room names never leave", () => {
           const emulator = yield* Emulator.make({
             dataset,
             faults,
-            credentials: [{
-              accessKeyId: secrets.accessKeyId,
-              secretAccessKey: Redacted.make(secrets.secretAccessKey),
-              sessionToken: Redacted.make(secrets.sessionToken)
-            }]
+            credentials: [secretCredentials]
           })
           const account = emulator.accounts[0]!
           const names = Dataset.allRooms(dataset, account).map((room) => room.Name!).filter((n) => n.length >= 4)

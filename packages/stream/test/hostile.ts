@@ -35,11 +35,14 @@ export const secrets = {
   sessionToken: "hostile-session-token-that-must-never-leak-FwoGZXIvYXdzE"
 } as const
 
-export const staticCredentials = Credentials.layerStatic({
+/** `secrets` as the emulator's and the client's credentials. */
+export const secretCredentials = {
   accessKeyId: secrets.accessKeyId,
   secretAccessKey: Redacted.make(secrets.secretAccessKey),
   sessionToken: Redacted.make(secrets.sessionToken)
-})
+}
+
+export const staticCredentials = Credentials.layerStatic(secretCredentials)
 
 /** Retries quickly and often enough that no scripted fault exhausts them. */
 export const quickRetries = RetryPolicy.make({
