@@ -74,6 +74,8 @@ const run = (command, args, { cwd = root, capture = false, env = process.env, al
 
 const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8"))
 
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
 /** `a` and `b` as release versions `x.y.z` (npm view leaves prereleases out of a range). */
 const compareVersions = (a, b) => {
   const pa = a.split(/[.+-]/).slice(0, 3).map(Number)
@@ -186,7 +188,12 @@ const checkTarball = (pkg, tarball, extracted) => {
   collect(manifest.exports)
   collect(manifest.bin)
   for (const target of targets) {
-    if (!has.has(path.posix.normalize(target))) fail(`${pkg.name}: exports/bin name ${target}, not in the tarball`)
+    const normal = path.posix.normalize(target)
+    // A subpath pattern ("./dist/*.js") must match at least one file of the tarball.
+    const found = normal.includes("*")
+      ? files.some((file) => new RegExp(`^${normal.split("*").map(escapeRegExp).join("[^]+")}$`).test(file))
+      : has.has(normal)
+    if (!found) fail(`${pkg.name}: exports/bin name ${target}, not in the tarball`)
   }
   ok(`the ${targets.length} exports/bin targets are in the tarball`)
 
@@ -389,7 +396,12 @@ const installApplication = (work, application, libraries) => {
 }
 
 const main = () => {
-  step("build")
+  // From clean: tsc -b (even --clean) leaves the output of a source that was removed or renamed,
+  // which would be packed.
+  step("build from clean")
+  for (const dir of fs.readdirSync(path.join(root, "packages"))) {
+    fs.rmSync(path.join(root, "packages", dir, "dist"), { recursive: true, force: true })
+  }
   run("pnpm", ["-s", "build"])
 
   step("pack every public package")
