@@ -4,7 +4,7 @@
  * per section (also written to `bench/results.md`, or `bench/results.quick.md` with `--quick`).
  *
  * Options: `--quick` (reduced sizes, under a minute), `--runs N` (runs per row), `--only
- * throughput,throttling,memory,size`, `--prof LABEL-SUBSTRING` (adds `--cpu-prof` to matching
+ * throughput,throttling,concurrent,memory,size`, `--prof LABEL-SUBSTRING` (adds `--cpu-prof` to matching
  * clients; profiles land in `bench/.bench-tmp/prof`), `--parallel-throttling` (run the throttling
  * rows of a round at once, each on its own emulator: faster, but they then share the CPU), `--no-write`.
  *
@@ -38,7 +38,7 @@ const { values: cli } = parseArgs({
   strict: true
 })
 const quick = cli.quick
-const sections = new Set((cli.only ?? "throughput,throttling,memory,size").split(",").map((s) => s.trim()))
+const sections = new Set((cli.only ?? "throughput,throttling,concurrent,memory,size").split(",").map((s) => s.trim()))
 
 /** Sizes of each section, full and `--quick`. */
 const plan = quick
@@ -47,6 +47,8 @@ const plan = quick
     throughputRuns: 1,
     throttledPages: 25,
     throttledRuns: 1,
+    concurrentStreams: 10,
+    concurrentPages: 10,
     memorySmall: 5_000,
     memoryMiddle: 20_000,
     memoryLarge: 50_000,
@@ -57,6 +59,8 @@ const plan = quick
     throughputRuns: 5,
     throttledPages: 500,
     throttledRuns: 5,
+    concurrentStreams: 20,
+    concurrentPages: 25,
     memorySmall: 10_000,
     memoryMiddle: 300_000,
     memoryLarge: 1_000_000,
@@ -506,6 +510,83 @@ const throttling = async (): Promise<string> => {
   ].join("\n")
 }
 
+const concurrent = async (): Promise<string> => {
+  const streams = plan.concurrentStreams
+  const perStream = plan.concurrentPages
+  const pages = streams * perStream
+  const rooms = perStream * PAGE_SIZE
+  const limitS = pages / RATE
+  // As in section 2: a run still listing at 1.5x the limit is stopped (quick: a generous cap).
+  const capMs = quick ? 10_000 : 1.5 * limitS * 1000
+  log(
+    `\n# 2b. Many streams on one layer: ${streams} listings of ${perStream} pages at once, ${RATE} req/s burst ${BURST}, ` +
+      `${plan.throttledRuns} runs per row`
+  )
+  const common = ["--streams", String(streams), "--deadline-ms", String(capMs)]
+  const rows: Array<Row> = [
+    {
+      label: `chime-rooms · adaptive limiter (default), ${streams} concurrent streams`,
+      script: "ours-undici.js",
+      args: ["--mode", "adaptive", ...common],
+      mustComplete: true,
+      kind: "ours"
+    },
+    {
+      label: `chime-rooms · fixed ${RATE}/s, ${streams} concurrent streams`,
+      script: "ours-undici.js",
+      args: ["--mode", "fixed", "--rate", String(RATE), ...common],
+      mustComplete: true,
+      kind: "floor"
+    }
+  ]
+  const server = await startServer(serverArgs(rooms, { rate: RATE, burst: BURST }))
+  let results: Array<RowResult>
+  try {
+    results = await runRows(() => server, rows, plan.throttledRuns)
+  } finally {
+    server.stop()
+  }
+  // Each stream lists the whole account: the rooms reported are the sum over the streams.
+  checkComplete(results, streams * rooms)
+  const body = results.map((r) => {
+    const wallS = med(r, (x) => x.wallMs) / 1000
+    const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
+    const share = med(
+      r,
+      (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0
+        ? x.throttled / x.requests
+        : undefined)
+    )
+    const ratio = wallS / limitS
+    const held = r.row.kind === "ours"
+    const gt = lowerBound ? "> " : ""
+    return [
+      r.row.label,
+      runsCell(r),
+      int(med(r, (x) => x.pages)),
+      gt + fixed(wallS, 2),
+      int(med(r, (x) => x.requests)),
+      fixed(share * 100, 1) + " %",
+      gt + times(ratio),
+      held ? "≤ 1.15× and < 5 % throttled" : "reported: told the right rate",
+      held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
+    ]
+  })
+  return [
+    `## 2b. Many streams on one layer — ${streams} listings × ${perStream} pages at once, ${RATE} req/s, burst ${BURST} ` +
+    `(${pages} pages, limit ${fixed(limitS, 1)} s)`,
+    "",
+    table(["client", "runs", "pages", "wall s", "requests", "throttled", "× limit", "target", ""], body),
+    "",
+    `Medians of ${plan.throttledRuns} alternating runs against one emulator. Each run is one process that lists the ` +
+    `same account ${streams} times at once (\`--streams ${streams}\`) under one provided \`Resilience.layer\`, so every ` +
+    "stream draws on the layer's one limiter: the default adaptive one, or `ChimeRateLimiter.layerFixed({ rate: " +
+    `${RATE} })\` told the server's rate. Pages, requests and 429s are the layer's \`ChimeMetrics\`, summed over the ` +
+    `streams; × limit is the wall time over ${pages} / ${RATE} s. A run still listing at ${fixed(capMs / 1000, 1)} s ` +
+    "is stopped there (\"> \": a lower bound)."
+  ].join("\n")
+}
+
 const memory = async (): Promise<string> => {
   const { memorySmall: small, memoryMiddle: middle, memoryLarge: large } = plan
   log(`\n# 3. Memory: stream ${int(small)}, ${int(middle)} and ${int(large)} rooms, ${plan.memoryRuns} runs each`)
@@ -656,6 +737,7 @@ const timed = async (name: string, f: () => Promise<string>) => {
 }
 await timed("throughput", throughput)
 await timed("throttling", throttling)
+await timed("concurrent", concurrent)
 await timed("memory", memory)
 await timed("size", size)
 

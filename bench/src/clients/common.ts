@@ -35,6 +35,8 @@ export interface ClientArgs {
   readonly prefetch: number
   /** Synchronous work, in milliseconds, the consumer does on each page (0 = none): see {@link work}. */
   readonly workMs: number
+  /** Listings of the account run at once on one layer (ours only; default 1). Rooms and pages are summed. */
+  readonly streams: number
 }
 
 /** Parses `process.argv` into {@link ClientArgs}. */
@@ -52,13 +54,14 @@ export const parseClientArgs = (): ClientArgs => {
       "deadline-ms": { type: "string", default: "0" },
       repeat: { type: "string", default: "1" },
       prefetch: { type: "string", default: "0" },
-      "work-ms": { type: "string", default: "0" }
+      "work-ms": { type: "string", default: "0" },
+      streams: { type: "string", default: "1" }
     },
     strict: true
   })
   if (values.endpoint === undefined || values.account === undefined) {
     throw new Error(
-      "usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N --prefetch N --work-ms N]"
+      "usage: <client> --endpoint URL --account ID [--access-key K --secret S --page-size N --limit N --mode M --rate R --deadline-ms N --repeat N --prefetch N --work-ms N --streams N]"
     )
   }
   return {
@@ -73,7 +76,8 @@ export const parseClientArgs = (): ClientArgs => {
     deadlineMs: Number(values["deadline-ms"]),
     repeat: Math.max(1, Number(values.repeat)),
     prefetch: Number(values.prefetch),
-    workMs: Number(values["work-ms"])
+    workMs: Number(values["work-ms"]),
+    streams: Math.max(1, Number(values.streams))
   }
 }
 

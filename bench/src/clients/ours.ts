@@ -2,7 +2,8 @@
  * This library's client, shared by the three transport entries (`ours-undici`, `ours-platform`,
  * `ours-fetch`): `ChimeRoomsStream.rooms` over `HttpChimeRooms` with static credentials and the
  * default `Resilience` layer (adaptive limiter), or with `--mode fixed` a fixed limiter of
- * `--rate` requests/s; `--prefetch N` sets the stream's `prefetch`. Requests and throttles come
+ * `--rate` requests/s; `--prefetch N` sets the stream's `prefetch`; `--streams N` runs N listings
+ * of the account at once on the one layer (one shared limiter). Requests and throttles come
  * from the layer's `ChimeMetrics`.
  *
  * @since 0.1.0
@@ -33,17 +34,21 @@ export const runOurs = (httpClient: Layer.Layer<HttpClient.HttpClient>): Promise
       counts.requests = stats.requests
       counts.throttled = stats.throttles
     })
+    const listing = Stream.runForEachChunk(
+      args.limit > 0 ? Stream.take(all, args.limit) : all,
+      (chunk) => {
+        firstPage(counts)
+        counts.rooms += chunk.length
+        work(args.workMs)
+        // Under a deadline the counts must be current when it strikes; otherwise read them once.
+        return args.deadlineMs > 0 ? record : Effect.void
+      }
+    )
     const program = Effect.gen(function*() {
-      yield* Stream.runForEachChunk(
-        args.limit > 0 ? Stream.take(all, args.limit) : all,
-        (chunk) => {
-          firstPage(counts)
-          counts.rooms += chunk.length
-          work(args.workMs)
-          // Under a deadline the counts must be current when it strikes; otherwise read them once.
-          return args.deadlineMs > 0 ? record : Effect.void
-        }
-      )
+      // `--streams N`: N listings at once under one provided layer, so they share its one limiter.
+      yield* args.streams === 1
+        ? listing
+        : Effect.all(Array.from({ length: args.streams }, () => listing), { concurrency: "unbounded", discard: true })
       yield* record
     })
     const result = await Effect.runPromise(

@@ -255,7 +255,8 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         now
       )
     return fromUnsafe({
-      unsafeReserve: (now) => (state.enabled ? state.reserve(now / 1000) * 1000 : 0),
+      // The model counts the requests in flight, unlimited or not (see `ModelState.reserve`).
+      unsafeReserve: (now) => (state.enabled || state instanceof ModelState ? state.reserve(now / 1000) * 1000 : 0),
       unsafeRefund: () => state.refund(),
       unsafeFeedback: (now, throttled) => {
         const before = state.rate

@@ -437,3 +437,57 @@ describe("ChimeRateLimiter.layerAdaptive (model of the server's token bucket)", 
       assert.isAbove(model.successes, aws.successes)
     }))
 })
+
+describe("ChimeRateLimiter.makeAdaptive, many callers on one limiter", () => {
+  // Twenty callers (streams) share the layer's one limiter against a token-bucket server of 50/s,
+  // burst 5, each listing 25 pages: 500 pages, 10 s at the server's rate. Answers come 2 ms after
+  // the request; a throttled caller backs off as the retry policy does (full jitter from 500 ms).
+  for (const seed of [1]) {
+    it.effect(`20 concurrent callers hold near the server's rate (seed ${seed})`, () =>
+      Effect.gen(function*() {
+        const limiter = yield* ChimeRateLimiter.makeAdaptive()
+        const random = lcg(seed)
+        const rate = 50
+        const burst = 5
+        let tokens = burst
+        let last = 0
+        let requests = 0
+        let throttled = 0
+        const caller = Effect.gen(function*() {
+          let done = 0
+          let retry = 0
+          while (done < 25) {
+            yield* limiter.acquire
+            const now = yield* Clock.currentTimeMillis
+            tokens = Math.min(burst, tokens + ((now - last) / 1000) * rate)
+            last = now
+            const granted = tokens >= 1
+            if (granted) tokens -= 1
+            requests++
+            yield* Effect.sleep(2)
+            if (granted) {
+              yield* limiter.onSuccess
+              done++
+              retry = 0
+            } else {
+              throttled++
+              yield* limiter.onThrottle
+              yield* Effect.sleep(Math.floor(random() * Math.min(20_000, 500 * 2 ** retry)))
+              retry++
+            }
+          }
+        })
+        const fiber = yield* Effect.fork(
+          Effect.all(Array.from({ length: 20 }, () => caller), { concurrency: "unbounded", discard: true }).pipe(
+            Effect.zipRight(Clock.currentTimeMillis)
+          )
+        )
+        yield* TestClock.adjust("2 minutes")
+        const ms = yield* Fiber.join(fiber)
+        // The fixed limiter told 50/s takes 10 s; before this was fixed, throttles in flight each cut
+        // the rate again, down to its floor, and 20 callers took four times as long.
+        assert.isAtMost(ms / 10_000, 1.3, `${ms} ms, ${throttled} of ${requests} throttled`)
+        assert.isBelow(throttled / requests, 0.15, `${throttled} of ${requests} throttled`)
+      }), 60_000)
+  }
+})

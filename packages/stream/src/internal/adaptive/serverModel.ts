@@ -157,6 +157,14 @@ export class ModelState extends PacingBucket {
   /** The time of a throttle whose retry has not been sent yet, and the waits seen after throttles. */
   private throttledAt: number | undefined = undefined
   private readonly waits: Array<number> = []
+  /** Permits booked and not yet answered (fed back) nor given back. */
+  private inflight = 0
+  /**
+   * How many of the next answers were booked before the last throttle the model acted on, and until
+   * when they may come: their throttles are that same overshoot seen again, not news of the server.
+   */
+  private stale = 0
+  private staleUntil = 0
 
   constructor(readonly params: ModelParameters, now: number) {
     super()
@@ -169,8 +177,12 @@ export class ModelState extends PacingBucket {
     }
   }
 
-  /** Takes one token; remembers whether the limiter, not the caller, set the pace. */
+  /**
+   * Takes one token; remembers whether the limiter, not the caller, set the pace. Call it for every
+   * request, unlimited or not, so the model knows how many are in flight.
+   */
   override reserve(now: number): number {
+    this.inflight++
     if (this.throttledAt !== undefined) {
       // The caller's first send after a throttle: how long a throttle keeps it idle.
       const wait = Math.max(0, now - this.throttledAt)
@@ -186,8 +198,27 @@ export class ModelState extends PacingBucket {
     return delay
   }
 
+  override refund(): void {
+    this.inflight = Math.max(0, this.inflight - 1)
+    super.refund()
+  }
+
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
+    this.inflight = Math.max(0, this.inflight - 1)
+    if (this.stale > 0) {
+      if (now > this.staleUntil) this.stale = 0
+      else {
+        this.stale--
+        if (throttled) {
+          // Booked before the model reacted to a throttle (many callers share the limiter): the
+          // server answers it from the bucket that throttle already showed empty. It is evidence for
+          // the bounds, but no reason to cut again, nor a sign that the server changed during a hold.
+          this.record(now, false)
+          return
+        }
+      }
+    }
     this.record(now, !throttled)
     if (!throttled) {
       if (this.phase === "ramp" && this.rampStart === undefined) {
@@ -210,6 +241,10 @@ export class ModelState extends PacingBucket {
       this.burstFloor = 1
     }
     const bounds = this.bounds()
+    // The requests still in flight, and those queued in the pacing bucket, left under the old pace:
+    // their answers come within the queue's wait, and a second of latency.
+    this.stale = this.inflight
+    this.staleUntil = now + (this.enabled ? Math.max(0, -this.currentCapacity) / this.fillRate : 0) + 1
     // The server's bucket is (nearly) empty: the pacing must not let a saved-up burst follow.
     this.currentCapacity = Math.min(this.currentCapacity, 0)
     if (bounds?.lo !== undefined) {
