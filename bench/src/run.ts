@@ -376,6 +376,41 @@ const throughput = async (): Promise<string> => {
   ].join("\n")
 }
 
+/**
+ * One row of a throttled table from its runs' medians: pages, wall s, requests, the share throttled
+ * and × limit; a `held` row carries the target (≤ 1.15× and < 5 % throttled), any other `otherwise`.
+ */
+const throttledCells = (
+  r: RowResult,
+  capMs: number,
+  limitS: number,
+  held: boolean,
+  otherwise: string
+): Array<string> => {
+  // A stopped run's wall time is a lower bound; so is the median when it lands on one.
+  const wallS = med(r, (x) => x.wallMs) / 1000
+  const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
+  const share = med(
+    r,
+    (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0
+      ? x.throttled / x.requests
+      : undefined)
+  )
+  const ratio = wallS / limitS
+  const gt = lowerBound ? "> " : ""
+  return [
+    r.row.label,
+    runsCell(r),
+    int(med(r, (x) => x.pages)),
+    gt + fixed(wallS, 2),
+    int(med(r, (x) => x.requests)),
+    fixed(share * 100, 1) + " %",
+    gt + times(ratio),
+    held ? "≤ 1.15× and < 5 % throttled" : otherwise,
+    held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
+  ]
+}
+
 const throttling = async (): Promise<string> => {
   const pages = plan.throttledPages
   const rooms = pages * PAGE_SIZE
@@ -456,37 +491,15 @@ const throttling = async (): Promise<string> => {
     for (const server of started) server.stop()
   }
   checkComplete(results, rooms)
-  const body = results.map((r) => {
-    // A stopped run's wall time is a lower bound; so is the median when it lands on one.
-    const wallS = med(r, (x) => x.wallMs) / 1000
-    const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
-    const share = med(
+  const body = results.map((r) =>
+    throttledCells(
       r,
-      (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0
-        ? x.throttled / x.requests
-        : undefined)
+      capMs,
+      limitS,
+      r.row.kind === "ours" && r.row.retryAfter !== true,
+      r.row.kind === "sdk" ? "reference" : r.row.retryAfter === true ? "reported" : "—"
     )
-    const ratio = wallS / limitS
-    const held = r.row.kind === "ours" && r.row.retryAfter !== true
-    const gt = lowerBound ? "> " : ""
-    return [
-      r.row.label,
-      runsCell(r),
-      int(med(r, (x) => x.pages)),
-      gt + fixed(wallS, 2),
-      int(med(r, (x) => x.requests)),
-      fixed(share * 100, 1) + " %",
-      gt + times(ratio),
-      held
-        ? "≤ 1.15× and < 5 % throttled"
-        : r.row.kind === "sdk"
-        ? "reference"
-        : r.row.retryAfter === true
-        ? "reported"
-        : "—",
-      held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
-    ]
-  })
+  )
   return [
     `## 2. Under throttling — ${RATE} req/s, burst ${BURST}, ${pages} pages (limit ${fixed(limitS, 1)} s)`,
     "",
@@ -548,30 +561,9 @@ const concurrent = async (): Promise<string> => {
   }
   // Each stream lists the whole account: the rooms reported are the sum over the streams.
   checkComplete(results, streams * rooms)
-  const body = results.map((r) => {
-    const wallS = med(r, (x) => x.wallMs) / 1000
-    const lowerBound = r.reports.some((x) => x.stopped === true) && wallS * 1000 >= capMs * 0.99
-    const share = med(
-      r,
-      (x) => (x.requests !== undefined && x.throttled !== undefined && x.requests > 0
-        ? x.throttled / x.requests
-        : undefined)
-    )
-    const ratio = wallS / limitS
-    const held = r.row.kind === "ours"
-    const gt = lowerBound ? "> " : ""
-    return [
-      r.row.label,
-      runsCell(r),
-      int(med(r, (x) => x.pages)),
-      gt + fixed(wallS, 2),
-      int(med(r, (x) => x.requests)),
-      fixed(share * 100, 1) + " %",
-      gt + times(ratio),
-      held ? "≤ 1.15× and < 5 % throttled" : "reported: told the right rate",
-      held ? mark(r.failures.length === 0 && !lowerBound && ratio <= 1.15 && share < 0.05) : ""
-    ]
-  })
+  const body = results.map((r) =>
+    throttledCells(r, capMs, limitS, r.row.kind === "ours", "reported: told the right rate")
+  )
   return [
     `## 2b. Many streams on one layer — ${streams} listings × ${perStream} pages at once, ${RATE} req/s, burst ${BURST} ` +
     `(${pages} pages, limit ${fixed(limitS, 1)} s)`,

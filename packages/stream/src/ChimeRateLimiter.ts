@@ -255,8 +255,8 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         now
       )
     return fromUnsafe({
-      // The model counts the requests in flight, unlimited or not (see `ModelState.reserve`).
-      unsafeReserve: (now) => (state.enabled || state instanceof ModelState ? state.reserve(now / 1000) * 1000 : 0),
+      // Unlimited, `reserve` grants at once; the model still counts the request in flight.
+      unsafeReserve: (now) => state.reserve(now / 1000) * 1000,
       unsafeRefund: () => state.refund(),
       unsafeFeedback: (now, throttled) => {
         const before = state.rate
