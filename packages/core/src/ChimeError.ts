@@ -330,6 +330,45 @@ export class PaginationLoopError extends Schema.TaggedError<PaginationLoopError>
 }
 
 /**
+ * Why the rate limiter could not grant a permit:
+ *
+ * - `Unavailable`: its shared store (Redis) refused the connection, closed it, or is not connected;
+ * - `Timeout`: the store did not answer in time;
+ * - `Unauthorized`: the store refused the password or user;
+ * - `Contention`: too many callers updated the shared state at once for this one to get a turn;
+ * - `Configuration`: the limiter's settings are unusable (a malformed URL, a missing key).
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const RateLimiterFailure = Schema.Literal(
+  "Unavailable",
+  "Timeout",
+  "Unauthorized",
+  "Contention",
+  "Configuration"
+)
+
+/**
+ * @since 0.2.0
+ */
+export type RateLimiterFailure = typeof RateLimiterFailure.Type
+
+/**
+ * The rate limiter could not grant a permit: a limiter whose state lives in a shared store (such as
+ * `@chime-rooms/redis`) could not reach it in time. Not retryable by the classifiers: the limiter
+ * has already waited its timeout. The message names the store's host, never a password.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class RateLimiterError extends Schema.TaggedError<RateLimiterError>()("RateLimiterError", {
+  reason: RateLimiterFailure,
+  message: Schema.String,
+  ...resumable
+}) {}
+
+/**
  * Every failure of a `ListRooms` call.
  *
  * @category errors
@@ -343,6 +382,7 @@ export type ChimeError =
   | ResponseDecodeError
   | CredentialsError
   | PaginationLoopError
+  | RateLimiterError
 
 /**
  * The schema of every `ChimeError` (for serialising errors across a boundary).
@@ -362,7 +402,8 @@ export const ChimeError = Schema.Union(
   TransportError,
   ResponseDecodeError,
   CredentialsError,
-  PaginationLoopError
+  PaginationLoopError,
+  RateLimiterError
 )
 
 const chimeErrorTags: ReadonlySet<string> = new Set(
@@ -373,7 +414,8 @@ const chimeErrorTags: ReadonlySet<string> = new Set(
     "TransportError",
     "ResponseDecodeError",
     "CredentialsError",
-    "PaginationLoopError"
+    "PaginationLoopError",
+    "RateLimiterError"
   ]
 )
 

@@ -127,6 +127,10 @@ describe("classifiers", () => {
       new ChimeError.InvalidRequestError({ field: "MaxResults", rule: "must be an integer from 1 to 99" }),
       new ChimeError.CredentialsError({ message: "none", sources: ["environment"] }),
       new ChimeError.PaginationLoopError({ pages: 3 }),
+      new ChimeError.RateLimiterError({
+        reason: "Timeout",
+        message: "Redis at 127.0.0.1:6379 did not answer within 1000 ms"
+      }),
       new ChimeError.ResponseDecodeError({ reason: "InvalidJson", message: "m", status: 200 }),
       new ChimeError.ResponseDecodeError({ reason: "InvalidShape", message: "m", status: 200 })
     ]

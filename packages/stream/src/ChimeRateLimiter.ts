@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import type { ChimeError } from "@chime-rooms/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -32,8 +33,11 @@ import { PacingBucket } from "./internal/pacingBucket.js"
  * @since 0.1.0
  */
 export interface ChimeRateLimiterService {
-  /** Waits for a permit; call once before every request (every attempt). */
-  readonly acquire: Effect.Effect<void>
+  /**
+   * Waits for a permit; call once before every request (every attempt). Fails only for a limiter
+   * whose state lives elsewhere (such as `@chime-rooms/redis`) when it cannot reach that state.
+   */
+  readonly acquire: Effect.Effect<void, ChimeError.RateLimiterError>
   /** Feedback: the last response was a throttling error. */
   readonly onThrottle: Effect.Effect<void>
   /** Feedback: the last response was not throttled (success or any other error). */

@@ -46,3 +46,9 @@ export * as RetryBudget from "./RetryBudget.js"
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
+/**
+ * The adaptive limiter's model on its own, driven by the caller's clock: `make`, `encode`, `decode`.
+ *
+ * @since 0.2.0
+ */
+export * as ServerModel from "./ServerModel.js"

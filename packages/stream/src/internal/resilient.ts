@@ -231,6 +231,8 @@ const fetcher = (env: Env, request: ListRoomsRequest.ListRoomsRequest) => {
           Effect.map(env.budget.release(lastCost), () => ({ output, attempts: n }))
         ),
       onFailure: (error) => {
+        // No permit, so no request: nothing to feed back to the limiter.
+        if (error._tag === "RateLimiterError") return decide(n, state, error, retry)
         const throttled = ChimeError.isThrottlingError(error)
         const feedback = throttled
           ? Effect.zipRight(
