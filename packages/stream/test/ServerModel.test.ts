@@ -23,7 +23,7 @@ describe("ServerModel", () => {
         FastCheck.array(op, { minLength: 1, maxLength: 300 }),
         FastCheck.option(FastCheck.double({ min: 0.5, max: 100, noNaN: true }), { nil: undefined }),
         (ops, initialRate) => {
-          const options = { initialRate }
+          const options = initialRate === undefined ? {} : { initialRate }
           const kept = ServerModel.make(options, 0)
           let carried = ServerModel.make(options, 0)
           let now = 0
