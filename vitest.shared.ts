@@ -8,9 +8,10 @@ export const alias = {
   "@chime-rooms/http": pkg("http"),
   "@chime-rooms/stream": pkg("stream"),
   "@chime-rooms/testing": pkg("testing"),
+  "@chime-rooms/redis": pkg("redis"),
   "@chime-rooms/cli": pkg("cli")
 }
 
-export const projects = ["core", "http", "stream", "testing", "cli"].map((name) => `packages/${name}`).concat([
+export const projects = ["core", "http", "stream", "redis", "testing", "cli"].map((name) => `packages/${name}`).concat([
   "examples"
 ])

@@ -17,9 +17,12 @@ import * as RetryBudget from "./RetryBudget.js"
  * @category models
  * @since 0.1.0
  */
-export interface ResilienceOptions {
-  /** The limiter; default `ChimeRateLimiter.layerAdaptive()`. */
-  readonly rateLimiter?: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>
+export interface ResilienceOptions<E = never, R = never> {
+  /**
+   * The limiter; default `ChimeRateLimiter.layerAdaptive()`. Its errors and needs become the
+   * layer's (a Redis limiter's layer fails when it cannot connect, and may need `Credentials`).
+   */
+  readonly rateLimiter?: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter, E, R>
   /** Budget numbers, or `"unlimited"`; default the AWS standard-mode bucket. */
   readonly retryBudget?: RetryBudget.RetryBudgetOptions | "unlimited"
 }
@@ -50,9 +53,9 @@ export interface ResilienceOptions {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (
-  options?: ResilienceOptions
-): Layer.Layer<ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget | ChimeMetrics.ChimeMetrics> => {
+export const layer = <E = never, R = never>(
+  options?: ResilienceOptions<E, R>
+): Layer.Layer<ChimeRateLimiter.ChimeRateLimiter | RetryBudget.RetryBudget | ChimeMetrics.ChimeMetrics, E, R> => {
   const budget = options?.retryBudget === "unlimited"
     ? Effect.succeed(RetryBudget.unlimited)
     : RetryBudget.make(options?.retryBudget)

@@ -1,0 +1,148 @@
+/**
+ * A real `redis-server` for tests (Debian's `redis-server` package): started on a free loopback
+ * port with a temporary directory, no persistence, optionally a password; stopped and its
+ * directory removed when the scope closes. Self-contained (node only), so that other packages'
+ * tests can import it by relative path.
+ *
+ * Without the binary: under `CI=true` the suite fails (CI installs it, see .ci/run); elsewhere the
+ * suites that need it are skipped, and say so once on the console.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+
+/** The binary: `REDIS_SERVER` if set, else `redis-server` on the PATH. */
+export const binary = process.env.REDIS_SERVER ?? "redis-server"
+
+const probe = spawnSync(binary, ["--version"], { encoding: "utf8" })
+
+/** Whether `redis-server` can run here. */
+export const available: boolean = probe.status === 0
+
+/** The message printed when the Redis tests are skipped. */
+export const skipMessage =
+  `${binary} not found: skipping the Redis tests (apt-get install redis-server, or set REDIS_SERVER)`
+
+if (!available) {
+  if (process.env.CI === "true") {
+    throw new Error(`${binary} not found, and CI=true: the Redis tests must run in CI (apt-get install redis-server)`)
+  }
+  console.warn(skipMessage)
+}
+
+/** A running server. */
+export interface RedisServer {
+  readonly port: number
+  /** `redis://127.0.0.1:<port>`, with the password when it has one. */
+  readonly url: string
+  readonly dir: string
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit; the directory is kept until `close`. */
+  readonly stop: () => Promise<void>
+  /** Stops it and removes its directory. */
+  readonly close: () => Promise<void>
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Sends `PING` (after `AUTH` when there is a password) and waits for `+PONG`. */
+const ping = (port: number, password: string | undefined): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port })
+    let reply = ""
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(500, () => done(false))
+    socket.once("error", () => done(false))
+    socket.once("connect", () => {
+      socket.write(password === undefined ? "PING\r\n" : `AUTH ${password}\r\nPING\r\n`)
+    })
+    socket.on("data", (data) => {
+      reply += data.toString("latin1")
+      if (reply.includes("+PONG")) done(true)
+      else if (reply.includes("-")) done(false)
+    })
+  })
+
+const exited = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once("exit", () => resolve()))
+
+/** Starts a server; retries on another port when the one picked was taken in between. */
+export const start = async (options: { readonly password?: string } = {}): Promise<RedisServer> => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chime-rooms-redis-"))
+  for (let tries = 0; tries < 5; tries++) {
+    const port = await freePort()
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--logfile",
+      ""
+    ]
+    if (options.password !== undefined) args.push("--requirepass", options.password)
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] })
+    let log = ""
+    child.stdout!.on("data", (d) => (log += d))
+    child.stderr!.on("data", (d) => (log += d))
+    const deadline = Date.now() + 5000
+    let up = false
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (await ping(port, options.password)) {
+        up = true
+        break
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    if (!up) {
+      child.kill("SIGKILL")
+      await exited(child)
+      if (/in use/i.test(log)) continue
+      fs.rmSync(dir, { recursive: true, force: true })
+      throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${log.slice(-500)}`)
+    }
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill("SIGTERM")
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000)
+      await exited(child)
+      clearTimeout(timer)
+    }
+    return {
+      port,
+      url: options.password === undefined
+        ? `redis://127.0.0.1:${port}`
+        : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
+      dir,
+      stop,
+      close: async () => {
+        await stop()
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  throw new Error("redis-server: no free port after 5 tries")
+}
