@@ -8,7 +8,7 @@ import { RedisRateLimiter } from "@chime-rooms/redis"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, InMemory } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Stream } from "effect"
+import { Duration, Effect, Stream } from "effect"
 import * as RedisServer from "./redisServer.js"
 
 const endpoint = "https://chime.us-east-1.amazonaws.com"
