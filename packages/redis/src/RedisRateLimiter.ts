@@ -11,9 +11,12 @@ import { ChimeConfig, Credentials } from "@chime-rooms/http"
 import { type ChimeRateLimiter, ServerModel } from "@chime-rooms/stream"
 import { ChimeRateLimiter as Limiter } from "@chime-rooms/stream"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -149,7 +152,8 @@ const modelRemote = (
   prefix: string,
   mode: AdaptiveMode,
   ttlMillis: number,
-  where: string
+  where: string,
+  scope: Scope.Scope
 ): Remote => {
   const key = `${prefix}model`
   const { kind: _, ...options } = mode
@@ -196,12 +200,71 @@ const modelRemote = (
       ([version, text, seconds, micros]) => attempt(defaults.writeTries, String(version), text, seconds, micros)
     )
   }
+  /**
+   * The operations waiting for the next write, applied in order in one read-and-write: a worker
+   * writes the model at most once at a time, so that its concurrent callers do not compete with one
+   * another for the version (which, a hundred at a time, they lose), only with the other workers.
+   */
+  let pending: Array<Pending> = []
+  let flushing = false
+  const flush: Effect.Effect<void> = Effect.suspend(() => {
+    if (pending.length === 0) {
+      flushing = false
+      return Effect.void
+    }
+    const batch = pending
+    pending = []
+    return update((model, now) => batch.map((op) => op.apply(model, now))).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) =>
+        Effect.forEach(batch, (op, i) => {
+          if (Exit.isFailure(exit)) return Deferred.failCause(op.deferred, exit.cause)
+          // A caller that stopped waiting for its permit gives it back with the next write.
+          if (op.abandoned && op.refundable) pending.push(background((model) => model.refund()))
+          return Deferred.succeed(op.deferred, exit.value[i])
+        }, { discard: true })
+      ),
+      Effect.zipRight(flush)
+    )
+  })
+  const background = (apply: Pending["apply"]): Pending => ({
+    apply,
+    deferred: Deferred.unsafeMake(FiberId.none),
+    abandoned: false,
+    refundable: false
+  })
+  const submit = <A>(
+    apply: (model: ServerModel.ServerModel, now: number) => A,
+    refundable: boolean
+  ): Effect.Effect<A, ChimeError.RateLimiterError> =>
+    Effect.suspend(() => {
+      const op: Pending = { apply, deferred: Deferred.unsafeMake(FiberId.none), abandoned: false, refundable }
+      pending.push(op)
+      const start = flushing ? Effect.void : Effect.asVoid(Effect.forkIn(flush, scope))
+      flushing = true
+      return Effect.zipRight(
+        start,
+        Effect.onInterrupt(Deferred.await(op.deferred) as Effect.Effect<A, ChimeError.RateLimiterError>, () =>
+          Effect.sync(() => {
+            op.abandoned = true
+          }))
+      )
+    })
   return {
-    reserve: update((model, now) => model.reserve(now) * 1000),
-    refund: update((model) => model.refund()),
-    feedback: (throttled) => update((model, now) => model.update(now, throttled)),
+    reserve: submit((model, now) => model.reserve(now) * 1000, true),
+    refund: submit((model) => model.refund(), false),
+    feedback: (throttled) => submit((model, now) => model.update(now, throttled), false),
     currentRate: () => rate
   }
+}
+
+/** An operation on the shared model waiting for the next write. */
+interface Pending {
+  readonly apply: (model: ServerModel.ServerModel, now: number) => unknown
+  readonly deferred: Deferred.Deferred<unknown, ChimeError.RateLimiterError>
+  abandoned: boolean
+  /** A reservation: when its caller stopped waiting, it is given back. */
+  readonly refundable: boolean
 }
 
 /**
@@ -342,7 +405,7 @@ export function make(options: Options): Effect.Effect<
     }
     const remote = mode.kind === "fixed"
       ? fixedRemote(redis, call, prefix, mode, ttlMillis)
-      : modelRemote(redis, call, prefix, mode, ttlMillis, where)
+      : modelRemote(redis, call, prefix, mode, ttlMillis, where, yield* Effect.scope)
     return makeService(remote, local, retryAfterMillis, where, Either.isLeft(connected))
   })
 }

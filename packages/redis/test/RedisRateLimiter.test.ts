@@ -208,6 +208,46 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server",
     }), 10_000)
 
   it.scopedLive(
+    "adaptive: 4 workers with 25 concurrent callers each lose no update (compare-and-set on a version)",
+    () =>
+      Effect.gen(function*() {
+        const options = { url: server.url, key: "adaptive-contention", endpoint, mode: { kind: "adaptive" } } as const
+        const workers = yield* Effect.all(Array.from({ length: 4 }, () => RedisRateLimiter.make(options)))
+        const perWorker = 100
+        const { exit, millis } = yield* timed(
+          Effect.all(
+            workers.map((worker) =>
+              Effect.all(Array.from({ length: perWorker }, () => Effect.zipRight(worker.acquire, worker.onSuccess)), {
+                concurrency: 25
+              })
+            ),
+            { concurrency: "unbounded" }
+          )
+        )
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        const prefix = RedisRateLimiter.namespace(endpoint, "adaptive-contention")
+        const [version, text] = yield* Effect.promise(() =>
+          inspect(server.url, (r) => r.hmget(`${prefix}model`, "v", "s"))
+        )
+        const fields = JSON.parse(text!).f as Record<string, unknown>
+        // Every reservation was booked and every answer fed back: none in flight, all 400 in the
+        // history (the first success only marks the start). A worker writes its callers' operations
+        // together: fewer writes than operations.
+        assert.strictEqual(fields.inflight, 0)
+        assert.strictEqual(fields.count, 4 * perWorker - 1)
+        const writes = Number(version)
+        assert.isAbove(writes, 0)
+        assert.isAtMost(writes, 2 * 4 * perWorker)
+        yield* Effect.logInfo(
+          `adaptive shared model: ${2 * 4 * perWorker} operations of 4 workers in ${writes} writes, ${
+            millis.toFixed(0)
+          } ms`
+        )
+      }),
+    30_000
+  )
+
+  it.scopedLive(
     "without a key, the access key id of the provided Credentials names the limit",
     () =>
       Effect.gen(function*() {
