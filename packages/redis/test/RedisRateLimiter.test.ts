@@ -7,7 +7,7 @@ import { Credentials } from "@chime-rooms/http"
 import { RedisRateLimiter } from "@chime-rooms/redis"
 import { ServerModel } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Logger, Option, Redacted, Scope, TestClock } from "effect"
+import { Duration, Effect, Either, Exit, Logger, Option, Redacted, Schedule, Scope, TestClock } from "effect"
 import { Redis } from "ioredis"
 import * as net from "node:net"
 import { afterAll, beforeAll } from "vitest"
@@ -378,6 +378,67 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
       }),
     15_000
   )
+
+  it.scopedLive(
+    "fallback: back on Redis once it is reachable again, with one warning and one info line",
+    () =>
+      Effect.gen(function*() {
+        const first = yield* Effect.promise(() => RedisServer.start())
+        const { lines, logger } = capture()
+        const limiter = yield* RedisRateLimiter.make({
+          url: first.url,
+          key: "comeback",
+          endpoint,
+          mode: { kind: "fixed", rate: 1000 },
+          timeout: Duration.millis(300),
+          onUnavailable: "fallback",
+          retryAfter: Duration.millis(100)
+        })
+        const acquire = Effect.provide(limiter.acquire, logger)
+        yield* acquire
+        yield* Effect.promise(() => first.close())
+        yield* acquire
+        yield* acquire
+        const second = yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start({ port: first.port })),
+          (s) => Effect.promise(() => s.close())
+        )
+        const key = `${RedisRateLimiter.namespace(endpoint, "comeback")}fixed`
+        // ioredis reconnects in the background (within 2 s); the limiter tries Redis every 100 ms.
+        const back = yield* acquire.pipe(
+          Effect.zipRight(Effect.promise(() => inspect(second.url, (r) => r.exists(key)))),
+          Effect.repeat({ until: (n) => n === 1, schedule: Schedule.spaced(Duration.millis(50)) }),
+          Effect.timeout(Duration.seconds(5))
+        )
+        assert.strictEqual(back, 1)
+        assert.strictEqual(lines.filter((line) => line.startsWith("WARN")).length, 1)
+        assert.strictEqual(
+          lines.filter((line) => line.startsWith("INFO") && line.includes("reachable again")).length,
+          1
+        )
+      }),
+    15_000
+  )
+
+  it.scopedLive("a caller that stops waiting gives its permit back (fixed and adaptive)", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() => RedisServer.start()),
+        (s) => Effect.promise(() => s.close())
+      )
+      for (
+        const mode of [{ kind: "fixed", rate: 2 }, { kind: "adaptive", initialRate: 2 }] as const
+      ) {
+        const limiter = yield* RedisRateLimiter.make({ url: server.url, key: `refund-${mode.kind}`, endpoint, mode })
+        yield* limiter.acquire // the burst
+        // The next permit is 0.5 s away: give up after 0.1 s, and the one after is no further.
+        const gaveUp = yield* Effect.timeout(limiter.acquire, Duration.millis(100)).pipe(Effect.option)
+        assert.isTrue(Option.isNone(gaveUp))
+        const { millis } = yield* timed(limiter.acquire)
+        assert.isBelow(millis, 600, mode.kind)
+        assert.isAtLeast(millis, 250, mode.kind)
+      }
+    }), 15_000)
 
   it.scopedLive("the connection is closed with its scope", () =>
     Effect.gen(function*() {

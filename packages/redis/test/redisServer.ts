@@ -82,10 +82,16 @@ const exited = (child: ChildProcess): Promise<void> =>
     : new Promise((resolve) => child.once("exit", () => resolve()))
 
 /** Starts a server; retries on another port when the one picked was taken in between. */
-export const start = async (options: { readonly password?: string } = {}): Promise<RedisServer> => {
+export const start = async (
+  options: {
+    readonly password?: string
+    /** A given port (to start a stopped server again where its clients look for it); else a free one. */
+    readonly port?: number
+  } = {}
+): Promise<RedisServer> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chime-rooms-redis-"))
   for (let tries = 0; tries < 5; tries++) {
-    const port = await freePort()
+    const port = options.port ?? await freePort()
     const args = [
       "--port",
       String(port),
@@ -119,7 +125,7 @@ export const start = async (options: { readonly password?: string } = {}): Promi
     if (!up) {
       child.kill("SIGKILL")
       await exited(child)
-      if (/in use/i.test(log)) continue
+      if (/in use/i.test(log) && options.port === undefined) continue
       fs.rmSync(dir, { recursive: true, force: true })
       throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${log.slice(-500)}`)
     }
