@@ -407,10 +407,11 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
         // ioredis reconnects in the background (within 2 s); the limiter tries Redis every 100 ms.
         const back = yield* acquire.pipe(
           Effect.zipRight(Effect.promise(() => inspect(second.url, (r) => r.exists(key)))),
-          Effect.repeat({ until: (n) => n === 1, schedule: Schedule.spaced(Duration.millis(50)) }),
+          Effect.filterOrFail((n) => n === 1, () => "not yet on Redis"),
+          Effect.retry(Schedule.spaced(Duration.millis(50))),
           Effect.timeout(Duration.seconds(5))
         )
-        assert.strictEqual(back, 1)
+        assert.strictEqual(back, 1, lines.join("\n"))
         assert.strictEqual(lines.filter((line) => line.startsWith("WARN")).length, 1)
         assert.strictEqual(
           lines.filter((line) => line.startsWith("INFO") && line.includes("reachable again")).length,
