@@ -349,7 +349,17 @@ const keyOf = (
     Effect.serviceOption(Credentials.Credentials),
     (credentials): Effect.Effect<string, ChimeError.RateLimiterError | ChimeError.CredentialsError> =>
       Option.isSome(credentials)
-        ? Effect.map(credentials.value.get, (c) => c.accessKeyId)
+        ? Effect.flatMap(
+          credentials.value.get,
+          (c) =>
+            c.sessionToken === undefined ? Effect.succeed(c.accessKeyId) : Effect.as(
+              Effect.logWarning(
+                "the Redis limiter's key is the access key id of temporary credentials, which changes with every " +
+                  "session: workers on other sessions will not share the limit (set `key`, e.g. to the AWS account id)"
+              ),
+              c.accessKeyId
+            )
+        )
         : Effect.fail(
           new ChimeError.RateLimiterError({
             reason: "Configuration",

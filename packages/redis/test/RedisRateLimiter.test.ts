@@ -264,6 +264,21 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server",
         ) => Effect.Effect<unknown, ChimeError.ChimeError, Scope.Scope>
         const error = yield* Effect.flip(untyped({ url: server.url, endpoint }))
         assert.strictEqual(error._tag, "RateLimiterError")
+        // Temporary credentials: a warning that the key changes with every session, and no secret.
+        const { lines, logger } = capture()
+        yield* RedisRateLimiter.make({ url: server.url, endpoint }).pipe(
+          Effect.provide(
+            Credentials.layerStatic({
+              accessKeyId: "ASIAEXAMPLEKEY",
+              secretAccessKey: "wJalrXUtnFEMI",
+              sessionToken: "FQoGZXIvYXdzEXAMPLE"
+            })
+          ),
+          Effect.provide(logger)
+        )
+        assert.strictEqual(lines.filter((line) => line.startsWith("WARN") && line.includes("temporary")).length, 1)
+        assert.notInclude(lines.join("\n"), "FQoGZXIvYXdzEXAMPLE")
+        assert.notInclude(lines.join("\n"), "wJalrXUtnFEMI")
       }),
     10_000
   )
