@@ -273,7 +273,7 @@ interface Pending {
  */
 const makeService = (
   remote: Remote,
-  local: ChimeRateLimiter.ChimeRateLimiterService | undefined,
+  makeLocal: ((rate: number | undefined) => Effect.Effect<ChimeRateLimiter.ChimeRateLimiterService>) | undefined,
   retryAfterMillis: number,
   where: string,
   startsDown: boolean
@@ -281,17 +281,24 @@ const makeService = (
   let retryAt = -Infinity
   // Down from the start (the warning was logged when connecting): the first call tries Redis again.
   let down = startsDown
+  /** The in-process limiter of this outage, started at the rate last read from Redis. */
+  let local: ChimeRateLimiter.ChimeRateLimiterService | undefined
+  const localLimiter = (make: NonNullable<typeof makeLocal>) =>
+    local !== undefined ? Effect.succeed(local) : Effect.tap(make(remote.currentRate()), (made) => {
+      local = made
+    })
   const guarded = <A>(
     onRemote: Effect.Effect<A, ChimeError.RateLimiterError>,
     onLocal: (local: ChimeRateLimiter.ChimeRateLimiterService) => Effect.Effect<A, ChimeError.RateLimiterError>
   ): Effect.Effect<A, ChimeError.RateLimiterError> => {
-    if (local === undefined) return onRemote
+    if (makeLocal === undefined) return onRemote
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (down && now < retryAt) return onLocal(local)
+      if (down && now < retryAt) return Effect.flatMap(localLimiter(makeLocal), onLocal)
       return Effect.matchEffect(onRemote, {
         onSuccess: (a) => {
           if (!down) return Effect.succeed(a)
           down = false
+          local = undefined
           return Effect.as(Effect.logInfo(`${where} is reachable again: the limiter paces by Redis`), a)
         },
         onFailure: (error) => {
@@ -302,7 +309,7 @@ const makeService = (
             }`
           )
           down = true
-          return Effect.zipRight(warn, onLocal(local))
+          return Effect.zipRight(warn, Effect.flatMap(localLimiter(makeLocal), onLocal))
         }
       })
     })
@@ -403,9 +410,19 @@ export function make(options: Options): Effect.Effect<
     const retryAfterMillis = Duration.toMillis(options.retryAfter ?? defaults.retryAfter)
     const prefix = namespace(yield* endpointOf(options), yield* keyOf(options))
     const fallback = options.onUnavailable === "fallback"
-    const local = fallback
-      ? yield* (mode.kind === "fixed" ? Limiter.makeFixed(mode) : Limiter.makeAdaptive({ ...mode, mode: "model" }))
-      : undefined
+    // The in-process limiter for an outage: the fixed one at its rate; the adaptive one from the rate
+    // the shared model had when Redis went away (then learning on its own).
+    const makeLocal = !fallback ? undefined : mode.kind === "fixed"
+      ? () => Limiter.makeFixed(mode)
+      : (rate: number | undefined) => {
+        const { kind: _, ...options } = mode
+        const initialRate = rate ?? options.initialRate
+        return Limiter.makeAdaptive({
+          ...options,
+          mode: "model",
+          ...(initialRate === undefined ? {} : { initialRate })
+        })
+      }
     const redis = yield* Connection.acquire(Connection.redisOptions(url, timeout, options.tls), timeout)
     const call = <A>(f: () => Promise<A>) => Connection.call(redis, where, timeout, f)
     const connected = yield* Effect.either(call(() => redis.connect()))
@@ -416,7 +433,7 @@ export function make(options: Options): Effect.Effect<
     const remote = mode.kind === "fixed"
       ? fixedRemote(redis, call, prefix, mode, ttlMillis)
       : modelRemote(redis, call, prefix, mode, ttlMillis, where, yield* Effect.scope)
-    return makeService(remote, local, retryAfterMillis, where, Either.isLeft(connected))
+    return makeService(remote, makeLocal, retryAfterMillis, where, Either.isLeft(connected))
   })
 }
 

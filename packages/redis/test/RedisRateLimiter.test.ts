@@ -377,7 +377,12 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
           retryAfter: Duration.millis(200)
         })
         yield* strict.acquire
-        yield* lenient.acquire
+        // The shared model learns a rate (a run of successes, then a throttle).
+        for (let i = 0; i < 6; i++) yield* lenient.acquire
+        for (let i = 0; i < 5; i++) yield* lenient.onSuccess
+        yield* lenient.onThrottle
+        const shared = yield* lenient.currentRate
+        assert.isDefined(shared)
         yield* Effect.promise(() => server.stop())
         const { exit, millis } = yield* timed(Effect.flip(strict.acquire))
         assert.isBelow(millis, 1500)
@@ -387,9 +392,13 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
         assert.isFalse(ChimeError.isRetryableError(failure!))
         // Feedback does not fail the request it reports on.
         yield* strict.onSuccess
-        const fallback = yield* timed(Effect.all([lenient.acquire, lenient.onSuccess, lenient.acquire]))
+        // The in-process limiter starts from the rate the shared model had.
+        const fallback = yield* timed(
+          Effect.all([lenient.acquire, lenient.currentRate, lenient.onSuccess, lenient.acquire])
+        )
         assert.isTrue(Exit.isSuccess(fallback.exit))
-        assert.isBelow(fallback.millis, 1500)
+        assert.strictEqual(Exit.isSuccess(fallback.exit) ? fallback.exit.value[1] : undefined, shared)
+        assert.isBelow(fallback.millis, 1500 + 2000 / shared!)
       }),
     15_000
   )

@@ -87,8 +87,39 @@ const typedArrayName = (value: object): TypedArrayName | undefined => {
     : undefined
 }
 
+/** Node's `Buffer` where there is one: its base64 is some ten times faster than `btoa`'s. */
+const NodeBuffer = (globalThis as {
+  readonly Buffer?: {
+    from(bytes: Uint8Array): { toString(encoding: "base64"): string }
+    from(text: string, encoding: "base64"): Uint8Array
+  }
+}).Buffer
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+const toBase64 = (bytes: Uint8Array): string => {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes).toString("base64")
+  let binary = ""
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return btoa(binary)
+}
+
+const fromBase64 = (base64: string): Uint8Array => {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(base64, "base64")
+  const binary = atob(base64)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}
+
 /** Little-endian bytes, whatever the platform's order, in base64. */
 const bytesOf = (array: ArrayLike<number>, name: TypedArrayName): string => {
+  if (littleEndian) {
+    const typed = array as unknown as Uint8Array
+    return toBase64(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength))
+  }
   const { size } = typedArrays[name]
   const view = new DataView(new ArrayBuffer(array.length * size))
   for (let i = 0; i < array.length; i++) {
@@ -121,21 +152,19 @@ const bytesOf = (array: ArrayLike<number>, name: TypedArrayName): string => {
         break
     }
   }
-  const bytes = new Uint8Array(view.buffer)
-  let binary = ""
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  }
-  return btoa(binary)
+  return toBase64(new Uint8Array(view.buffer))
 }
 
 const fromBytes = (base64: string, name: TypedArrayName): ArrayLike<number> & object => {
-  const binary = atob(base64)
+  const bytes = fromBase64(base64)
   const { make, size } = typedArrays[name]
-  if (binary.length % size !== 0) throw new Error("bad length")
-  const view = new DataView(new ArrayBuffer(binary.length))
-  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i))
-  const array = make(binary.length / size)
+  if (bytes.length % size !== 0) throw new Error("bad length")
+  const array = make(bytes.length / size)
+  if (littleEndian) {
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes)
+    return array
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < array.length; i++) {
     const at = i * size
     switch (name) {
