@@ -445,6 +445,37 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
     15_000
   )
 
+  it.scopedLive(
+    "fallback from the start: Redis unreachable when the layer is built, used once it runs",
+    () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(closedPort)
+        const limiter = yield* RedisRateLimiter.make({
+          url: `redis://127.0.0.1:${port}`,
+          key: "late",
+          endpoint,
+          mode: { kind: "fixed", rate: 1000 },
+          timeout: Duration.millis(300),
+          onUnavailable: "fallback",
+          retryAfter: Duration.millis(100)
+        })
+        yield* limiter.acquire
+        const server = yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start({ port })),
+          (s) => Effect.promise(() => s.close())
+        )
+        const key = `${RedisRateLimiter.namespace(endpoint, "late")}fixed`
+        const back = yield* limiter.acquire.pipe(
+          Effect.zipRight(Effect.promise(() => inspect(server.url, (r) => r.exists(key)))),
+          Effect.filterOrFail((n) => n === 1, () => "not yet on Redis"),
+          Effect.retry(Schedule.spaced(Duration.millis(50))),
+          Effect.timeout(Duration.seconds(5))
+        )
+        assert.strictEqual(back, 1)
+      }),
+    15_000
+  )
+
   it.scopedLive("a caller that stops waiting gives its permit back (fixed and adaptive)", () =>
     Effect.gen(function*() {
       const server = yield* Effect.acquireRelease(
