@@ -1,18 +1,21 @@
 /**
  * `chime-rooms list`: streams every room of an account to stdout (a table, JSON lines or CSV), with
  * live progress and a summary on stderr, against the embedded emulator (default) or the real
- * service (`--live`).
+ * service (`--live`), pacing by a limiter of its own or one shared in Redis (`--redis`) with every
+ * worker of the account.
  *
  * @since 0.1.0
  */
 import { type ChimeError, ChimeRooms, type ListRoomsRequest, type Room } from "@chime-rooms/core"
 import { ChimeConfig, Credentials, CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
+import { RedisRateLimiter } from "@chime-rooms/redis"
 import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
 import {
   Cause,
   Clock,
+  Config,
   ConfigProvider,
   Effect,
   Either,
@@ -20,6 +23,7 @@ import {
   Fiber,
   Layer,
   Option,
+  Redacted,
   Schedule,
   type Scope,
   Stream
@@ -58,7 +62,19 @@ export interface ListOptions {
   readonly region?: string
   readonly profile?: string
   readonly nextToken?: string
+  /** With `live`: the Redis whose limiter every worker of the account shares (else {@link redisUrlVariable}). */
+  readonly redis?: Redacted.Redacted<string>
+  /** With a Redis: who shares the limit (default: the access key id). */
+  readonly redisKey?: string
 }
+
+/**
+ * The environment variable `list --live` reads the Redis URL from when `--redis` is not given.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const redisUrlVariable = "CHIME_ROOMS_REDIS_URL"
 
 const formats: ReadonlyArray<Format> = ["table", "json", "csv"]
 
@@ -83,7 +99,10 @@ const fields = {
     Options.optional
   ),
   rate: positive("rate", " of requests per second").pipe(
-    Options.withDescription("A fixed rate limit in requests per second (default: adaptive)."),
+    Options.withDescription(
+      "A fixed rate limit in requests per second (default: adaptive). With a Redis (--redis): the account-wide " +
+        "rate, shared by every worker and paced evenly."
+    ),
     Options.optional
   ),
   prefetch: integer("prefetch", 0, 100).pipe(
@@ -117,6 +136,23 @@ const fields = {
       "With --live: the AWS profile (as AWS_PROFILE) for the credentials and the shared config files' settings."
     ),
     Options.optional
+  ),
+  redis: Options.redacted("redis").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      `With --live: redis://[user:password@]host[:port][/db] (or rediss:// for TLS), where the rate limiter lives ` +
+        `that every worker listing the account shares (default: ${redisUrlVariable}; without either, a limiter of ` +
+        "this process's own). The URL is never printed."
+    ),
+    Options.optional
+  ),
+  redisKey: Options.text("redis-key").pipe(
+    Options.withPseudoName("KEY"),
+    Options.withDescription(
+      "With a Redis: who shares the limit (default: the access key id; set it, for example to the AWS account id, " +
+        "when workers sign with temporary credentials, whose access key id changes with every session)."
+    ),
+    Options.optional
   )
 }
 
@@ -139,6 +175,12 @@ const check = (raw: Raw): Either.Either<ListOptions, string> => {
   }
   if (Option.isSome(raw.region) && !raw.live) return Either.left("--region needs --live")
   if (Option.isSome(raw.profile) && !raw.live) return Either.left("--profile needs --live")
+  // The embedded emulator is this process's own: there is no limit to share with anyone.
+  if (Option.isSome(raw.redis) && !raw.live) return Either.left("--redis needs --live")
+  if (Option.isSome(raw.redisKey) && !raw.live) return Either.left("--redis-key needs --live")
+  if (Option.isSome(raw.redisKey) && !/\S/.test(raw.redisKey.value)) {
+    return Either.left("--redis-key must contain a non-space character")
+  }
   if (Option.isSome(raw.profile) && !/\S/.test(raw.profile.value)) {
     return Either.left("--profile must contain a non-space character")
   }
@@ -162,7 +204,9 @@ const check = (raw: Raw): Either.Either<ListOptions, string> => {
     ...optional("endpoint", raw.endpoint),
     ...optional("region", raw.region),
     ...optional("profile", raw.profile),
-    ...optional("nextToken", raw.nextToken)
+    ...optional("nextToken", raw.nextToken),
+    ...optional("redis", raw.redis),
+    ...optional("redisKey", raw.redisKey)
   })
 }
 
@@ -192,7 +236,9 @@ export const listValued: ReadonlySet<string> = valuedNames([
   "format",
   "endpoint",
   "region",
-  "profile"
+  "profile",
+  "redis",
+  "redis-key"
 ])
 
 /** The option each request member comes from, to name it in a refusal. */
@@ -246,7 +292,11 @@ export const embeddedEmulator: Emulator.EmulatorOptions = {
 }
 
 interface Target {
-  readonly chime: Layer.Layer<ChimeRooms.ChimeRooms>
+  /** The client; it signs with `credentials`, which a Redis limiter also reads its default key from. */
+  readonly chime: Layer.Layer<ChimeRooms.ChimeRooms, never, Credentials.Credentials>
+  readonly credentials: Layer.Layer<Credentials.Credentials>
+  /** The endpoint the client calls: half of what names a shared limit. */
+  readonly endpoint: string
   readonly account: string
 }
 
@@ -254,10 +304,11 @@ interface Target {
 const embedded = (options: ListOptions, emulatorOptions: Emulator.EmulatorOptions) =>
   Effect.map(Emulator.make(emulatorOptions), (emulator): Target => ({
     account: options.account ?? emulator.accounts[0]!,
+    endpoint: emulator.endpoint,
+    credentials: Credentials.layerStatic(emulator.credentials),
     chime: HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
       // The emulator's endpoint and region always resolve: a refusal here would be a defect.
       Layer.orDie,
-      Layer.provide(Credentials.layerStatic(emulator.credentials)),
       Layer.provide(UndiciHttpClient.layer)
     )
   }))
@@ -286,10 +337,9 @@ const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
       }),
       (resolved): Target => ({
         account: options.account!,
+        endpoint: resolved.endpoint,
+        credentials: CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile }),
         chime: Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.make(resolved)).pipe(
-          Layer.provide(
-            CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile })
-          ),
           Layer.provide(UndiciHttpClient.layer)
         )
       })
@@ -356,7 +406,7 @@ const listTo = (
   options: ListOptions,
   request: ListRoomsRequest.ListRoomsRequest,
   target: Target,
-  rateLimiter: Layer.Layer<ChimeRateLimiter.ChimeRateLimiter>
+  rateLimiter: Limiter
 ) =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
@@ -394,9 +444,70 @@ const listTo = (
     const failure = Cause.failureOption(exit.cause)
     if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause)
     const error = failure.value
-    io.err(`${errorLine(error)}\n${resumeLine(error)}\n`)
-    return ExitCode.serviceError
-  }).pipe(Effect.provide(Resilience.layer({ rateLimiter })), Effect.provide(target.chime))
+    return failed(io, error)
+  }).pipe(
+    // The client and the limiter sign and key with the same credentials, resolved once.
+    Effect.provide(
+      Layer.merge(Resilience.layer({ rateLimiter }), target.chime).pipe(Layer.provide(target.credentials))
+    )
+  )
+
+/** Prints an error that ends the listing, and how to go on; returns its exit code. */
+const failed = (io: Io, error: ChimeError.ChimeError): number => {
+  io.err(`${errorLine(error)}\n${resumeLine(error)}\n`)
+  return ExitCode.serviceError
+}
+
+/** The rate limiter of a listing: one of this process's own, or one in Redis (whose layer may fail). */
+type Limiter = Layer.Layer<
+  ChimeRateLimiter.ChimeRateLimiter,
+  ChimeError.RateLimiterError | ChimeError.CredentialsError,
+  Credentials.Credentials
+>
+
+/** Where the shared limiter lives, and which setting said so (to name it in a refusal). */
+interface Redis {
+  readonly url: Redacted.Redacted<string>
+  readonly source: string
+}
+
+/**
+ * The Redis of a `--live` listing: `--redis`, else {@link redisUrlVariable} (empty is unset). The
+ * embedded emulator is this process's own: its listing never shares a limit.
+ */
+const redisOf = (options: ListOptions): Effect.Effect<Option.Option<Redis>, UsageError> => {
+  if (!options.live) return Effect.succeed(Option.none())
+  if (options.redis !== undefined) return Effect.succeed(Option.some({ url: options.redis, source: "--redis" }))
+  return Config.option(Config.redacted(redisUrlVariable)).pipe(
+    Effect.map(Option.filter((url) => Redacted.value(url) !== "")),
+    Effect.mapError(() => new UsageError({ message: `Cannot read ${redisUrlVariable}` })),
+    Effect.flatMap((url) =>
+      Option.isNone(url) && options.redisKey !== undefined
+        ? Effect.fail(new UsageError({ message: `--redis-key needs --redis (or ${redisUrlVariable})` }))
+        : Effect.succeed(Option.map(url, (url) => ({ url, source: redisUrlVariable })))
+    )
+  )
+}
+
+/**
+ * The limiter: `--rate` fixed or the default adaptive one, this process's own or (with a Redis)
+ * shared by every worker calling `target` with the same key. A shared fixed rate is paced evenly
+ * (a burst of 1): N workers at once would otherwise spend a burst N times faster than one does.
+ */
+const limiterOf = (options: ListOptions, target: Target, redis: Option.Option<Redis>): Limiter =>
+  Option.match(redis, {
+    onNone: () =>
+      options.rate === undefined
+        ? ChimeRateLimiter.layerAdaptive()
+        : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) }),
+    onSome: ({ url }) =>
+      RedisRateLimiter.layer({
+        url,
+        endpoint: target.endpoint,
+        ...(options.redisKey === undefined ? {} : { key: options.redisKey }),
+        mode: options.rate === undefined ? { kind: "adaptive" } : { kind: "fixed", rate: options.rate, burst: 1 }
+      })
+  })
 
 /**
  * Runs `list` with checked `options` in the current {@link Session}, returning the exit code.
@@ -406,20 +517,27 @@ const listTo = (
  */
 export const list = (options: ListOptions): Effect.Effect<number, never, Session> =>
   Effect.flatMap(Session, ({ embeddedEmulator, io }) => {
-    const rateLimiter = options.rate === undefined
-      ? ChimeRateLimiter.layerAdaptive()
-      : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) })
     const acquire: Effect.Effect<Target, Emulator.EmulatorError | UsageError, Scope.Scope> = options.live
       ? live(options)
       : embedded(options, embeddedEmulator)
     return Effect.scoped(
-      Effect.flatMap(acquire, (target) => {
-        // Checked before the client's layer is built and anything is sent.
-        const request = requestOf(options, target.account)
-        return Either.isLeft(request)
-          ? Effect.sync(() => usageError(io, request.left))
-          : listTo(io, options, request.right, target, rateLimiter)
-      }).pipe(Effect.catchTag("UsageError", (error) => Effect.sync(() => usageError(io, error))))
+      Effect.flatMap(acquire, (target) =>
+        Effect.flatMap(redisOf(options), (redis) => {
+          // Checked before the client's layer is built and anything is sent.
+          const request = requestOf(options, target.account)
+          if (Either.isLeft(request)) return Effect.sync(() => usageError(io, request.left))
+          return listTo(io, options, request.right, target, limiterOf(options, target, redis)).pipe(
+            // The limiter could not be built (nothing was sent): a URL that is not one is a usage
+            // error naming where it came from; a Redis that cannot be reached, a service error.
+            Effect.catchAll((error) =>
+              Effect.sync(() =>
+                error._tag === "RateLimiterError" && error.reason === "Configuration" && Option.isSome(redis)
+                  ? usageError(io, new UsageError({ message: printable(`${redis.value.source}: ${error.message}`) }))
+                  : failed(io, error)
+              )
+            )
+          )
+        })).pipe(Effect.catchTag("UsageError", (error) => Effect.sync(() => usageError(io, error))))
     )
   }).pipe(
     // An embedded emulator that cannot start is a defect of ours: reported as one, exit 1.
