@@ -60,6 +60,7 @@ export const withEnv = (vars: Record<string, string | undefined>) =>
         AWS_REGION: undefined,
         AWS_ENDPOINT_URL: undefined,
         AWS_ENDPOINT_URL_CHIME: undefined,
+        CHIME_ROOMS_REDIS_URL: undefined,
         ...vars
       }
       for (const [name, value] of Object.entries(all)) {
