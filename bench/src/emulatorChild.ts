@@ -14,6 +14,19 @@ export interface Server {
   readonly accessKey: string
   readonly secret: string
   readonly stop: () => void
+  /**
+   * The emulator's own count of what it received since the last call (started with `--record N`):
+   * requests, 429s, and the arrival times (epoch ms) of the first and the last.
+   */
+  readonly stats: () => Promise<ServerStats>
+}
+
+/** What the emulator received, by its own count. */
+export interface ServerStats {
+  readonly requests: number
+  readonly throttled: number
+  readonly firstMs: number | null
+  readonly lastMs: number | null
 }
 
 const distDir = dirname(fileURLToPath(import.meta.url))
@@ -32,13 +45,28 @@ export const startServer = (args: ReadonlyArray<string>): Promise<Server> =>
       if (nl === -1) return
       child.stdout.off("data", onData)
       try {
-        const info = JSON.parse(buffer.slice(0, nl)) as Omit<Server, "stop">
+        const info = JSON.parse(buffer.slice(0, nl)) as Omit<Server, "stop" | "stats">
+        let rest = buffer.slice(nl + 1)
+        const waiting: Array<(line: string) => void> = []
+        child.stdout.on("data", (data: Buffer) => {
+          rest += data.toString("utf8")
+          for (let end = rest.indexOf("\n"); end !== -1; end = rest.indexOf("\n")) {
+            const line = rest.slice(0, end)
+            rest = rest.slice(end + 1)
+            waiting.shift()?.(line)
+          }
+        })
         resolve({
           ...info,
           stop: () => {
             child.stdin.end()
             child.kill()
-          }
+          },
+          stats: () =>
+            new Promise((resolve) => {
+              waiting.push((line) => resolve(JSON.parse(line) as ServerStats))
+              child.stdin.write("stats\n")
+            })
         })
       } catch (e) {
         child.kill()

@@ -4,7 +4,7 @@
  * per section (also written to `bench/results.md`, or `bench/results.quick.md` with `--quick`).
  *
  * Options: `--quick` (reduced sizes, under a minute), `--runs N` (runs per row), `--only
- * throughput,throttling,concurrent,memory,size`, `--prof LABEL-SUBSTRING` (adds `--cpu-prof` to matching
+ * throughput,throttling,concurrent,workers,memory,size`, `--prof LABEL-SUBSTRING` (adds `--cpu-prof` to matching
  * clients; profiles land in `bench/.bench-tmp/prof`), `--parallel-throttling` (run the throttling
  * rows of a round at once, each on its own emulator: faster, but they then share the CPU), `--no-write`.
  *
@@ -21,6 +21,7 @@ import type { Report } from "./clients/common.js"
 import { type Server, startServer } from "./emulatorChild.js"
 import { measureSizes, overPlainEffectTarget, settings, type SizeResult, targetOf } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
+import { workersSection } from "./workers.js"
 
 const distDir = dirname(fileURLToPath(import.meta.url))
 const benchDir = dirname(distDir)
@@ -38,7 +39,9 @@ const { values: cli } = parseArgs({
   strict: true
 })
 const quick = cli.quick
-const sections = new Set((cli.only ?? "throughput,throttling,concurrent,memory,size").split(",").map((s) => s.trim()))
+const sections = new Set(
+  (cli.only ?? "throughput,throttling,concurrent,workers,memory,size").split(",").map((s) => s.trim())
+)
 
 /** Sizes of each section, full and `--quick`. */
 const plan = quick
@@ -49,6 +52,8 @@ const plan = quick
     throttledRuns: 1,
     concurrentStreams: 10,
     concurrentPages: 10,
+    workersPages: 25,
+    workersRuns: 1,
     memorySmall: 5_000,
     memoryMiddle: 20_000,
     memoryLarge: 50_000,
@@ -61,6 +66,8 @@ const plan = quick
     throttledRuns: 5,
     concurrentStreams: 20,
     concurrentPages: 25,
+    workersPages: 250,
+    workersRuns: 3,
     memorySmall: 10_000,
     memoryMiddle: 300_000,
     memoryLarge: 1_000_000,
@@ -70,6 +77,7 @@ if (cli.runs !== undefined) {
   const n = Math.max(1, Number(cli.runs))
   plan.throughputRuns = n
   plan.throttledRuns = n
+  plan.workersRuns = n
   plan.memoryRuns = n
 }
 const PAGE_SIZE = 99
@@ -730,6 +738,17 @@ const timed = async (name: string, f: () => Promise<string>) => {
 await timed("throughput", throughput)
 await timed("throttling", throttling)
 await timed("concurrent", concurrent)
+await timed("workers", () =>
+  workersSection({
+    workers: 4,
+    pagesPerWorker: plan.workersPages,
+    runs: plan.workersRuns,
+    pageSize: PAGE_SIZE,
+    rate: RATE,
+    burst: BURST,
+    log,
+    problem: (text) => problems.push(text)
+  }))
 await timed("memory", memory)
 await timed("size", size)
 
