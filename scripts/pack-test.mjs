@@ -392,6 +392,29 @@ const installApplication = (work, application, libraries) => {
     const usage = run(bin, ["list", "--max-results", "0"], { cwd: app, capture: true, env: npmEnv, allowFailure: true })
     if (usage.status !== 2) fail(`${command} list --max-results 0 exited with ${usage.status}, not 2`)
     ok(`${command} list --max-results 0 exits 2`)
+    // `--redis` loads @chime-rooms/redis when used: from the installed tarballs it must resolve and
+    // build its limiter, which fails as typed where nothing listens (no redis-server needed).
+    const redis = run(
+      bin,
+      ["list", "--live", "--account", "a", "--endpoint", "http://127.0.0.1:9", "--redis", "redis://127.0.0.1:9"],
+      {
+        cwd: app,
+        capture: true,
+        allowFailure: true,
+        env: {
+          ...npmEnv,
+          AWS_ACCESS_KEY_ID: "AKIDPACKTEST",
+          AWS_SECRET_ACCESS_KEY: "pack-test",
+          AWS_CONFIG_FILE: "/nonexistent/config",
+          AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials"
+        }
+      }
+    )
+    if (redis.status !== 1 || !/^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:9 /m.test(redis.stderr)) {
+      process.stderr.write(redis.stderr)
+      fail(`${command} list --live --redis exited with ${redis.status}, without the RateLimiterError line`)
+    }
+    ok(`${command} list --live --redis loads @chime-rooms/redis; nothing listening: exit 1, a RateLimiterError`)
   }
 }
 
