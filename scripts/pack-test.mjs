@@ -410,7 +410,10 @@ const installApplication = (work, application, libraries) => {
         }
       }
     )
-    if (redis.status !== 1 || !/^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:9 /m.test(redis.stderr)) {
+    if (
+      redis.status !== 1 ||
+      !/^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:9 /m.test(redis.stderr)
+    ) {
       process.stderr.write(redis.stderr)
       fail(`${command} list --live --redis exited with ${redis.status}, without the RateLimiterError line`)
     }
