@@ -446,6 +446,65 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
   )
 
   it.scopedLive(
+    "slow: a server that never answers, or a paused one, is a Timeout within the timeout",
+    () =>
+      Effect.gen(function*() {
+        // Accepts the connection, never answers.
+        const silent = yield* Effect.acquireRelease(
+          Effect.async<net.Server>((resume) => {
+            const sockets = new Set<net.Socket>()
+            const server = net.createServer((socket) => {
+              sockets.add(socket)
+              socket.on("close", () => sockets.delete(socket))
+            })
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+            ;(server as net.Server & { sockets?: Set<net.Socket> }).sockets = sockets
+          }),
+          (server) =>
+            Effect.async<void>((resume) => {
+              for (const socket of (server as net.Server & { sockets: Set<net.Socket> }).sockets) socket.destroy()
+              server.close(() => resume(Effect.void))
+            })
+        )
+        const port = (silent.address() as net.AddressInfo).port
+        const connecting = yield* timed(
+          Effect.flip(
+            RedisRateLimiter.make({
+              url: `redis://127.0.0.1:${port}`,
+              key: "slow",
+              endpoint,
+              timeout: Duration.millis(300)
+            })
+          )
+        )
+        assert.isTrue(Exit.isSuccess(connecting.exit))
+        assert.strictEqual(Exit.isSuccess(connecting.exit) ? connecting.exit.value._tag : undefined, "RateLimiterError")
+        assert.isBelow(connecting.millis, 1500)
+        // Connected, then the server stops answering (CLIENT PAUSE holds every client's commands).
+        const server = yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start()),
+          (s) => Effect.promise(() => s.close())
+        )
+        const limiter = yield* RedisRateLimiter.make({
+          url: server.url,
+          key: "paused",
+          endpoint,
+          mode: { kind: "fixed", rate: 100 },
+          timeout: Duration.millis(300)
+        })
+        yield* limiter.acquire
+        yield* Effect.promise(() => inspect(server.url, (r) => r.call("CLIENT", "PAUSE", "1500", "ALL")))
+        const paused = yield* timed(Effect.flip(limiter.acquire))
+        assert.isTrue(Exit.isSuccess(paused.exit))
+        const error = Exit.isSuccess(paused.exit) ? paused.exit.value : undefined
+        assert.strictEqual(error?.reason, "Timeout")
+        assert.isBelow(paused.millis, 1000)
+        assert.isAtLeast(paused.millis, 250)
+      }),
+    15_000
+  )
+
+  it.scopedLive(
     "fallback from the start: Redis unreachable when the layer is built, used once it runs",
     () =>
       Effect.gen(function*() {
