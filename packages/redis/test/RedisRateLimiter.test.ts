@@ -133,7 +133,7 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server",
           key: "ttl-account",
           endpoint,
           mode: { kind: "fixed", rate: 100 },
-          ttl: Duration.millis(400)
+          ttl: Duration.millis(1000)
         })
         yield* limiter.acquire
         const prefix = RedisRateLimiter.namespace(endpoint, "ttl-account")
@@ -142,15 +142,15 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server",
         assert.deepStrictEqual(keys, [`${prefix}fixed`])
         const ttl = yield* Effect.promise(() => inspect(server.url, (r) => r.pttl(`${prefix}fixed`)))
         assert.isAbove(ttl, 0)
-        assert.isAtMost(ttl, 400)
+        assert.isAtMost(ttl, 1000)
         // Another endpoint or key is another limit.
         assert.notStrictEqual(RedisRateLimiter.namespace(endpoint, "other"), prefix)
         assert.notStrictEqual(RedisRateLimiter.namespace("https://chime.example.com", "ttl-account"), prefix)
-        yield* Effect.sleep(Duration.millis(250))
+        yield* Effect.sleep(Duration.millis(600))
         yield* limiter.acquire
-        yield* Effect.sleep(Duration.millis(250))
+        yield* Effect.sleep(Duration.millis(600))
         assert.strictEqual(yield* Effect.promise(() => inspect(server.url, (r) => r.exists(`${prefix}fixed`))), 1)
-        yield* Effect.sleep(Duration.millis(300))
+        yield* Effect.sleep(Duration.millis(1100))
         assert.strictEqual(yield* Effect.promise(() => inspect(server.url, (r) => r.exists(`${prefix}fixed`))), 0)
       }),
     10_000
@@ -171,13 +171,22 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server",
         const adaptive = yield* RedisRateLimiter.make({ url: server.url, key: "server-time", endpoint })
         yield* adaptive.acquire
         const prefix = RedisRateLimiter.namespace(endpoint, "server-time")
-        const [last, model, [seconds]] = yield* Effect.promise(() =>
+        const [last, model, [seconds], modelTtl] = yield* Effect.promise(() =>
           inspect(
             server.url,
-            (r) => Promise.all([r.hget(`${prefix}fixed`, "last"), r.hget(`${prefix}model`, "s"), r.time()])
+            (r) =>
+              Promise.all([
+                r.hget(`${prefix}fixed`, "last"),
+                r.hget(`${prefix}model`, "s"),
+                r.time(),
+                r.pttl(`${prefix}model`)
+              ])
           )
         )
         const serverSeconds = Number(seconds)
+        // The model expires too (default TTL: 10 minutes).
+        assert.isAbove(modelTtl, 0)
+        assert.isAtMost(modelTtl, 600_000)
         assert.closeTo(Number(last) / 1e6, serverSeconds, 5)
         const fields = JSON.parse(model!).f as Record<string, unknown>
         // The model counted the request in flight at the server's time (its clock starts there).
@@ -441,6 +450,65 @@ describe.skipIf(!RedisServer.available)("RedisRateLimiter when Redis fails", () 
           lines.filter((line) => line.startsWith("INFO") && line.includes("reachable again")).length,
           1
         )
+      }),
+    15_000
+  )
+
+  it.scopedLive(
+    "slow: a server that never answers, or a paused one, is a Timeout within the timeout",
+    () =>
+      Effect.gen(function*() {
+        // Accepts the connection, never answers.
+        const silent = yield* Effect.acquireRelease(
+          Effect.async<net.Server>((resume) => {
+            const sockets = new Set<net.Socket>()
+            const server = net.createServer((socket) => {
+              sockets.add(socket)
+              socket.on("close", () => sockets.delete(socket))
+            })
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+            ;(server as net.Server & { sockets?: Set<net.Socket> }).sockets = sockets
+          }),
+          (server) =>
+            Effect.async<void>((resume) => {
+              for (const socket of (server as net.Server & { sockets: Set<net.Socket> }).sockets) socket.destroy()
+              server.close(() => resume(Effect.void))
+            })
+        )
+        const port = (silent.address() as net.AddressInfo).port
+        const connecting = yield* timed(
+          Effect.flip(
+            RedisRateLimiter.make({
+              url: `redis://127.0.0.1:${port}`,
+              key: "slow",
+              endpoint,
+              timeout: Duration.millis(300)
+            })
+          )
+        )
+        assert.isTrue(Exit.isSuccess(connecting.exit))
+        assert.strictEqual(Exit.isSuccess(connecting.exit) ? connecting.exit.value._tag : undefined, "RateLimiterError")
+        assert.isBelow(connecting.millis, 1500)
+        // Connected, then the server stops answering (CLIENT PAUSE holds every client's commands).
+        const server = yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start()),
+          (s) => Effect.promise(() => s.close())
+        )
+        const limiter = yield* RedisRateLimiter.make({
+          url: server.url,
+          key: "paused",
+          endpoint,
+          mode: { kind: "fixed", rate: 100 },
+          timeout: Duration.millis(300)
+        })
+        yield* limiter.acquire
+        yield* Effect.promise(() => inspect(server.url, (r) => r.call("CLIENT", "PAUSE", "1500", "ALL")))
+        const paused = yield* timed(Effect.flip(limiter.acquire))
+        assert.isTrue(Exit.isSuccess(paused.exit))
+        const error = Exit.isSuccess(paused.exit) ? paused.exit.value : undefined
+        assert.strictEqual(error?.reason, "Timeout")
+        assert.isBelow(paused.millis, 1000)
+        assert.isAtLeast(paused.millis, 250)
       }),
     15_000
   )
