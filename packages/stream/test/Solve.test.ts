@@ -2,6 +2,7 @@
  * `solve` on its own: what a history of responses proves about a token-bucket server.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
 import { type History, solve } from "../src/internal/adaptive/solve.js"
 
 const options = { jitter: 0.005, coldJitter: 0.005, minFillRate: 0.5, fillRate: 20 }
@@ -52,5 +53,20 @@ describe("solve", () => {
   it("a server that never throttled places no upper bound", () => {
     const found = solve(serverAnswers(100, 100, Array.from({ length: 20 }, (_, k) => k * 0.1)), options)
     assert(found === undefined || (found !== "infeasible" && found.bounds.hi === Infinity), String(found))
+  })
+
+  it("bursts that no constraint tells apart are solved once (a history of 20 callers on one limiter)", () => {
+    // Recorded from 20 streams sharing one limiter against 50/s, burst 5: runs of throttles that
+    // follow throttles bound no B from above, and every B up to 10,000 used to be bisected on its
+    // own (2.7 s for this history, which stalled every stream). The answer is the same.
+    const recorded = JSON.parse(
+      readFileSync(new URL("fixtures/solve-concurrent-history.json", import.meta.url), "utf8")
+    ) as History & { readonly fillRate: number }
+    const found = solve({ ...recorded, carried: undefined }, { ...options, fillRate: recorded.fillRate })
+    assert(found !== undefined && found !== "infeasible", String(found))
+    assert.deepStrictEqual(found, {
+      bounds: { lo: 49.351087956803255, hi: 50.19401693959403, burst: 5 },
+      carried: { lo: 5, hi: 10_001 }
+    })
   })
 })
