@@ -151,8 +151,46 @@ const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
 /** A limiter's synchronous form: its `unsafe*` members, all three. */
 type Unsafe = Required<Pick<ChimeRateLimiterService, "unsafeReserve" | "unsafeRefund" | "unsafeFeedback">>
 
-/** The effects of a limiter from its synchronous form. */
-const fromUnsafe = (unsafe: Unsafe, currentRate: Effect.Effect<number | undefined>): ChimeRateLimiterService => {
+/**
+ * How a bucket re-times the callers already waiting (see `PacingBucket.withdraw`): its epoch, and
+ * booking again (`rebook`, milliseconds) or letting go (`forget`) under a withdrawn reservation.
+ */
+interface Rebooking {
+  readonly epoch: () => number
+  readonly rebook: (now: number) => number
+  readonly forget: () => void
+}
+
+/**
+ * Waits out a reservation booked in `epoch`. When the wait ends under another epoch, the
+ * reservation was withdrawn (the limiter cut its rate while this caller waited): it books again at
+ * the new pace rather than go out at the old one. An interrupted wait gives back what it holds.
+ */
+const waitBooked = (rebooking: Rebooking, refund: () => void, epoch: number, millis: number): Effect.Effect<void> =>
+  millis > 0
+    ? Effect.zipRight(
+      Effect.onInterrupt(
+        Effect.sleep(Duration.millis(millis)),
+        () => Effect.sync(() => rebooking.epoch() === epoch ? refund() : rebooking.forget())
+      ),
+      atNow((now) =>
+        rebooking.epoch() === epoch
+          ? Effect.void
+          : waitBooked(rebooking, refund, rebooking.epoch(), rebooking.rebook(now))
+      )
+    )
+    : Effect.void
+
+/**
+ * The effects of a limiter from its synchronous form. `unsafeReserve` hands out no reservation
+ * that `rebooking` withdraws while it is used: a caller outside a fiber (the pump) sends only on a
+ * permit granted at once, and gives back any other at once.
+ */
+const fromUnsafe = (
+  unsafe: Unsafe,
+  currentRate: Effect.Effect<number | undefined>,
+  rebooking?: Rebooking
+): ChimeRateLimiterService => {
   const { unsafeFeedback, unsafeRefund, unsafeReserve } = unsafe
   const feedback = (throttled: boolean) =>
     atNow((now) => {
@@ -160,7 +198,12 @@ const fromUnsafe = (unsafe: Unsafe, currentRate: Effect.Effect<number | undefine
       return changed === undefined ? Effect.void : Metric.set(rateLimitGauge, changed)
     })
   return {
-    acquire: atNow((now) => waitFor(unsafeReserve(now), unsafeRefund)),
+    acquire: rebooking === undefined
+      ? atNow((now) => waitFor(unsafeReserve(now), unsafeRefund))
+      : atNow((now) => {
+        const millis = unsafeReserve(now)
+        return waitBooked(rebooking, unsafeRefund, rebooking.epoch(), millis)
+      }),
     onThrottle: feedback(true),
     onSuccess: feedback(false),
     currentRate,
@@ -254,17 +297,25 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         },
         now
       )
-    return fromUnsafe({
-      // Unlimited, `reserve` grants at once; the model still counts the request in flight.
-      unsafeReserve: (now) => state.reserve(now / 1000) * 1000,
-      unsafeRefund: () => state.refund(),
-      unsafeFeedback: (now, throttled) => {
-        const before = state.rate
-        state.update(now / 1000, throttled)
-        const after = state.rate
-        return after === before ? undefined : after ?? 0
+    return fromUnsafe(
+      {
+        // Unlimited, `reserve` grants at once; the model still counts the request in flight.
+        unsafeReserve: (now) => state.reserve(now / 1000) * 1000,
+        unsafeRefund: () => state.refund(),
+        unsafeFeedback: (now, throttled) => {
+          const before = state.rate
+          state.update(now / 1000, throttled)
+          const after = state.rate
+          return after === before ? undefined : after ?? 0
+        }
+      },
+      Effect.sync(() => state.rate),
+      {
+        epoch: () => state.epoch,
+        rebook: (now) => state.rebook(now / 1000) * 1000,
+        forget: () => state.forget()
       }
-    }, Effect.sync(() => state.rate))
+    )
   })
 
 /**

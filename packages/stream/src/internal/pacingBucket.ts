@@ -17,6 +17,11 @@ export class PacingBucket {
   maxCapacity = 1
   currentCapacity = 0
   lastTimestamp: number | undefined = undefined
+  /**
+   * Bumped when the reservations handed out so far are withdrawn (see {@link withdraw}): a caller
+   * whose wait ends under another epoch than it booked in books again with {@link rebook}.
+   */
+  epoch = 0
 
   constructor(readonly ticksPerSecond: number = 1) {}
 
@@ -48,6 +53,29 @@ export class PacingBucket {
   refund(): void {
     this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
   }
+
+  /**
+   * Withdraws the reservations of the callers still waiting at `now`, so that they go out at the
+   * rate set next rather than at the one they were booked under: the queue is emptied (level 0)
+   * and the epoch bumped. Returns how many callers were waiting.
+   */
+  withdraw(now: number): number {
+    if (!this.enabled) return 0
+    this.refill(now)
+    const waiting = Math.ceil(-this.currentCapacity - 1e-9)
+    if (waiting <= 0) return 0
+    this.currentCapacity = 0
+    this.epoch++
+    return waiting
+  }
+
+  /** Books again for a caller whose reservation was withdrawn: {@link reserve}, for the same request. */
+  rebook(now: number): number {
+    return PacingBucket.prototype.reserve.call(this, now)
+  }
+
+  /** Forgets a withdrawn reservation whose caller stopped waiting (its token was already given back). */
+  forget(): void {}
 
   protected refill(now: number): void {
     if (this.lastTimestamp !== undefined) {
