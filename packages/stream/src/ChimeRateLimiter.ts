@@ -152,31 +152,41 @@ const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
 type Unsafe = Required<Pick<ChimeRateLimiterService, "unsafeReserve" | "unsafeRefund" | "unsafeFeedback">>
 
 /**
- * How a bucket re-times the callers already waiting (see `PacingBucket.withdraw`): its epoch, and
- * booking again (`rebook`, milliseconds) or letting go (`forget`) under a withdrawn reservation.
+ * How a bucket re-times the callers already waiting (see `PacingBucket.withdraw` and `overdue`):
+ * its epoch, whether a wait ended too late, and booking again (`rebook`, milliseconds) or letting
+ * go (`forget`) under a withdrawn reservation.
  */
 interface Rebooking {
   readonly epoch: () => number
+  readonly overdue: (due: number, now: number) => boolean
   readonly rebook: (now: number) => number
   readonly forget: () => void
 }
 
 /**
- * Waits out a reservation booked in `epoch`. When the wait ends under another epoch, the
+ * Waits out a reservation booked in `epoch` at `now`. When the wait ends under another epoch, the
  * reservation was withdrawn (the limiter cut its rate while this caller waited): it books again at
- * the new pace rather than go out at the old one. An interrupted wait gives back what it holds.
+ * the new pace rather than go out at the old one. When it ends far past its time (the event loop
+ * was busy), it books again too, rather than go out in the burst of every caller woken late. An
+ * interrupted wait gives back what it holds.
  */
-const waitBooked = (rebooking: Rebooking, refund: () => void, epoch: number, millis: number): Effect.Effect<void> =>
+const waitBooked = (
+  rebooking: Rebooking,
+  refund: () => void,
+  epoch: number,
+  now: number,
+  millis: number
+): Effect.Effect<void> =>
   millis > 0
     ? Effect.zipRight(
       Effect.onInterrupt(
         Effect.sleep(Duration.millis(millis)),
         () => Effect.sync(() => rebooking.epoch() === epoch ? refund() : rebooking.forget())
       ),
-      atNow((now) =>
-        rebooking.epoch() === epoch
+      atNow((woken) =>
+        rebooking.epoch() === epoch && !rebooking.overdue(now + millis, woken)
           ? Effect.void
-          : waitBooked(rebooking, refund, rebooking.epoch(), rebooking.rebook(now))
+          : waitBooked(rebooking, refund, rebooking.epoch(), woken, rebooking.rebook(woken))
       )
     )
     : Effect.void
@@ -202,7 +212,7 @@ const fromUnsafe = (
       ? atNow((now) => waitFor(unsafeReserve(now), unsafeRefund))
       : atNow((now) => {
         const millis = unsafeReserve(now)
-        return waitBooked(rebooking, unsafeRefund, rebooking.epoch(), millis)
+        return waitBooked(rebooking, unsafeRefund, rebooking.epoch(), now, millis)
       }),
     onThrottle: feedback(true),
     onSuccess: feedback(false),
@@ -312,6 +322,7 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
       Effect.sync(() => state.rate),
       {
         epoch: () => state.epoch,
+        overdue: (due, now) => state.overdue(due / 1000, now / 1000),
         rebook: (now) => state.rebook(now / 1000) * 1000,
         forget: () => state.forget()
       }

@@ -130,4 +130,16 @@ describe("ModelState", () => {
     }
     assert.isAtLeast(sends[0]!, 0.01 + 1 / state.fillRate - 1e-9)
   })
+
+  it("callers woken late together (a busy event loop) book again: paced from then on, not a burst", () => {
+    const state = new ModelState({ ...modelParameters, initialRate: 50 }, 0)
+    const due = Array.from({ length: 10 }, () => state.reserve(0))
+    // On time, or late by less than one interval: the caller goes.
+    assert.isFalse(state.overdue(due[1]!, due[1]! + 0.015))
+    // The event loop was busy for 300 ms: the nine that waited are woken at once, at 0.3 s.
+    const sends = due.map((d) => (d > 0 && state.overdue(d, 0.3) ? 0.3 + state.rebook(0.3) : d))
+    assert.strictEqual(sends[0], 0)
+    const late = sends.slice(1)
+    for (let k = 1; k < late.length; k++) assert.closeTo(late[k]! - late[k - 1]!, 1 / 50, 1e-9)
+  })
 })

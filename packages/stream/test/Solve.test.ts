@@ -69,4 +69,20 @@ describe("solve", () => {
       carried: { lo: 5, hi: 10_001 }
     })
   })
+
+  it("successes read as served far faster than anything seen, right after a throttle: no token bucket explains it", () => {
+    // Four answers within 0.4 ms of a throttle (an event-loop stall let them pile up): at the rates
+    // searched no B explains them, as for a history that no B explains at all, and the model cuts
+    // the history back the same way (it read this as "nothing placed" and halved its rate).
+    const times = [0, 1, 2, 3, 3.0001, 3.0002, 3.0003, 3.0004]
+    const history = {
+      times,
+      ok: [0, 1, 1, 0, 1, 1, 1, 1],
+      cold: times.map(() => 0),
+      startFull: false,
+      deficit: 0,
+      carried: undefined
+    }
+    assert.strictEqual(solve(history, options), "infeasible")
+  })
 })

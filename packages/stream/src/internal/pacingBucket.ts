@@ -69,6 +69,17 @@ export class PacingBucket {
     return waiting
   }
 
+  /**
+   * Whether a caller woken at `now` for a reservation due at `due` is more than one interval late
+   * (the event loop was busy): every caller due meanwhile is woken at once, a burst the pacing never
+   * granted. The time lost is lost; such a caller books again ({@link rebook}) from `now`, where the
+   * bucket has refilled by what the delay saved up, up to its capacity, and goes at once if that
+   * covers it.
+   */
+  overdue(due: number, now: number): boolean {
+    return this.enabled && now - due > this.ticksPerSecond / this.fillRate
+  }
+
   /** Books again for a caller whose reservation was withdrawn: {@link reserve}, for the same request. */
   rebook(now: number): number {
     return PacingBucket.prototype.reserve.call(this, now)

@@ -76,8 +76,12 @@ export const solve = (
   const span = Math.max(t[n - 1]! - t[0]!, 1e-3)
   const top = Math.max(min * 4, (4 * prefix[n]!) / span, 4 * options.fillRate)
   const intervals = intervalsByBurst(constraints, min, top)
-  const most = constraints.cap(min)
-  if (intervals.length === 0) return most === Infinity ? undefined : "infeasible"
+  // No rate up to four times anything seen explains it: successes read as served faster than that
+  // after a throttle, which only a response time far off its server time explains (an event-loop
+  // stall, answers reordered among many callers). The history is as inconsistent as one that no B
+  // explains, and is cut back the same way (reading it as "places nothing" cut the rate in half
+  // on every throttle until the stray answer left the history, a 512-answer cycle).
+  if (intervals.length === 0) return "infeasible"
   intervals.sort((x, y) => x.from - y.from)
   // The least rate any B explains is a lower bound of R. For the upper end, the intervals that
   // follow it less than BRIDGE apart are read as one: rates far above are explained mostly by
