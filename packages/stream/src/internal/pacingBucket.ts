@@ -80,7 +80,7 @@ export class PacingBucket {
     return this.enabled && now - due > this.ticksPerSecond / this.fillRate
   }
 
-  /** Books again for a caller whose reservation was withdrawn: {@link reserve}, for the same request. */
+  /** Books again for a caller whose reservation was withdrawn, or is overdue: {@link reserve}, for the same request. */
   rebook(now: number): number {
     return PacingBucket.prototype.reserve.call(this, now)
   }

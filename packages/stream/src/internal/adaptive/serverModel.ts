@@ -165,8 +165,9 @@ export class ModelState extends PacingBucket {
   /** Permits booked and not yet answered (fed back) nor given back. */
   private inflight = 0
   /**
-   * How many of the next answers were booked before the last throttle the model acted on, and until
-   * when they may come: their throttles are that same overshoot seen again, not news of the server.
+   * How many of the next answers were sent before the last throttle the model acted on (those
+   * queued then were re-timed), and until when they may come: their throttles are that same
+   * overshoot seen again, not news of the server.
    */
   private stale = 0
   private staleUntil = 0
