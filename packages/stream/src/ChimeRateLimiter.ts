@@ -155,8 +155,56 @@ const waitFor = (millis: number, refund: () => void): Effect.Effect<void> =>
 /** A limiter's synchronous form: its `unsafe*` members, all three. */
 type Unsafe = Required<Pick<ChimeRateLimiterService, "unsafeReserve" | "unsafeRefund" | "unsafeFeedback">>
 
-/** The effects of a limiter from its synchronous form. */
-const fromUnsafe = (unsafe: Unsafe, currentRate: Effect.Effect<number | undefined>): ChimeRateLimiterService => {
+/**
+ * How a bucket re-times the callers already waiting (see `PacingBucket.withdraw` and `overdue`):
+ * its epoch, whether a wait ended too late, and booking again (`rebook`, milliseconds) or letting
+ * go (`forget`) under a withdrawn reservation.
+ */
+interface Rebooking {
+  readonly epoch: () => number
+  readonly overdue: (due: number, now: number) => boolean
+  readonly rebook: (now: number) => number
+  readonly forget: () => void
+}
+
+/**
+ * Waits out a reservation booked in `epoch` at `now`. When the wait ends under another epoch, the
+ * reservation was withdrawn (the limiter cut its rate while this caller waited): it books again at
+ * the new pace rather than go out at the old one. When it ends far past its time (the event loop
+ * was busy), it books again too, rather than go out in the burst of every caller woken late. An
+ * interrupted wait gives back what it holds.
+ */
+const waitBooked = (
+  rebooking: Rebooking,
+  refund: () => void,
+  epoch: number,
+  now: number,
+  millis: number
+): Effect.Effect<void> =>
+  millis > 0
+    ? Effect.zipRight(
+      Effect.onInterrupt(
+        Effect.sleep(Duration.millis(millis)),
+        () => Effect.sync(() => rebooking.epoch() === epoch ? refund() : rebooking.forget())
+      ),
+      atNow((woken) =>
+        rebooking.epoch() === epoch && !rebooking.overdue(now + millis, woken)
+          ? Effect.void
+          : waitBooked(rebooking, refund, rebooking.epoch(), woken, rebooking.rebook(woken))
+      )
+    )
+    : Effect.void
+
+/**
+ * The effects of a limiter from its synchronous form. `unsafeReserve` hands out no reservation
+ * that `rebooking` withdraws while it is used: a caller outside a fiber (the pump) sends only on a
+ * permit granted at once, and gives back any other at once.
+ */
+const fromUnsafe = (
+  unsafe: Unsafe,
+  currentRate: Effect.Effect<number | undefined>,
+  rebooking?: Rebooking
+): ChimeRateLimiterService => {
   const { unsafeFeedback, unsafeRefund, unsafeReserve } = unsafe
   const feedback = (throttled: boolean) =>
     atNow((now) => {
@@ -164,7 +212,12 @@ const fromUnsafe = (unsafe: Unsafe, currentRate: Effect.Effect<number | undefine
       return changed === undefined ? Effect.void : Metric.set(rateLimitGauge, changed)
     })
   return {
-    acquire: atNow((now) => waitFor(unsafeReserve(now), unsafeRefund)),
+    acquire: rebooking === undefined
+      ? atNow((now) => waitFor(unsafeReserve(now), unsafeRefund))
+      : atNow((now) => {
+        const millis = unsafeReserve(now)
+        return waitBooked(rebooking, unsafeRefund, rebooking.epoch(), now, millis)
+      }),
     onThrottle: feedback(true),
     onSuccess: feedback(false),
     currentRate,
@@ -258,17 +311,26 @@ export const makeAdaptive = (options?: AdaptiveOptions): Effect.Effect<ChimeRate
         },
         now
       )
-    return fromUnsafe({
-      // Unlimited, `reserve` grants at once; the model still counts the request in flight.
-      unsafeReserve: (now) => state.reserve(now / 1000) * 1000,
-      unsafeRefund: () => state.refund(),
-      unsafeFeedback: (now, throttled) => {
-        const before = state.rate
-        state.update(now / 1000, throttled)
-        const after = state.rate
-        return after === before ? undefined : after ?? 0
+    return fromUnsafe(
+      {
+        // Unlimited, `reserve` grants at once; the model still counts the request in flight.
+        unsafeReserve: (now) => state.reserve(now / 1000) * 1000,
+        unsafeRefund: () => state.refund(),
+        unsafeFeedback: (now, throttled) => {
+          const before = state.rate
+          state.update(now / 1000, throttled)
+          const after = state.rate
+          return after === before ? undefined : after ?? 0
+        }
+      },
+      Effect.sync(() => state.rate),
+      {
+        epoch: () => state.epoch,
+        overdue: (due, now) => state.overdue(due / 1000, now / 1000),
+        rebook: (now) => state.rebook(now / 1000) * 1000,
+        forget: () => state.forget()
       }
-    }, Effect.sync(() => state.rate))
+    )
   })
 
 /**

@@ -88,4 +88,58 @@ describe("ModelState", () => {
       )
     }
   }, 30_000)
+
+  it("many callers at once: the successes answered after the first throttle count into the burst estimate", () => {
+    // Twenty callers send at once against a server of burst 5: its answers come in any order, so
+    // the first throttle may come after one success only. The four successes still due were sent
+    // in the same run: the burst estimate, and the ramp's start (4 per request of it), count them.
+    const state = new ModelState(modelParameters, 0)
+    for (let k = 0; k < 20; k++) assert.strictEqual(state.reserve(k * 0.001), 0)
+    state.update(0.1, false)
+    state.update(0.11, true)
+    assert.strictEqual(state.burst, 1)
+    for (let k = 0; k < 4; k++) state.update(0.12 + k * 0.01, false)
+    assert.strictEqual(state.burst, 5)
+    assert.isAtLeast(state.fillRate, 20)
+    // The other fourteen were throttled; a success of a later run (booked after the throttle) is
+    // not part of it.
+    for (let k = 0; k < 14; k++) state.update(0.2 + k * 0.001, true)
+    const delay = state.reserve(0.3)
+    state.update(0.3 + delay + 0.002, false)
+    assert.strictEqual(state.burst, 5)
+  })
+
+  it("a throttle withdraws the reservations of the callers queued at the old pace", () => {
+    const state = new ModelState({ ...modelParameters, initialRate: 50 }, 0)
+    // Ten callers queue at 50/s: one at once, then every 20 ms.
+    const delays = Array.from({ length: 10 }, () => state.reserve(0))
+    assert.deepStrictEqual(delays.map((d) => Math.round(d * 1000)), [0, 20, 40, 60, 80, 100, 120, 140, 160, 180])
+    const epoch = state.epoch
+    state.update(0.01, true)
+    // The rate was cut; the nine still waiting book again when their wait ends, at the new pace.
+    assert.isBelow(state.fillRate, 50)
+    assert.strictEqual(state.epoch, epoch + 1)
+    const sends: Array<number> = []
+    for (const d of delays.slice(1)) {
+      const delay = state.rebook(d)
+      assert(delay >= 0)
+      sends.push(d + delay)
+    }
+    for (let k = 1; k < sends.length; k++) {
+      assert.closeTo(sends[k]! - sends[k - 1]!, 1 / state.fillRate, 1e-9)
+    }
+    assert.isAtLeast(sends[0]!, 0.01 + 1 / state.fillRate - 1e-9)
+  })
+
+  it("callers woken late together (a busy event loop) book again: paced from then on, not a burst", () => {
+    const state = new ModelState({ ...modelParameters, initialRate: 50 }, 0)
+    const due = Array.from({ length: 10 }, () => state.reserve(0))
+    // On time, or late by less than one interval: the caller goes.
+    assert.isFalse(state.overdue(due[1]!, due[1]! + 0.015))
+    // The event loop was busy for 300 ms: the nine that waited are woken at once, at 0.3 s.
+    const sends = due.map((d) => (d > 0 && state.overdue(d, 0.3) ? 0.3 + state.rebook(0.3) : d))
+    assert.strictEqual(sends[0], 0)
+    const late = sends.slice(1)
+    for (let k = 1; k < late.length; k++) assert.closeTo(late[k]! - late[k - 1]!, 1 / 50, 1e-9)
+  })
 })

@@ -2,6 +2,7 @@
  * `solve` on its own: what a history of responses proves about a token-bucket server.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
 import { type History, solve } from "../src/internal/adaptive/solve.js"
 
 const options = { jitter: 0.005, coldJitter: 0.005, minFillRate: 0.5, fillRate: 20 }
@@ -52,5 +53,36 @@ describe("solve", () => {
   it("a server that never throttled places no upper bound", () => {
     const found = solve(serverAnswers(100, 100, Array.from({ length: 20 }, (_, k) => k * 0.1)), options)
     assert(found === undefined || (found !== "infeasible" && found.bounds.hi === Infinity), String(found))
+  })
+
+  it("bursts that no constraint tells apart are solved once (a history of 20 callers on one limiter)", () => {
+    // Recorded from 20 streams sharing one limiter against 50/s, burst 5: runs of throttles that
+    // follow throttles bound no B from above, and every B up to 10,000 used to be bisected on its
+    // own (2.7 s for this history, which stalled every stream). The answer is the same.
+    const recorded = JSON.parse(
+      readFileSync(new URL("fixtures/solve-concurrent-history.json", import.meta.url), "utf8")
+    ) as History & { readonly fillRate: number }
+    const found = solve({ ...recorded, carried: undefined }, { ...options, fillRate: recorded.fillRate })
+    assert(found !== undefined && found !== "infeasible", String(found))
+    assert.deepStrictEqual(found, {
+      bounds: { lo: 49.351087956803255, hi: 50.19401693959403, burst: 5 },
+      carried: { lo: 5, hi: 10_001 }
+    })
+  })
+
+  it("successes read as served far faster than anything seen, right after a throttle: no token bucket explains it", () => {
+    // Four answers within 0.4 ms of a throttle (an event-loop stall let them pile up): at the rates
+    // searched no B explains them, as for a history that no B explains at all, and the model cuts
+    // the history back the same way (it read this as "nothing placed" and halved its rate).
+    const times = [0, 1, 2, 3, 3.0001, 3.0002, 3.0003, 3.0004]
+    const history = {
+      times,
+      ok: [0, 1, 1, 0, 1, 1, 1, 1],
+      cold: times.map(() => 0),
+      startFull: false,
+      deficit: 0,
+      carried: undefined
+    }
+    assert.strictEqual(solve(history, options), "infeasible")
   })
 })

@@ -17,6 +17,11 @@ export class PacingBucket {
   maxCapacity = 1
   currentCapacity = 0
   lastTimestamp: number | undefined = undefined
+  /**
+   * Bumped when the reservations handed out so far are withdrawn (see {@link withdraw}): a caller
+   * whose wait ends under another epoch than it booked in books again with {@link rebook}.
+   */
+  epoch = 0
 
   constructor(readonly ticksPerSecond: number = 1) {}
 
@@ -48,6 +53,40 @@ export class PacingBucket {
   refund(): void {
     this.currentCapacity = Math.min(this.maxCapacity, this.currentCapacity + 1)
   }
+
+  /**
+   * Withdraws the reservations of the callers still waiting at `now`, so that they go out at the
+   * rate set next rather than at the one they were booked under: the queue is emptied (level 0)
+   * and the epoch bumped. Returns how many callers were waiting.
+   */
+  withdraw(now: number): number {
+    if (!this.enabled) return 0
+    this.refill(now)
+    const waiting = Math.ceil(-this.currentCapacity - 1e-9)
+    if (waiting <= 0) return 0
+    this.currentCapacity = 0
+    this.epoch++
+    return waiting
+  }
+
+  /**
+   * Whether a caller woken at `now` for a reservation due at `due` is more than one interval late
+   * (the event loop was busy): every caller due meanwhile is woken at once, a burst the pacing never
+   * granted. The time lost is lost; such a caller books again ({@link rebook}) from `now`, where the
+   * bucket has refilled by what the delay saved up, up to its capacity, and goes at once if that
+   * covers it.
+   */
+  overdue(due: number, now: number): boolean {
+    return this.enabled && now - due > this.ticksPerSecond / this.fillRate
+  }
+
+  /** Books again for a caller whose reservation was withdrawn, or is overdue: {@link reserve}, for the same request. */
+  rebook(now: number): number {
+    return PacingBucket.prototype.reserve.call(this, now)
+  }
+
+  /** Forgets a withdrawn reservation whose caller stopped waiting (its token was already given back). */
+  forget(): void {}
 
   protected refill(now: number): void {
     if (this.lastTimestamp !== undefined) {

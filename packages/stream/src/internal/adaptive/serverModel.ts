@@ -108,6 +108,11 @@ const WAITS = 8
  *   the probe narrows the interval again. A raised limit is found the same way.
  * - A throttle during a hold means the server changed: the history before it is dropped and the
  *   ramp starts again from `beta ×` the rate. A throttle that proves nothing does the same.
+ * - Many callers (see the README): a throttle acted on withdraws the reservations of the callers
+ *   queued at the old pace (`withdraw`: they book again with `rebook` when their wait ends, if the
+ *   `epoch` changed meanwhile); the answers of requests already sent are `stale`: evidence only.
+ *   A caller that waits out a reservation itself (not through `ChimeRateLimiter`'s `acquire`)
+ *   must do the same re-check.
  */
 export class ModelState extends PacingBucket {
   /** The learned burst `B̂`, once a throttle has shown it. */
@@ -160,11 +165,17 @@ export class ModelState extends PacingBucket {
   /** Permits booked and not yet answered (fed back) nor given back. */
   private inflight = 0
   /**
-   * How many of the next answers were booked before the last throttle the model acted on, and until
-   * when they may come: their throttles are that same overshoot seen again, not news of the server.
+   * How many of the next answers were sent before the last throttle the model acted on (those
+   * queued then were re-timed), and until when they may come: their throttles are that same
+   * overshoot seen again, not news of the server.
    */
   private stale = 0
   private staleUntil = 0
+  /**
+   * Whether the answers still due from the run that the first throttle ended count into the burst
+   * estimate: requests sent back to back before it, answered after it (many callers at once).
+   */
+  private countingBurst = false
 
   constructor(readonly params: ModelParameters, now: number) {
     super()
@@ -203,6 +214,16 @@ export class ModelState extends PacingBucket {
     super.refund()
   }
 
+  override rebook(now: number): number {
+    const delay = super.rebook(now)
+    this.limited = delay > 0
+    return delay
+  }
+
+  override forget(): void {
+    this.inflight = Math.max(0, this.inflight - 1)
+  }
+
   /** Feeds back one response: throttled or not. */
   update(now: number, throttled: boolean): void {
     this.inflight = Math.max(0, this.inflight - 1)
@@ -210,6 +231,12 @@ export class ModelState extends PacingBucket {
       if (now > this.staleUntil) this.stale = 0
       else {
         this.stale--
+        if (!throttled && this.countingBurst && this.burst !== undefined) {
+          // Sent in the run the first throttle ended, answered after it: part of the burst the
+          // server let through, so the ramp starts from it (see `trailingRun`).
+          this.burst++
+          this.rampFrom = Math.max(this.rampFrom, this.params.rampStartPerBurst * this.burst)
+        }
         if (throttled) {
           // Booked before the model reacted to a throttle (many callers share the limiter): the
           // server answers it from the bucket that throttle already showed empty. It is evidence for
@@ -230,6 +257,7 @@ export class ModelState extends PacingBucket {
       return
     }
     this.throttledAt = now
+    this.countingBurst = this.phase === "unlimited"
     if (this.phase === "unlimited") this.burst = this.trailingRun()
     if (this.phase === "hold") {
       // Throttled below a rate the history proved safe: the server's limit has changed (or was
@@ -241,10 +269,14 @@ export class ModelState extends PacingBucket {
       this.burstFloor = 1
     }
     const bounds = this.bounds()
-    // The requests still in flight, and those queued in the pacing bucket, left under the old pace:
-    // their answers come within the queue's wait, and a second of latency.
-    this.stale = this.inflight
-    this.staleUntil = now + (this.enabled ? Math.max(0, -this.currentCapacity) / this.fillRate : 0) + 1
+    // The callers queued in the pacing bucket were booked at the old pace, and would go out at it
+    // into the server's bucket this throttle just showed empty: a run of throttles with many
+    // callers. Their bookings are withdrawn; each books again when its wait ends, at the rate set
+    // below. The requests already sent cannot be: their answers, within a second of latency, are
+    // this same overshoot seen again.
+    const queued = this.withdraw(now)
+    this.stale = Math.max(0, this.inflight - queued)
+    this.staleUntil = now + 1
     // The server's bucket is (nearly) empty: the pacing must not let a saved-up burst follow.
     this.currentCapacity = Math.min(this.currentCapacity, 0)
     if (bounds?.lo !== undefined) {

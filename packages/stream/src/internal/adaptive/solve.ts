@@ -76,8 +76,12 @@ export const solve = (
   const span = Math.max(t[n - 1]! - t[0]!, 1e-3)
   const top = Math.max(min * 4, (4 * prefix[n]!) / span, 4 * options.fillRate)
   const intervals = intervalsByBurst(constraints, min, top)
-  const most = constraints.cap(min)
-  if (intervals.length === 0) return most === Infinity ? undefined : "infeasible"
+  // No rate up to four times anything seen explains it: successes read as served faster than that
+  // after a throttle, which only a response time far off its server time explains (an event-loop
+  // stall, answers reordered among many callers). The history is as inconsistent as one that no B
+  // explains, and is cut back the same way (reading it as "places nothing" cut the rate in half
+  // on every throttle until the stray answer left the history, a 512-answer cycle).
+  if (intervals.length === 0) return "infeasible"
   intervals.sort((x, y) => x.from - y.from)
   // The least rate any B explains is a lower bound of R. For the upper end, the intervals that
   // follow it less than BRIDGE apart are read as one: rates far above are explained mostly by
@@ -115,6 +119,10 @@ interface Interval {
  */
 const intervalsByBurst = (constraints: Constraints, min: number, top: number): Array<Interval> => {
   const byBurst = new Map<number, Interval>()
+  // Every B from `alike` on explains the same rates: no constraint tells them apart (see
+  // `Constraints.alike`). The first of them stands for the rest, so a history whose throttles all
+  // follow throttles (no B bounds them) costs one interval, not `MAX_BURST` bisections.
+  const alike = constraints.alike
   const step = 1.01
   // Only the B that become enough for the successes within the step are new there (a larger B
   // was already enough below, and its interval ends lower than the least such B's).
@@ -130,6 +138,15 @@ const intervalsByBurst = (constraints: Constraints, min: number, top: number): A
         ? prevRate
         : firstAbove((r) => r >= rate || constraints.need(r) <= burst, prevRate, rate, top)
       const to = firstAbove((r) => constraints.cap(r) <= burst, from, top, top)
+      if (burst === alike) {
+        // The widest B the search would have reached: as wide as the constraints leave it.
+        const widest = Math.min(upTo, Math.ceil(prevCap) - 1)
+        if (from < to) {
+          byBurst.set(burst, { from, to, burst })
+          if (widest > burst) byBurst.set(widest, { from, to, burst: widest })
+        }
+        break
+      }
       if (from < to) byBurst.set(burst, { from, to, burst })
     }
     prevRate = rate
@@ -172,6 +189,8 @@ class Constraints {
   readonly startFull: boolean
   readonly deficit: number
   readonly carried: BurstRange | undefined
+  /** The least B from which on every B explains the same rates. */
+  readonly alike: number
 
   constructor(history: History, options: SolveOptions) {
     const n = history.times.length
@@ -198,6 +217,10 @@ class Constraints {
     this.startFull = history.startFull
     this.deficit = history.deficit
     this.carried = history.carried
+    // `need` is at most the successes in the history (or the carried least burst), or Infinity;
+    // `cap`'s finite terms are at most the successes plus the deficit plus one, or the carried
+    // bound. So every B at or above both reads `need ≤ B` and `cap ≤ B` alike.
+    this.alike = Math.max(1, Math.ceil(prefix[n]! + this.deficit + 1), Math.ceil(history.carried?.lo ?? 1))
   }
 
   /** The allowance of the window from response i to k: windows touching the cold start may allow more. */
