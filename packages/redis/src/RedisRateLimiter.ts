@@ -119,9 +119,15 @@ const defaults = {
 
 /** The Redis side of a limiter, every step a round trip or two. */
 interface Remote {
-  /** Books a permit; how long (ms) to wait for it. */
-  readonly reserve: Effect.Effect<number, ChimeError.RateLimiterError>
-  readonly refund: Effect.Effect<void, ChimeError.RateLimiterError>
+  /** Books a permit: how long (ms) to wait for it, and the booking to settle when the wait ends. */
+  readonly reserve: Effect.Effect<Booking, ChimeError.RateLimiterError>
+  /**
+   * When a wait ends: `undefined` to go, or a new booking when the shared model withdrew this one
+   * (another worker's throttle cut the rate meanwhile) or the caller woke far past its time.
+   */
+  readonly settle: (booking: Booking) => Effect.Effect<Booking | undefined, ChimeError.RateLimiterError>
+  /** Gives back the permit of a caller that stopped waiting. */
+  readonly giveBack: (booking: Booking) => Effect.Effect<void, ChimeError.RateLimiterError>
   readonly feedback: (throttled: boolean) => Effect.Effect<void, ChimeError.RateLimiterError>
   readonly currentRate: () => number | undefined
 }
@@ -138,9 +144,11 @@ const fixedRemote = (
   const burst = Math.max(1, mode.burst ?? 1)
   return {
     reserve: call(() => redis.chimeFixed(key, "reserve", rate, burst, ttlMillis)).pipe(
-      Effect.map((micros) => Number(micros) / 1000)
+      Effect.map((micros) => ({ millis: Number(micros) / 1000, epoch: 0, due: 0 }))
     ),
-    refund: Effect.asVoid(call(() => redis.chimeFixed(key, "refund", rate, burst, ttlMillis))),
+    // A fixed rate never changes: a booking stands.
+    settle: () => Effect.succeed(undefined),
+    giveBack: () => Effect.asVoid(call(() => redis.chimeFixed(key, "refund", rate, burst, ttlMillis))),
     feedback: () => Effect.void,
     currentRate: () => rate
   }
@@ -251,12 +259,36 @@ const modelRemote = (
       )
     })
   return {
-    reserve: submit((model, now) => model.reserve(now) * 1000, true),
-    refund: submit((model) => model.refund(), false),
+    reserve: submit((model, now) => bookingOf(model, now, model.reserve(now)), true),
+    settle: (booking) =>
+      submit(
+        (model, now) =>
+          model.epoch === booking.epoch && !model.overdue(booking.due, now)
+            ? undefined
+            : bookingOf(model, now, model.rebook(now)),
+        false
+      ),
+    giveBack: (booking) => submit((model) => model.epoch === booking.epoch ? model.refund() : model.forget(), false),
     feedback: (throttled) => submit((model, now) => model.update(now, throttled), false),
     currentRate: () => rate
   }
 }
+
+/**
+ * A permit booked: the wait (ms); for the shared model, the epoch it was booked in and when it is
+ * due (seconds of the Redis server's clock).
+ */
+interface Booking {
+  readonly millis: number
+  readonly epoch: number
+  readonly due: number
+}
+
+const bookingOf = (model: ServerModel.ServerModel, now: number, seconds: number): Booking => ({
+  millis: seconds * 1000,
+  epoch: model.epoch,
+  due: now + seconds
+})
 
 /** An operation on the shared model waiting for the next write. */
 interface Pending {
@@ -314,9 +346,16 @@ const makeService = (
       })
     })
   }
-  const sleep = (millis: number): Effect.Effect<void> =>
-    millis > 0
-      ? Effect.onInterrupt(Effect.sleep(Duration.millis(millis)), () => Effect.ignore(remote.refund))
+  /** Waits out a booking, then settles it: goes, or waits out the new booking it was given. */
+  const wait = (booking: Booking): Effect.Effect<void, ChimeError.RateLimiterError> =>
+    booking.millis > 0
+      ? Effect.onInterrupt(
+        Effect.sleep(Duration.millis(booking.millis)),
+        () => Effect.ignore(remote.giveBack(booking))
+      ).pipe(
+        Effect.zipRight(remote.settle(booking)),
+        Effect.flatMap((next) => next === undefined ? Effect.void : wait(next))
+      )
       : Effect.void
   // Feedback never fails the request it reports on: the response is there. Redis being away shows on the next `acquire`.
   const feedback = (throttled: boolean) =>
@@ -324,7 +363,7 @@ const makeService = (
       guarded(remote.feedback(throttled), (local) => throttled ? local.onThrottle : local.onSuccess)
     )
   return {
-    acquire: guarded(Effect.flatMap(remote.reserve, sleep), (local) => local.acquire),
+    acquire: guarded(Effect.flatMap(remote.reserve, wait), (local) => local.acquire),
     onThrottle: feedback(true),
     onSuccess: feedback(false),
     currentRate: Effect.suspend(() =>

@@ -27,6 +27,17 @@ export interface ServerModel {
   refund(): void
   /** Feeds back one response at `now` (seconds): throttled or not. */
   update(now: number, throttled: boolean): void
+  /**
+   * Bumped when a throttle withdraws the reservations of the callers still waiting: a caller whose
+   * wait ends under another epoch than it booked in books again with `rebook`, at the new pace.
+   */
+  readonly epoch: number
+  /** Whether a caller woken at `now` for a reservation due at `due` is more than one interval late. */
+  overdue(due: number, now: number): boolean
+  /** Books again (seconds to wait) for a caller whose reservation was withdrawn or is overdue. */
+  rebook(now: number): number
+  /** Forgets a withdrawn reservation whose caller stopped waiting. */
+  forget(): void
 }
 
 /**
