@@ -266,7 +266,8 @@ const modelRemote = (
           model.epoch === booking.epoch && !model.overdue(booking.due, now)
             ? undefined
             : bookingOf(model, now, model.rebook(now)),
-        false
+        // A caller that stops waiting here sends nothing: the permit it holds goes back.
+        true
       ),
     giveBack: (booking) => submit((model) => model.epoch === booking.epoch ? model.refund() : model.forget(), false),
     feedback: (throttled) => submit((model, now) => model.update(now, throttled), false),
