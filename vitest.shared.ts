@@ -9,9 +9,11 @@ export const alias = {
   "@chime-rooms/stream": pkg("stream"),
   "@chime-rooms/testing": pkg("testing"),
   "@chime-rooms/redis": pkg("redis"),
+  "@chime-rooms/sql": pkg("sql"),
   "@chime-rooms/cli": pkg("cli")
 }
 
-export const projects = ["core", "http", "stream", "redis", "testing", "cli"].map((name) => `packages/${name}`).concat([
-  "examples"
-])
+export const projects = ["core", "http", "stream", "redis", "sql", "testing", "cli"].map((name) => `packages/${name}`)
+  .concat([
+    "examples"
+  ])

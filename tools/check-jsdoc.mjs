@@ -12,7 +12,7 @@ import ts from "typescript"
 
 const tools = dirname(fileURLToPath(import.meta.url))
 const root = dirname(tools)
-const packages = ["core", "http", "stream", "redis", "testing", "cli"]
+const packages = ["core", "http", "stream", "redis", "sql", "testing", "cli"]
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("-"))
 // Not public: the implementation behind the modules, and the bin's entry point
 const skipped = new Set(["internal", "bin"])

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 
 const tools = dirname(fileURLToPath(import.meta.url))
 const root = dirname(tools)
-const packages = ["core", "http", "stream", "redis", "testing", "cli"]
+const packages = ["core", "http", "stream", "redis", "sql", "testing", "cli"]
 // Only the packages named on the command line, if any: `pnpm docgen http`
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("-"))
 const env = { ...process.env, PATH: `${join(tools, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}` }

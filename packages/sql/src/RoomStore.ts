@@ -1,0 +1,570 @@
+/**
+ * The database side of an export: the tables (migrated when the layer is built), the lease an
+ * export holds on its account, and the one writer of the database.
+ *
+ * Every write of every export on the same `RoomStore` goes through one fiber, one transaction at a
+ * time (SQLite allows one writer; on PostgreSQL it spares the pool and keeps pages in order). Pages
+ * queued while a transaction runs are committed together in the next one: a page's rooms and the
+ * token that follows it are always in the same transaction, so the checkpoint never runs ahead of
+ * the rooms nor behind them.
+ *
+ * @since 0.3.0
+ */
+import type { ChimeRoomsStream } from "@chime-rooms/stream"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import { isBusy, storeError } from "./internal/errors.js"
+import { isAlive, self } from "./internal/owner.js"
+import { namesOf, rowsOf } from "./internal/rows.js"
+import * as Migrations from "./Migrations.js"
+import { ExportBusyError, ExportLeaseLostError, type ExportStoreError, type SqlExportError } from "./SqlExportError.js"
+
+/**
+ * An account's checkpoint, as committed.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface Checkpoint {
+  readonly accountId: string
+  /** 1 for the first export of the account, one more for each export started after one finished. */
+  readonly snapshot: number
+  /** `done` once the last page of the snapshot is committed. */
+  readonly status: "running" | "done"
+  /** The token to resume the listing from; absent at the start of a snapshot and once it is done. */
+  readonly nextToken?: string
+  /** Pages committed in this snapshot. */
+  readonly pages: number
+  /** Rooms committed in this snapshot (a room listed twice counts twice). */
+  readonly rooms: number
+  /** Rooms of this snapshot that had no `RoomId`: counted, not stored (they cannot be keyed). */
+  readonly unkeyed: number
+  readonly startedAt: Date
+  readonly updatedAt: Date
+  readonly finishedAt?: Date
+}
+
+/**
+ * An account held by an export, from `claim`: where its listing goes on from.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface Session {
+  readonly accountId: string
+  readonly snapshot: number
+  /** The token to list from (`NextToken`); absent: from the first page. */
+  readonly nextToken: string | undefined
+  /** Whether the snapshot was under way (some pages committed by an export that stopped). */
+  readonly resumed: boolean
+  /** The checkpoint when the session began. */
+  readonly checkpoint: Checkpoint
+}
+
+/**
+ * How `claim` takes an account.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface ClaimOptions {
+  /**
+   * When another export holds the account: `"fail"` (default) with `ExportBusyError`, or `"wait"`
+   * until it is released, its lease expires, or its process is seen dead on this host.
+   */
+  readonly onBusy?: "fail" | "wait"
+  /** Called once when the claim starts to wait, with who holds the account. */
+  readonly onWait?: (busy: ExportBusyError) => Effect.Effect<void>
+  /**
+   * How long the account stays held without a write from its export (renewed at a third of it
+   * while the session lasts); default 30 seconds. A process killed on this host is seen dead at
+   * once; one on another host holds the account until its lease runs out.
+   */
+  readonly lease?: Duration.DurationInput
+}
+
+/**
+ * The store's service.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface RoomStore {
+  /**
+   * Takes `accountId` for this scope: resumes its unfinished snapshot or begins a new one. The
+   * lease is renewed while the scope lasts and given back when it closes.
+   */
+  readonly claim: (
+    accountId: string,
+    options?: ClaimOptions
+  ) => Effect.Effect<Session, ExportBusyError | ExportStoreError, Scope.Scope>
+  /**
+   * Queues a page of the session's listing for the writer (waits while the queue is full). A page
+   * without `nextToken` is the last: its commit marks the snapshot done. Fails with the session's
+   * failure once it has one.
+   */
+  readonly write: (session: Session, page: ChimeRoomsStream.RoomsPage) => Effect.Effect<void, SqlExportError>
+  /** Waits until every page written so far is committed; the checkpoint after them. */
+  readonly flush: (session: Session) => Effect.Effect<Checkpoint, SqlExportError>
+  /** The committed checkpoint of an account, if it was ever exported. */
+  readonly checkpoint: (accountId: string) => Effect.Effect<Option.Option<Checkpoint>, ExportStoreError>
+  /** Rows of the account seen in `snapshot`, and rows last seen in an earlier one. */
+  readonly census: (
+    accountId: string,
+    snapshot: number
+  ) => Effect.Effect<{ readonly seen: number; readonly notSeen: number }, ExportStoreError>
+}
+
+/**
+ * The service tag.
+ *
+ * @category tags
+ * @since 0.3.0
+ */
+export const RoomStore: Context.Tag<RoomStore, RoomStore> = Context.GenericTag<RoomStore>("@chime-rooms/sql/RoomStore")
+
+/**
+ * Options of {@link make} and {@link layer}.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface RoomStoreOptions {
+  /** Pages queued for the writer before `write` waits; default 64. */
+  readonly queue?: number
+  /**
+   * How long a transaction is tried again while the database is busy (another process writes to the
+   * same SQLite file; a PostgreSQL serialization failure); default 60 seconds.
+   */
+  readonly busyTimeout?: Duration.DurationInput
+}
+
+/** An export's state, kept by the writer: the committed counts and the session's failure. */
+interface State {
+  readonly session: Session
+  readonly owner: string
+  readonly lease: number
+  nextToken: string | undefined
+  pages: number
+  rooms: number
+  unkeyed: number
+  done: boolean
+  released: boolean
+  updatedAt: Date
+  finishedAt: Date | undefined
+  failure: SqlExportError | undefined
+  readonly failed: Deferred.Deferred<never, SqlExportError>
+}
+
+type Job =
+  | { readonly _tag: "page"; readonly state: State; readonly page: ChimeRoomsStream.RoomsPage }
+  | { readonly _tag: "renew"; readonly state: State }
+  | { readonly _tag: "release"; readonly state: State; readonly ack: Deferred.Deferred<void> }
+  | { readonly _tag: "flush"; readonly state: State; readonly ack: Deferred.Deferred<Checkpoint, SqlExportError> }
+
+/** What one transaction does for one export. */
+interface Work {
+  readonly state: State
+  readonly pages: Array<ChimeRoomsStream.RoomsPage>
+  renew: boolean
+  release: boolean
+}
+
+interface CheckpointRow {
+  readonly account_id: string
+  readonly snapshot: number | string
+  readonly status: string
+  readonly next_token: string | null
+  readonly pages: number | string
+  readonly rooms: number | string
+  readonly unkeyed: number | string
+  readonly started_at: string | Date
+  readonly updated_at: string | Date
+  readonly finished_at: string | Date | null
+  readonly owner: string | null
+  readonly owner_pid: number | string | null
+  readonly owner_host: string | null
+  readonly lease_until: number | string | null
+}
+
+const dateOf = (value: string | Date): Date => (value instanceof Date ? value : new Date(value))
+
+const checkpointOf = (row: CheckpointRow): Checkpoint => ({
+  accountId: row.account_id,
+  snapshot: Number(row.snapshot),
+  status: row.status === "done" ? "done" : "running",
+  ...(row.next_token === null ? {} : { nextToken: row.next_token }),
+  pages: Number(row.pages),
+  rooms: Number(row.rooms),
+  unkeyed: Number(row.unkeyed),
+  startedAt: dateOf(row.started_at),
+  updatedAt: dateOf(row.updated_at),
+  ...(row.finished_at === null ? {} : { finishedAt: dateOf(row.finished_at) })
+})
+
+const checkpointOfState = (state: State): Checkpoint => {
+  const { nextToken: _, ...began } = state.session.checkpoint
+  return {
+    ...began,
+    status: state.done ? "done" : "running",
+    ...(state.nextToken === undefined ? {} : { nextToken: state.nextToken }),
+    pages: state.pages,
+    rooms: state.rooms,
+    unkeyed: state.unkeyed,
+    updatedAt: state.updatedAt,
+    ...(state.finishedAt === undefined ? {} : { finishedAt: state.finishedAt })
+  }
+}
+
+/** Rows per `INSERT`: 8 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535. */
+const rowsPerStatement = 500
+
+/**
+ * A store on the current `SqlClient`: migrates the tables, then starts the writer for this scope.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const make = (
+  options: RoomStoreOptions = {}
+): Effect.Effect<RoomStore, ExportStoreError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* Migrations.run
+    const queue = yield* Effect.acquireRelease(
+      Queue.bounded<Job>(options.queue ?? 64),
+      Queue.shutdown
+    )
+    const busyFor = Duration.decode(options.busyTimeout ?? "60 seconds")
+    const forUpdate = sql.onDialectOrElse({ pg: () => sql` FOR UPDATE`, orElse: () => sql`` })
+
+    /** A transaction, tried again while the database is busy. */
+    const transaction = <A, R>(
+      effect: Effect.Effect<A, SqlError, R>
+    ): Effect.Effect<A, SqlError, R> =>
+      sql.withTransaction(effect).pipe(
+        Effect.retry({
+          while: isBusy,
+          schedule: Schedule.exponential("5 millis", 2).pipe(
+            Schedule.union(Schedule.spaced("250 millis")),
+            Schedule.jittered,
+            Schedule.upTo(busyFor)
+          )
+        })
+      )
+
+    const selectCheckpoint = (accountId: string) =>
+      sql<CheckpointRow>`SELECT * FROM room_exports WHERE account_id = ${accountId}${forUpdate}`
+
+    // === the writer
+
+    /** One transaction for a batch of jobs: each export's pages, renewals and releases, in order. */
+    const writeBatch = (jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function*() {
+        const works = new Map<State, Work>()
+        const acks: Array<Extract<Job, { _tag: "flush" | "release" }>> = []
+        for (const job of jobs) {
+          if (job._tag === "flush" || job._tag === "release") acks.push(job)
+          if (job.state.failure !== undefined || job.state.released) continue
+          let work = works.get(job.state)
+          if (work === undefined) {
+            work = { state: job.state, pages: [], renew: false, release: false }
+            works.set(job.state, work)
+          }
+          if (job._tag === "page") work.pages.push(job.page)
+          else if (job._tag === "renew") work.renew = true
+          else if (job._tag === "release") work.release = true
+        }
+        if (works.size > 0) {
+          const names = Array.from(works.values()).flatMap((work) => namesOf(work.pages))
+          const outcome = yield* Effect.either(
+            transaction(Effect.forEach(works.values(), commitWork)).pipe(
+              Effect.mapError(storeError("commit", names))
+            )
+          )
+          if (outcome._tag === "Left") {
+            for (const work of works.values()) yield* fail(work.state, outcome.left)
+          } else {
+            for (const applied of outcome.right) yield* applied
+          }
+        }
+        for (const job of acks) {
+          if (job._tag === "release") yield* Deferred.succeed(job.ack, undefined)
+          else {
+            yield* job.state.failure === undefined
+              ? Deferred.succeed(job.ack, checkpointOfState(job.state))
+              : Deferred.fail(job.ack, job.state.failure)
+          }
+        }
+      })
+
+    const fail = (state: State, error: SqlExportError) =>
+      Effect.suspend(() => {
+        if (state.failure === undefined) state.failure = error
+        return Deferred.fail(state.failed, state.failure)
+      })
+
+    /**
+     * One export's part of a transaction. Returns what to apply to its state once the transaction
+     * committed (nothing of it may show before: a transaction tried again starts from the same state).
+     */
+    const commitWork = (work: Work) =>
+      Effect.gen(function*() {
+        const { state } = work
+        const accountId = state.session.accountId
+        const [row] = yield* selectCheckpoint(accountId)
+        if (row === undefined || row.owner !== state.owner || Number(row.snapshot) !== state.session.snapshot) {
+          return fail(state, new ExportLeaseLostError({ accountId }))
+        }
+        const now = yield* Clock.currentTimeMillis
+        const nowText = new Date(now).toISOString()
+        const last = work.pages.length > 0 ? work.pages[work.pages.length - 1]! : undefined
+        const { keyed, rows, unkeyed } = rowsOf(accountId, work.pages, state.session.snapshot, nowText)
+        for (let i = 0; i < rows.length; i += rowsPerStatement) {
+          yield* sql`INSERT INTO rooms ${sql.insert(rows.slice(i, i + rowsPerStatement))}
+ON CONFLICT (account_id, room_id) DO UPDATE SET
+  name = excluded.name,
+  created_by = excluded.created_by,
+  created_timestamp = excluded.created_timestamp,
+  updated_timestamp = excluded.updated_timestamp,
+  snapshot = excluded.snapshot,
+  last_seen = excluded.last_seen`
+        }
+        const done = last !== undefined && last.nextToken === undefined
+        const nextToken = last === undefined ? state.nextToken : last.nextToken
+        const release = done || work.release
+        const update = {
+          next_token: nextToken ?? null,
+          pages: state.pages + work.pages.length,
+          rooms: state.rooms + keyed,
+          unkeyed: state.unkeyed + unkeyed,
+          updated_at: nowText,
+          ...(done ? { status: "done", finished_at: nowText } : {}),
+          ...(release
+            ? { owner: null, owner_pid: null, owner_host: null, lease_until: null }
+            : { lease_until: now + state.lease })
+        }
+        yield* sql`UPDATE room_exports SET ${
+          sql.update(update)
+        } WHERE account_id = ${accountId} AND owner = ${state.owner}`
+        return Effect.sync(() => {
+          state.nextToken = nextToken
+          state.pages = update.pages
+          state.rooms = update.rooms
+          state.unkeyed = update.unkeyed
+          state.updatedAt = new Date(now)
+          if (done) {
+            state.done = true
+            state.finishedAt = new Date(now)
+          }
+          if (release) state.released = true
+        })
+      })
+
+    const writer = Queue.takeBetween(queue, 1, 256).pipe(
+      Effect.flatMap((jobs) => writeBatch(Chunk.toReadonlyArray(jobs))),
+      Effect.forever
+    )
+    yield* Effect.forkScoped(writer)
+
+    const offer = (job: Job) => Effect.asVoid(Queue.offer(queue, job))
+
+    // === claiming an account
+
+    /** One try: the session, or who holds the account. */
+    const tryClaim = (accountId: string, lease: number) =>
+      transaction(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const nowText = new Date(now).toISOString()
+        // A first export of the account starts from a finished snapshot 0, so that every claim is
+        // one of the two cases below.
+        yield* sql`INSERT INTO room_exports ${
+          sql.insert({
+            account_id: accountId,
+            snapshot: 0,
+            status: "done",
+            next_token: null,
+            pages: 0,
+            rooms: 0,
+            unkeyed: 0,
+            started_at: nowText,
+            updated_at: nowText
+          })
+        } ON CONFLICT (account_id) DO NOTHING`
+        const [row] = yield* selectCheckpoint(accountId)
+        const holder = row!
+        const leaseUntil = holder.lease_until === null ? undefined : Number(holder.lease_until)
+        if (
+          holder.owner !== null && leaseUntil !== undefined && leaseUntil > now &&
+          isAlive(holder.owner_host, holder.owner_pid === null ? undefined : Number(holder.owner_pid))
+        ) {
+          return new ExportBusyError({
+            accountId,
+            leaseUntil: new Date(leaseUntil),
+            ...(holder.owner_pid === null ? {} : { pid: Number(holder.owner_pid) }),
+            ...(holder.owner_host === null ? {} : { host: holder.owner_host })
+          })
+        }
+        const previous = checkpointOf(holder)
+        const fresh = previous.status === "done"
+        const owner = crypto.randomUUID()
+        const me = self()
+        const checkpoint: Checkpoint = fresh
+          ? {
+            accountId,
+            snapshot: previous.snapshot + 1,
+            status: "running",
+            pages: 0,
+            rooms: 0,
+            unkeyed: 0,
+            startedAt: new Date(now),
+            updatedAt: new Date(now)
+          }
+          : { ...previous, updatedAt: new Date(now) }
+        yield* sql`UPDATE room_exports SET ${
+          sql.update({
+            ...(fresh
+              ? {
+                snapshot: checkpoint.snapshot,
+                status: "running",
+                next_token: null,
+                pages: 0,
+                rooms: 0,
+                unkeyed: 0,
+                started_at: nowText,
+                finished_at: null
+              }
+              : {}),
+            updated_at: nowText,
+            owner,
+            owner_pid: me.pid ?? null,
+            owner_host: me.host ?? null,
+            lease_until: now + lease
+          })
+        } WHERE account_id = ${accountId}`
+        const session: Session = {
+          accountId,
+          snapshot: checkpoint.snapshot,
+          nextToken: checkpoint.nextToken,
+          resumed: !fresh && checkpoint.pages > 0,
+          checkpoint
+        }
+        const state: State = {
+          session,
+          owner,
+          lease,
+          nextToken: checkpoint.nextToken,
+          pages: checkpoint.pages,
+          rooms: checkpoint.rooms,
+          unkeyed: checkpoint.unkeyed,
+          done: false,
+          released: false,
+          updatedAt: checkpoint.updatedAt,
+          finishedAt: undefined,
+          failure: undefined,
+          failed: yield* Deferred.make<never, SqlExportError>()
+        }
+        return state
+      })).pipe(Effect.mapError(storeError("claim")))
+
+    const states = new WeakMap<Session, State>()
+    const stateOf = (session: Session): State => {
+      const state = states.get(session)
+      if (state === undefined) throw new Error("RoomStore: a session of another store")
+      return state
+    }
+
+    const claim = (accountId: string, claimOptions: ClaimOptions = {}) =>
+      Effect.gen(function*() {
+        const lease = Math.max(1, Duration.toMillis(Duration.decode(claimOptions.lease ?? "30 seconds")))
+        let waiting = false
+        while (true) {
+          const outcome = yield* tryClaim(accountId, lease)
+          if (!(outcome instanceof ExportBusyError)) {
+            const state = outcome
+            yield* Effect.addFinalizer(() =>
+              Effect.flatMap(Deferred.make<void>(), (ack) =>
+                offer({ _tag: "release", state, ack }).pipe(
+                  Effect.zipRight(Deferred.await(ack)),
+                  // A writer that cannot finish in time leaves the lease to expire.
+                  Effect.timeoutOption("10 seconds")
+                ))
+            )
+            yield* Effect.forkScoped(
+              Effect.repeat(offer({ _tag: "renew", state }), Schedule.spaced(Duration.millis(lease / 3))).pipe(
+                Effect.delay(Duration.millis(lease / 3))
+              )
+            )
+            states.set(state.session, state)
+            return state.session
+          }
+          if (claimOptions.onBusy !== "wait") return yield* outcome
+          if (!waiting && claimOptions.onWait !== undefined) yield* claimOptions.onWait(outcome)
+          waiting = true
+          const untilExpiry = outcome.leaseUntil.getTime() - (yield* Clock.currentTimeMillis)
+          yield* Effect.sleep(Duration.millis(Math.min(1000, Math.max(10, untilExpiry))))
+        }
+      })
+
+    const write = (session: Session, page: ChimeRoomsStream.RoomsPage) =>
+      Effect.suspend(() => {
+        const state = stateOf(session)
+        return state.failure === undefined ? offer({ _tag: "page", state, page }) : Effect.fail(state.failure)
+      })
+
+    const flush = (session: Session) =>
+      Effect.suspend(() => {
+        const state = stateOf(session)
+        return Effect.flatMap(
+          Deferred.make<Checkpoint, SqlExportError>(),
+          (ack) => Effect.zipRight(offer({ _tag: "flush", state, ack }), Deferred.await(ack))
+        )
+      })
+
+    const checkpoint = (accountId: string) =>
+      sql<CheckpointRow>`SELECT * FROM room_exports WHERE account_id = ${accountId}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), checkpointOf)),
+        Effect.map(Option.filter((checkpoint) => checkpoint.snapshot > 0)),
+        Effect.mapError(storeError("summary"))
+      )
+
+    const census = (accountId: string, snapshot: number) =>
+      sql<{ readonly seen: number | string | null; readonly not_seen: number | string | null }>`SELECT
+  SUM(CASE WHEN snapshot = ${snapshot} THEN 1 ELSE 0 END) AS seen,
+  SUM(CASE WHEN snapshot < ${snapshot} THEN 1 ELSE 0 END) AS not_seen
+FROM rooms WHERE account_id = ${accountId}`.pipe(
+        Effect.map(([row]) => ({ seen: Number(row?.seen ?? 0), notSeen: Number(row?.not_seen ?? 0) })),
+        Effect.mapError(storeError("summary"))
+      )
+
+    return RoomStore.of({ claim, write, flush, checkpoint, census })
+  })
+
+/**
+ * The store as a layer on the current `SqlClient`: one writer for everything that uses it.
+ *
+ * @example
+ * ```ts
+ * import { RoomStore } from "@chime-rooms/sql"
+ * import { LibsqlClient } from "@effect/sql-libsql"
+ * import { Layer } from "effect"
+ *
+ * const store = RoomStore.layer().pipe(Layer.provide(LibsqlClient.layer({ url: "file:rooms.db" })))
+ * ```
+ *
+ * @category layers
+ * @since 0.3.0
+ */
+export const layer = (options?: RoomStoreOptions): Layer.Layer<RoomStore, ExportStoreError, SqlClient.SqlClient> =>
+  Layer.scoped(RoomStore, make(options))
