@@ -310,8 +310,12 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
     // === the writer
 
     const isUrgent = (job: Job) => job._tag !== "renew" && (job._tag !== "page" || job.page.nextToken === undefined)
-    /** Whether a job writes anything: not a flush, not a job of an export that failed or let go. */
-    const writes = (job: Job) => job._tag !== "flush" && job.state.failure === undefined && !job.state.released
+    /**
+     * Whether a job writes anything: not a flush, nothing for an export that let its account go,
+     * and only the release for one that failed.
+     */
+    const writes = (job: Job) =>
+      !job.state.released && (job._tag === "release" || (job._tag !== "flush" && job.state.failure === undefined))
 
     /** The next job, if one comes before `deadline`. */
     const nextJob = (deadline: number): Effect.Effect<Job | undefined> =>
@@ -453,9 +457,14 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         const names = new Set<string>()
         const outcome = yield* Effect.either(
           transaction(Effect.suspend(() => transactionOf(jobs, names))).pipe(
+            // The driver's spans would record its error as it is, and a database may repeat a row
+            // in it ("Failing row contains (…)", a trigger naming the value it refuses): the
+            // writes are traced by this span alone, which sees the error with every Name replaced.
+            Effect.withTracerEnabled(false),
             Effect.mapError((error) =>
               storeError("commit", Array.from(names).sort((a, b) => b.length - a.length))(error)
-            )
+            ),
+            Effect.withSpan("RoomStore.commit", { kind: "client" })
           )
         )
         if (outcome._tag === "Right") {

@@ -10,7 +10,7 @@ import { Dataset, Fault, InMemory } from "@chime-rooms/testing"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
-import { type Database, sqlite } from "./databases.js"
+import { type Database, kinds } from "./databases.js"
 
 const noRetry = RetryPolicy.make({ maxAttempts: 1 })
 
@@ -39,7 +39,7 @@ const listing = (rooms: ReadonlyArray<Room.RoomEncoded>, faults: InMemory.InMemo
     ChimeRoomsStream.layer()
   )
 
-describe.each([sqlite])("SqlExport on $name", (database) => {
+describe.each(kinds)("SqlExport on $name", (database) => {
   it.scoped("exports every room once, with every member, and marks the checkpoint done", () =>
     Effect.gen(function*() {
       const db = yield* database.make

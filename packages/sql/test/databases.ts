@@ -4,7 +4,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient } from "@effect/sql-libsql"
-import { Effect, Layer } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -40,3 +41,31 @@ export const sqlite: Kind = {
     }
   )
 }
+
+let databases = 0
+
+/** PostgreSQL at `url` (a server's `postgres` database): a database of its own for each test. */
+export const postgresAt = (url: string): Kind => ({
+  name: "PostgreSQL",
+  make: Effect.gen(function*() {
+    const name = `chime_rooms_${process.pid}_${++databases}`
+    const admin = PgClient.layer({ url: Redacted.make(url) })
+    yield* Effect.acquireRelease(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)).pipe(
+        Effect.provide(admin),
+        Effect.orDie
+      ),
+      () =>
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP DATABASE ${name} WITH (FORCE)`)).pipe(
+          Effect.provide(admin),
+          Effect.orDie
+        )
+    )
+    const at = new URL(url)
+    at.pathname = `/${name}`
+    return { layer: PgClient.layer({ url: Redacted.make(at.toString()) }).pipe(Layer.orDie) }
+  })
+})
+
+/** The databases of this run. */
+export const kinds: ReadonlyArray<Kind> = process.env.PG_URL ? [sqlite, postgresAt(process.env.PG_URL)] : [sqlite]
