@@ -151,7 +151,7 @@ export interface RoomStoreOptions {
    * How long a transaction stays open for more pages; default 100 milliseconds. Pages taken
    * meanwhile share it (the checkpoint moves to the last of them): a killed export loses at most
    * this much listing, and the database sees a few transactions rather than one per page. A last
-   * page, a flush or a release commits at once.
+   * page, a flush, a release or a renewal of a lease commits at once.
    */
   readonly commitInterval?: Duration.DurationInput
 }
@@ -309,7 +309,8 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
 
     // === the writer
 
-    const isUrgent = (job: Job) => job._tag !== "renew" && (job._tag !== "page" || job.page.nextToken === undefined)
+    /** Whether a transaction commits after this job: only a page that is not the last waits for more. */
+    const commitsAfter = (job: Job) => job._tag !== "page" || job.page.nextToken === undefined
     /**
      * Whether a job writes anything: not a flush, nothing for an export that let its account go,
      * and only the release for one that failed.
@@ -333,7 +334,8 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
 
     /**
      * One transaction: the jobs taken so far (again, when the transaction is tried again), then more
-     * as they come, one page at a time, until `interval` has passed or a job is urgent; then each
+     * as they come, one page at a time, until `interval` has passed or a job that is not a page
+     * comes (or the last page); then each
      * export's checkpoint. A page is written as soon as it is taken, so that the database works
      * while the next page is on the wire (with a synchronous driver such as libsql, a transaction
      * of many pages at once would hold the listing up for all of its time).
@@ -344,7 +346,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         const works = new Map<State, Work>()
         for (let i = 0;; i++) {
           if (i === jobs.length) {
-            if (isUrgent(jobs[i - 1]!)) break
+            if (commitsAfter(jobs[i - 1]!)) break
             const next = yield* nextJob(deadline)
             if (next === undefined) break
             jobs.push(next)
