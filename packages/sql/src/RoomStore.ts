@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -148,7 +149,7 @@ export interface RoomStoreOptions {
    */
   readonly busyTimeout?: Duration.DurationInput
   /**
-   * How long a transaction stays open for more pages; default 100 milliseconds. Pages taken
+   * How long a transaction stays open for more pages; default 250 milliseconds. Pages taken
    * meanwhile share it (the checkpoint moves to the last of them): a killed export loses at most
    * this much listing, and the database sees a few transactions rather than one per page. A last
    * page, a flush, a release or a renewal of a lease commits at once.
@@ -257,7 +258,7 @@ export const make = (
     yield* Migrations.run
     const capacity = Math.max(1, options.queue ?? 64)
     const queue = yield* Effect.acquireRelease(Queue.bounded<Job>(capacity), Queue.shutdown)
-    const interval = Duration.toMillis(Duration.decode(options.commitInterval ?? "100 millis"))
+    const interval = Duration.toMillis(Duration.decode(options.commitInterval ?? "250 millis"))
     // Opened by every job queued, for a writer waiting for the next one.
     const arrived = yield* Effect.makeLatch(false)
     const busyFor = Duration.decode(options.busyTimeout ?? "60 seconds")
@@ -318,17 +319,15 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
     const writes = (job: Job) =>
       !job.state.released && (job._tag === "release" || (job._tag !== "flush" && job.state.failure === undefined))
 
-    /** The next job, if one comes before `deadline`. */
-    const nextJob = (deadline: number): Effect.Effect<Job | undefined> =>
+    /** The next job, if one comes before the transaction's time is up (`expired`, which opens `arrived`). */
+    const nextJob = (expired: () => boolean): Effect.Effect<Job | undefined> =>
       Effect.gen(function*() {
         while (true) {
           const polled = yield* Queue.poll(queue)
           if (Option.isSome(polled)) return polled.value
-          const left = deadline - (yield* Clock.currentTimeMillis)
-          if (left <= 0) return undefined
+          if (expired()) return undefined
           yield* arrived.close
-          if ((yield* Queue.size(queue)) > 0) continue
-          yield* Effect.raceFirst(arrived.await, Effect.sleep(Duration.millis(left)))
+          if ((yield* Queue.size(queue)) === 0 && !expired()) yield* arrived.await
         }
       })
 
@@ -342,19 +341,28 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
      */
     const transactionOf = (jobs: Array<Job>, names: Set<string>) =>
       Effect.gen(function*() {
-        const deadline = (yield* Clock.currentTimeMillis) + interval
-        const works = new Map<State, Work>()
-        for (let i = 0;; i++) {
-          if (i === jobs.length) {
-            if (commitsAfter(jobs[i - 1]!)) break
-            const next = yield* nextJob(deadline)
-            if (next === undefined) break
-            jobs.push(next)
-          }
-          yield* apply(works, jobs[i]!, names)
-        }
-        for (const work of works.values()) if (!work.lost) yield* updateCheckpoint(work)
-        return works
+        let timeUp = false
+        // One timer for the transaction (not one per wait): it ends the wait for the next job.
+        const timer = yield* Effect.fork(
+          Effect.zipRight(Effect.sleep(Duration.millis(interval)), Effect.suspend(() => (timeUp = true, arrived.open)))
+        )
+        return yield* Effect.ensuring(
+          Effect.gen(function*() {
+            const works = new Map<State, Work>()
+            for (let i = 0;; i++) {
+              if (i === jobs.length) {
+                if (commitsAfter(jobs[i - 1]!)) break
+                const next = yield* nextJob(() => timeUp)
+                if (next === undefined) break
+                jobs.push(next)
+              }
+              yield* apply(works, jobs[i]!, names)
+            }
+            for (const work of works.values()) if (!work.lost) yield* updateCheckpoint(work)
+            return works
+          }),
+          Fiber.interrupt(timer)
+        )
       })
 
     /** A job's part of the transaction. */
@@ -640,12 +648,20 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         Effect.mapError(storeError("summary"))
       )
 
+    const count = (rows: Effect.Effect<ReadonlyArray<{ readonly n: number | string }>, SqlError>) =>
+      Effect.map(rows, ([row]) => Number(row?.n ?? 0))
+
+    // Every row of an account is of its current snapshot or an earlier one. The total counts the
+    // primary key's entries alone; the rows of earlier snapshots are read only when there can be
+    // some (not in a first snapshot).
     const census = (accountId: string, snapshot: number) =>
-      sql<{ readonly seen: number | string | null; readonly not_seen: number | string | null }>`SELECT
-  SUM(CASE WHEN snapshot = ${snapshot} THEN 1 ELSE 0 END) AS seen,
-  SUM(CASE WHEN snapshot < ${snapshot} THEN 1 ELSE 0 END) AS not_seen
-FROM rooms WHERE account_id = ${accountId}`.pipe(
-        Effect.map(([row]) => ({ seen: Number(row?.seen ?? 0), notSeen: Number(row?.not_seen ?? 0) })),
+      Effect.all([
+        count(sql`SELECT count(*) AS n FROM rooms WHERE account_id = ${accountId}`),
+        snapshot <= 1
+          ? Effect.succeed(0)
+          : count(sql`SELECT count(*) AS n FROM rooms WHERE account_id = ${accountId} AND snapshot < ${snapshot}`)
+      ]).pipe(
+        Effect.map(([total, notSeen]) => ({ seen: total - notSeen, notSeen })),
         Effect.mapError(storeError("summary"))
       )
 
