@@ -14,7 +14,9 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
+import { codeOf } from "./internal/errors.js"
 import { ExportStoreError } from "./SqlExportError.js"
 
 /**
@@ -102,12 +104,15 @@ export const run: Effect.Effect<
     )
   }
   return Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable }).pipe(
-    Effect.mapError((error) =>
-      new ExportStoreError({
+    Effect.mapError((error) => {
+      const sqlError = error._tag === "SqlError" ? error : error.cause instanceof SqlError ? error.cause : undefined
+      const code = sqlError === undefined ? undefined : codeOf(sqlError)
+      return new ExportStoreError({
         operation: "migrate",
+        ...(code === undefined ? {} : { code }),
         message: `${error.message}${causeText(error.cause)}`
       })
-    )
+    })
   )
 })
 

@@ -13,22 +13,24 @@
 import type { ChimeRoomsStream } from "@chime-rooms/stream"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { isBusy, storeError } from "./internal/errors.js"
+import { isBusy, isBusyCode, storeError } from "./internal/errors.js"
 import { isAlive, self } from "./internal/owner.js"
-import { columnsOf, namesOf, type RoomRow, rowsOf } from "./internal/rows.js"
+import { columnsOf, namesOf, type RoomRow, rowsOf, scrub } from "./internal/rows.js"
 import * as Migrations from "./Migrations.js"
-import { ExportBusyError, ExportLeaseLostError, type ExportStoreError, type SqlExportError } from "./SqlExportError.js"
+import { ExportBusyError, ExportLeaseLostError, ExportStoreError, type SqlExportError } from "./SqlExportError.js"
 
 /**
  * An account's checkpoint, as committed.
@@ -241,6 +243,14 @@ const checkpointOfState = (state: State): Checkpoint => {
   }
 }
 
+/** Tries again after 5 ms, doubling up to a quarter of a second, for at most `limit`. */
+const busySchedule = (limit: Duration.Duration) =>
+  Schedule.exponential("5 millis", 2).pipe(
+    Schedule.union(Schedule.spaced("250 millis")),
+    Schedule.jittered,
+    Schedule.upTo(limit)
+  )
+
 /** Rows per `INSERT` (their JSON is one parameter). */
 const rowsPerStatement = 1000
 
@@ -255,13 +265,20 @@ export const make = (
 ): Effect.Effect<RoomStore, ExportStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* Migrations.run
+    const busyFor = Duration.decode(options.busyTimeout ?? "60 seconds")
+    // Another process migrating the same database at once: SQLite's lock held a moment, or on
+    // PostgreSQL the migrations table that both found absent and both create. Tried again.
+    yield* Migrations.run.pipe(
+      Effect.retry({
+        while: (error) => isBusyCode(error.code) || error.code === "42P07" || error.code === "23505",
+        schedule: busySchedule(busyFor)
+      })
+    )
     const capacity = Math.max(1, options.queue ?? 64)
     const queue = yield* Effect.acquireRelease(Queue.bounded<Job>(capacity), Queue.shutdown)
     const interval = Duration.toMillis(Duration.decode(options.commitInterval ?? "250 millis"))
     // Opened by every job queued, for a writer waiting for the next one.
     const arrived = yield* Effect.makeLatch(false)
-    const busyFor = Duration.decode(options.busyTimeout ?? "60 seconds")
     const forUpdate = sql.onDialectOrElse({ pg: () => sql` FOR UPDATE`, orElse: () => sql`` })
 
     /** A transaction, tried again while the database is busy. */
@@ -269,14 +286,7 @@ export const make = (
       effect: Effect.Effect<A, SqlError, R>
     ): Effect.Effect<A, SqlError, R> =>
       sql.withTransaction(effect).pipe(
-        Effect.retry({
-          while: isBusy,
-          schedule: Schedule.exponential("5 millis", 2).pipe(
-            Schedule.union(Schedule.spaced("250 millis")),
-            Schedule.jittered,
-            Schedule.upTo(busyFor)
-          )
-        })
+        Effect.retry({ while: isBusy, schedule: busySchedule(busyFor) })
       )
 
     /**
@@ -465,22 +475,35 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         }
         const jobs: Array<Job> = [first]
         const names = new Set<string>()
-        const outcome = yield* Effect.either(
+        const scrubbed = () => Array.from(names).sort((a, b) => b.length - a.length)
+        const outcome = yield* Effect.exit(
           transaction(Effect.suspend(() => transactionOf(jobs, names))).pipe(
             // The driver's spans would record its error as it is, and a database may repeat a row
             // in it ("Failing row contains (…)", a trigger naming the value it refuses): the
             // writes are traced by this span alone, which sees the error with every Name replaced.
             Effect.withTracerEnabled(false),
-            Effect.mapError((error) =>
-              storeError("commit", Array.from(names).sort((a, b) => b.length - a.length))(error)
+            Effect.mapError((error) => storeError("commit", scrubbed())(error)),
+            // A defect (a driver that throws) fails these exports, not the writer of all of them.
+            Effect.catchAllDefect((defect) =>
+              Effect.fail(
+                new ExportStoreError({
+                  operation: "commit",
+                  message: scrub(
+                    `The driver failed: ${defect instanceof Error ? defect.message : String(defect)}`,
+                    scrubbed()
+                  )
+                })
+              )
             ),
             Effect.withSpan("RoomStore.commit", { kind: "client" })
           )
         )
-        if (outcome._tag === "Right") {
-          for (const work of outcome.right.values()) yield* committed(work)
+        if (Exit.isSuccess(outcome)) {
+          for (const work of outcome.value.values()) yield* committed(work)
         } else {
-          for (const job of jobs) if (writes(job)) yield* fail(job.state, outcome.left)
+          const error = Cause.failureOption(outcome.cause)
+          if (error._tag === "None") return yield* outcome
+          for (const job of jobs) if (writes(job)) yield* fail(job.state, error.value)
         }
         for (const job of jobs) yield* acknowledge(job)
       }

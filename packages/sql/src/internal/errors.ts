@@ -16,10 +16,11 @@ export const codeOf = (error: SqlError): string | undefined => {
  * or process, PostgreSQL's serialization failures, deadlocks and lock timeouts. The transaction
  * changed nothing; running it again is safe.
  */
-export const isBusy = (error: SqlError): boolean => {
-  const code = codeOf(error)
-  return code !== undefined && /^(SQLITE_BUSY|SQLITE_LOCKED|40001$|40P01$|55P03$)/.test(code)
-}
+export const isBusy = (error: SqlError): boolean => isBusyCode(codeOf(error))
+
+/** {@link isBusy} of a database's error code. */
+export const isBusyCode = (code: string | undefined): boolean =>
+  code !== undefined && /^(SQLITE_BUSY|SQLITE_LOCKED|40001$|40P01$|55P03$)/.test(code)
 
 /**
  * An `ExportStoreError` made of the safe parts of a driver's error: its code and primary message
