@@ -9,7 +9,7 @@ import { ChimeRoomsStream, RetryPolicy } from "@chime-rooms/stream"
 import { Dataset, Fault, InMemory } from "@chime-rooms/testing"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, TestClock } from "effect"
+import { Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import { type Database, kinds } from "./databases.js"
 
 const noRetry = RetryPolicy.make({ maxAttempts: 1 })
@@ -69,6 +69,20 @@ describe.each(kinds)("SqlExport on $name", (database) => {
       assert.strictEqual(Number(row.snapshot), 1)
       assert.isTrue(checkpoint._tag === "Some" && checkpoint.value.status === "done")
       assert.isTrue(checkpoint._tag === "Some" && checkpoint.value.nextToken === undefined)
+    }))
+
+  it.scoped("the sink of pages: a claimed session's listing committed, the checkpoint after it returned", () =>
+    Effect.gen(function*() {
+      const db = yield* database.make
+      const checkpoint = yield* Effect.scoped(Effect.gen(function*() {
+        const store = yield* RoomStore.RoomStore
+        const session = yield* store.claim("acc-1")
+        assert.isUndefined(session.nextToken)
+        return yield* ChimeRoomsStream.pages({ AccountId: "acc-1" }).pipe(Stream.run(SqlExport.sink(session)))
+      })).pipe(Effect.provide(listing(roomsOf(20))), run(db))
+      assert.deepInclude(checkpoint, { accountId: "acc-1", snapshot: 1, status: "done", pages: 3, rooms: 20 })
+      assert.isUndefined(checkpoint.nextToken)
+      assert.strictEqual((yield* rowsOf.pipe(run(db))).length, 20)
     }))
 
   it.scoped("a failed listing resumes from the committed checkpoint: every room exactly once", () =>
