@@ -104,17 +104,23 @@ export const run: Effect.Effect<
     )
   }
   return Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: migrationsTable }).pipe(
-    Effect.mapError((error) => {
-      const sqlError = error._tag === "SqlError" ? error : error.cause instanceof SqlError ? error.cause : undefined
-      const code = sqlError === undefined ? undefined : codeOf(sqlError)
-      return new ExportStoreError({
-        operation: "migrate",
-        ...(code === undefined ? {} : { code }),
-        message: `${error.message}${causeText(error.cause)}`
-      })
-    })
+    Effect.mapError(migrateError),
+    // The Migrator turns a migration that fails into a defect: here it is the error it is.
+    Effect.catchAllDefect((defect) => Effect.fail(migrateError(defect)))
   )
 })
+
+/** An `ExportStoreError` of a failed migration: its message, its cause's, and the database's code. */
+const migrateError = (error: unknown): ExportStoreError => {
+  const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined
+  const sqlError = error instanceof SqlError ? error : cause instanceof SqlError ? cause : undefined
+  const code = sqlError === undefined ? undefined : codeOf(sqlError)
+  return new ExportStoreError({
+    operation: "migrate",
+    ...(code === undefined ? {} : { code }),
+    message: error instanceof Error ? `${error.message}${causeText(cause)}` : String(error)
+  })
+}
 
 /** The message of an error's cause, when it has one (a migration's statements hold no room data). */
 const causeText = (cause: unknown): string => {

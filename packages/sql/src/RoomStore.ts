@@ -27,7 +27,7 @@ import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { isBusy, isBusyCode, storeError } from "./internal/errors.js"
-import { isAlive, self } from "./internal/owner.js"
+import { isAlive, owners, self } from "./internal/owner.js"
 import { columnsOf, namesOf, type RoomRow, rowsOf, scrub } from "./internal/rows.js"
 import * as Migrations from "./Migrations.js"
 import { ExportBusyError, ExportLeaseLostError, ExportStoreError, type SqlExportError } from "./SqlExportError.js"
@@ -152,9 +152,10 @@ export interface RoomStoreOptions {
   readonly busyTimeout?: Duration.DurationInput
   /**
    * How long a transaction stays open for more pages; default 250 milliseconds. Pages taken
-   * meanwhile share it (the checkpoint moves to the last of them): a killed export loses at most
-   * this much listing, and the database sees a few transactions rather than one per page. A last
-   * page, a flush, a release or a renewal of a lease commits at once.
+   * meanwhile share it (the checkpoint moves to the last of them), so the database sees a few
+   * transactions rather than one per page. A killed export loses what was not committed: the open
+   * transaction and the pages queued behind it, listed again when it resumes. A last page, a flush,
+   * a release or a renewal of a lease commits at once.
    */
   readonly commitInterval?: Duration.DurationInput
 }
@@ -270,7 +271,10 @@ export const make = (
     // PostgreSQL the migrations table that both found absent and both create. Tried again.
     yield* Migrations.run.pipe(
       Effect.retry({
-        while: (error) => isBusyCode(error.code) || error.code === "42P07" || error.code === "23505",
+        while: (error) =>
+          // (Not a transaction that failed to begin: see `isBusy`.)
+          !error.message.startsWith("Failed to begin transaction") &&
+          (isBusyCode(error.code) || ["42P07", "42710", "23505"].includes(error.code ?? "")),
         schedule: busySchedule(busyFor)
       })
     )
@@ -515,7 +519,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
     // === claiming an account
 
     /** One try: the session, or who holds the account. */
-    const tryClaim = (accountId: string, lease: number) =>
+    const tryClaim = (accountId: string, lease: number, owner: string) =>
       transaction(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const nowText = new Date(now).toISOString()
@@ -539,7 +543,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         const leaseUntil = holder.lease_until === null ? undefined : Number(holder.lease_until)
         if (
           holder.owner !== null && leaseUntil !== undefined && leaseUntil > now &&
-          isAlive(holder.owner_host, holder.owner_pid === null ? undefined : Number(holder.owner_pid))
+          isAlive(holder.owner, holder.owner_host, holder.owner_pid === null ? undefined : Number(holder.owner_pid))
         ) {
           return new ExportBusyError({
             accountId,
@@ -550,7 +554,6 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         }
         const previous = checkpointOf(holder)
         const fresh = previous.status === "done"
-        const owner = crypto.randomUUID()
         const me = self()
         const checkpoint: Checkpoint = fresh
           ? {
@@ -622,17 +625,26 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         const lease = Math.max(1, Duration.toMillis(Duration.decode(claimOptions.lease ?? "30 seconds")))
         let waiting = false
         while (true) {
-          const outcome = yield* tryClaim(accountId, lease)
+          // Known as this process's before the claim commits: a session of this process that
+          // finds it in the meantime must not take it for a dead one's.
+          const owner = crypto.randomUUID()
+          const outcome = yield* Effect.acquireRelease(
+            Effect.sync(() => owners.add(owner)).pipe(
+              Effect.zipRight(tryClaim(accountId, lease, owner)),
+              Effect.tapError(() => Effect.sync(() => owners.delete(owner)))
+            ),
+            (outcome) =>
+              outcome instanceof ExportBusyError
+                ? Effect.void
+                : Effect.flatMap(Deferred.make<void>(), (ack) =>
+                  offer({ _tag: "release", state: outcome, ack }).pipe(
+                    Effect.zipRight(Deferred.await(ack)),
+                    // A writer that cannot finish in time leaves the lease to expire.
+                    Effect.timeoutOption("10 seconds")
+                  )).pipe(Effect.ensuring(Effect.sync(() => owners.delete(owner))))
+          )
           if (!(outcome instanceof ExportBusyError)) {
             const state = outcome
-            yield* Effect.addFinalizer(() =>
-              Effect.flatMap(Deferred.make<void>(), (ack) =>
-                offer({ _tag: "release", state, ack }).pipe(
-                  Effect.zipRight(Deferred.await(ack)),
-                  // A writer that cannot finish in time leaves the lease to expire.
-                  Effect.timeoutOption("10 seconds")
-                ))
-            )
             yield* Effect.forkScoped(
               Effect.repeat(offer({ _tag: "renew", state }), Schedule.spaced(Duration.millis(lease / 3))).pipe(
                 Effect.delay(Duration.millis(lease / 3))
@@ -641,6 +653,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
             states.set(state.session, state)
             return state.session
           }
+          owners.delete(owner)
           if (claimOptions.onBusy !== "wait") return yield* outcome
           if (!waiting && claimOptions.onWait !== undefined) yield* claimOptions.onWait(outcome)
           waiting = true

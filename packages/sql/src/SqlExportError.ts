@@ -19,8 +19,11 @@ import * as Schema from "effect/Schema"
  * @since 0.3.0
  */
 export class ExportStoreError extends Schema.TaggedError<ExportStoreError>()("ExportStoreError", {
-  /** What the export was doing: `migrate`, `claim`, `commit`, `renew`, `release` or `summary`. */
-  operation: Schema.Literal("migrate", "claim", "commit", "renew", "release", "summary"),
+  /**
+   * What the export was doing: `migrate`, `claim`, `commit` (a transaction of pages, lease
+   * renewals and releases) or `summary`.
+   */
+  operation: Schema.Literal("migrate", "claim", "commit", "summary"),
   /** The database's error code, when it gave one. */
   code: Schema.optional(Schema.String),
   message: Schema.String

@@ -64,6 +64,23 @@ describe.each(kinds)("leases on $name", (kind) => {
       }).pipe(Effect.provide(RoomStore.layer().pipe(Layer.provideMerge(db.layer))))
     }))
 
+  it.scoped("an account held under this process's pid by no session of it (an earlier process) is taken over", () =>
+    Effect.gen(function*() {
+      const db = yield* kind.make
+      yield* Effect.gen(function*() {
+        yield* interrupted
+        // A restarted container's first process gets the pid its predecessor had.
+        yield* setHolder({
+          owner: "predecessor",
+          owner_pid: process.pid,
+          owner_host: os.hostname(),
+          lease_until: 60_000
+        })
+        const summary = yield* SqlExport.exportRooms({ AccountId: accountId }).pipe(Effect.provide(listing()))
+        assert.deepInclude(summary, { snapshot: 1, resumed: true, stored: 60 })
+      }).pipe(Effect.provide(RoomStore.layer().pipe(Layer.provideMerge(db.layer))))
+    }))
+
   it.scoped("an account held by a process of another host is waited out until its lease runs out", () =>
     Effect.gen(function*() {
       const db = yield* kind.make

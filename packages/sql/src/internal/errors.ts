@@ -16,7 +16,10 @@ export const codeOf = (error: SqlError): string | undefined => {
  * or process, PostgreSQL's serialization failures, deadlocks and lock timeouts. The transaction
  * changed nothing; running it again is safe.
  */
-export const isBusy = (error: SqlError): boolean => isBusyCode(codeOf(error))
+export const isBusy = (error: SqlError): boolean =>
+  // libsql begins a transaction while holding its client's lock, and a failure there keeps the
+  // lock: every later statement of that client would wait for good, so it is not tried again.
+  error.message !== "Failed to begin transaction" && isBusyCode(codeOf(error))
 
 /** {@link isBusy} of a database's error code. */
 export const isBusyCode = (code: string | undefined): boolean =>

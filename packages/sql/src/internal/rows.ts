@@ -1,8 +1,8 @@
 import type { Room } from "@chime-rooms/core"
+import type { ChimeRoomsStream } from "@chime-rooms/stream"
 import * as DateTime from "effect/DateTime"
 
 type RoomsPage = ChimeRoomsStream.RoomsPage
-import type { ChimeRoomsStream } from "@chime-rooms/stream"
 
 /** A `rooms` row as written. */
 export type RoomRow = {
