@@ -6,9 +6,10 @@
  * checks what each tarball holds, then creates a fresh project outside the workspace and installs
  * the tarballs there with npm twice: once with the lowest and once with the newest versions of
  * `effect` and `@effect/*` that the libraries' peer ranges allow, pinned in that project's
- * package.json. Each time it asserts one copy of `effect` (and of every peer), typechecks a user's
- * program (scripts/pack-test/app.ts, the README's quick start on the emulator) with TypeScript 5
- * under NodeNext and under Bundler resolution, and runs it with node. An application (a package
+ * package.json, beside the app's own SQL driver (`appDependencies`). Each time it asserts one copy of
+ * `effect` (and of every `@effect/*` and `@chime-rooms/*` package), typechecks a user's program
+ * (scripts/pack-test/app.ts: the README's quick start on the emulator, then an export into SQLite)
+ * with TypeScript 5 under NodeNext and under Bundler resolution, and runs it with node. An application (a package
  * with a `bin` that depends on effect itself: @chime-rooms/cli) is then installed alone in a project
  * of its own, as `npm i -g` would, and its command is run on its embedded emulator.
  *
@@ -257,10 +258,17 @@ const tsconfigs = {
   }
 }
 
+/**
+ * What the user's program depends on besides our libraries and the pinned peers: a driver for
+ * `@chime-rooms/sql`, which npm must fit to the pinned `effect`, `@effect/platform` and `@effect/sql`
+ * (its peer `@effect/experimental` comes with it, one copy).
+ */
+const appDependencies = { "@effect/sql-libsql": "~0.42.0" }
+
 const installAndRun = (work, variant, pins, libraries) => {
   const app = path.join(work, `app-${variant}`)
   fs.mkdirSync(path.join(app, "src"), { recursive: true })
-  const dependencies = { ...pins }
+  const dependencies = { ...pins, ...appDependencies }
   for (const pkg of libraries) dependencies[pkg.name] = `file:${path.relative(app, pkg.tarball)}`
   fs.writeFileSync(
     path.join(app, "package.json"),
@@ -282,6 +290,7 @@ const installAndRun = (work, variant, pins, libraries) => {
     fs.writeFileSync(path.join(app, `tsconfig.${name}.json`), JSON.stringify(config, null, 2) + "\n")
   }
   console.log(`  project ${app}, pinned: ${Object.entries(pins).map(([n, v]) => `${n}@${v}`).join(" ")}`)
+  console.log(`  and: ${Object.entries(appDependencies).map(([n, r]) => `${n}@${r}`).join(" ")}`)
 
   run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--strict-peer-deps", "--loglevel=warn"], {
     cwd: app,
@@ -292,14 +301,18 @@ const installAndRun = (work, variant, pins, libraries) => {
   ok("npm ls --all: no missing, invalid or extraneous package")
 
   const copies = installedCopies(app)
-  for (const name of [...Object.keys(pins), ...libraries.map((pkg) => pkg.name)]) {
+  // Everything of Effect's and ours, whoever brought it (the driver's peers included), once.
+  const shared = [...copies.keys()].filter((name) => /^(effect$|@effect\/|@chime-rooms\/)/.test(name))
+  const expected = [...Object.keys(pins), ...Object.keys(appDependencies), ...libraries.map((pkg) => pkg.name)]
+  for (const name of new Set([...expected, ...shared])) {
     const found = copies.get(name) ?? []
     const where = found.map((copy) => `${copy.version} at ${copy.at}`).join("; ")
     if (found.length !== 1) fail(`${found.length} copies of ${name}: ${where}`)
     if (pins[name] !== undefined && found[0].version !== pins[name]) fail(`${name} is ${where}, pinned ${pins[name]}`)
   }
   const effect = copies.get("effect")[0]
-  const others = [...Object.keys(pins), ...libraries.map((pkg) => pkg.name)].filter((name) => name !== "effect")
+  const others = [...new Set([...expected, ...shared])].filter((name) => name !== "effect").sort()
+    .map((name) => `${name} ${copies.get(name)[0].version}`)
   ok(`exactly one copy of effect (${effect.version} at ${effect.at}), and one of each of ${others.join(", ")}`)
 
   const tsc = path.join(app, "node_modules/typescript/bin/tsc")
@@ -322,7 +335,10 @@ const installAndRun = (work, variant, pins, libraries) => {
     process.stderr.write(result.stderr)
     fail("node dist/main.js wrote to stderr (a mixed-versions warning of Effect, or an error)")
   }
-  if (!lines.includes("25 rooms") || !lines.includes("25 rooms over fetch") || ids.size !== 25) {
+  if (
+    !lines.includes("25 rooms") || !lines.includes("25 rooms over fetch") || ids.size !== 25 ||
+    !lines.includes("exported 25 rooms")
+  ) {
     fail(`node dist/main.js listed ${ids.size} distinct rooms; its summary: ${
       lines.filter((l) =>
         /rooms/.test(l) &&
@@ -331,6 +347,9 @@ const installAndRun = (work, variant, pins, libraries) => {
     }`)
   }
   ok(`node dist/main.js lists 25 distinct rooms from the emulator ("25 rooms", "25 rooms over fetch"), stderr empty`)
+  ok(
+    `node dist/main.js exports them with @chime-rooms/sql into SQLite through @effect/sql-libsql ("exported 25 rooms")`
+  )
 }
 
 /**
