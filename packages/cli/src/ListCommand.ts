@@ -6,29 +6,15 @@
  *
  * @since 0.1.0
  */
-import { type ChimeError, ChimeRooms, type ListRoomsRequest, type Room } from "@chime-rooms/core"
-import { ChimeConfig, Credentials, CredentialsChain, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
-import { ChimeMetrics, ChimeRateLimiter, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
-import { Dataset, Emulator, Fault, FaultScript } from "@chime-rooms/testing"
+import type { ChimeError, ListRoomsRequest, Room } from "@chime-rooms/core"
+import { HttpChimeRooms } from "@chime-rooms/http"
+import { ChimeMetrics, ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
+import { Dataset, type Emulator, Fault, FaultScript } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
-import {
-  Cause,
-  Clock,
-  Config,
-  ConfigProvider,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  Layer,
-  Option,
-  Redacted,
-  Schedule,
-  type Scope,
-  Stream
-} from "effect"
+import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, type Redacted, type Scope, Stream } from "effect"
 import { csvHeader, csvLineEnd, csvRow } from "./Csv.js"
-import { integer, invalid, positive, valuedNames } from "./internal/flags.js"
+import { invalid, valuedNames } from "./internal/flags.js"
+import * as Service from "./internal/service.js"
 import { ExitCode, type Io, Session, UsageError, usageError } from "./Io.js"
 import { printable } from "./Printable.js"
 import { jsonLine, tableHeader, tableRow } from "./Table.js"
@@ -48,23 +34,13 @@ export type Format = "table" | "json" | "csv"
  * @category models
  * @since 0.1.0
  */
-export interface ListOptions {
+export interface ListOptions extends Service.ServiceOptions {
   readonly format: Format
-  readonly live: boolean
   /** Pages requested ahead of the output (0: strict backpressure). */
   readonly prefetch: number
   readonly account?: string
   readonly memberId?: string
-  readonly maxResults?: number
-  readonly rate?: number
-  readonly endpoint?: string
-  readonly region?: string
-  readonly profile?: string
   readonly nextToken?: string
-  /** With `live`: the Redis whose limiter every worker of the account shares (else {@link redisUrlVariable}). */
-  readonly redis?: Redacted.Redacted<string>
-  /** With a Redis: who shares the limit (default: the access key id). */
-  readonly redisKey?: string
 }
 
 /**
@@ -73,7 +49,7 @@ export interface ListOptions {
  * @category constants
  * @since 0.2.0
  */
-export const redisUrlVariable = "CHIME_ROOMS_REDIS_URL"
+export const redisUrlVariable: typeof Service.redisUrlVariable = Service.redisUrlVariable
 
 const formats: ReadonlyArray<Format> = ["table", "json", "csv"]
 
@@ -88,26 +64,12 @@ const fields = {
     Options.withDescription("Only rooms this user or bot belongs to."),
     Options.optional
   ),
-  maxResults: integer("max-results", 1, 99).pipe(
-    Options.withDescription("The page size asked of the service, from 1 to 99."),
-    Options.optional
-  ),
   nextToken: Options.text("next-token").pipe(
     Options.withPseudoName("TOKEN"),
     Options.withDescription("Resume a listing from this token (printed when a listing fails)."),
     Options.optional
   ),
-  rate: positive("rate", " of requests per second").pipe(
-    Options.withDescription(
-      "A fixed rate limit in requests per second (default: adaptive). With a Redis (--redis): the account-wide " +
-        "rate, shared by every worker and paced evenly."
-    ),
-    Options.optional
-  ),
-  prefetch: integer("prefetch", 0, 100).pipe(
-    Options.withDescription("Pages requested ahead of the output, from 0 to 100 (default 0: strict backpressure)."),
-    Options.optional
-  ),
+  prefetch: Service.prefetchOption("output", 0),
   format: Options.choice("format", formats).pipe(
     Options.withDescription(
       "table (default), json (one room per line, in the service's field names; nothing else on stdout) " +
@@ -116,43 +78,7 @@ const fields = {
     Options.optional
   ),
   json: Options.boolean("json").pipe(Options.withDescription("The same as --format json.")),
-  live: Options.boolean("live").pipe(
-    Options.withDescription("Use the real service, with the AWS default credential chain (environment first).")
-  ),
-  endpoint: Options.text("endpoint").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription("With --live: a custom endpoint (for example a separate `chime-rooms emulator`)."),
-    Options.optional
-  ),
-  region: Options.text("region").pipe(
-    Options.withPseudoName("REGION"),
-    Options.withDescription("With --live: the region (default: AWS_REGION or the AWS profile's, else us-east-1)."),
-    Options.optional
-  ),
-  profile: Options.text("profile").pipe(
-    Options.withPseudoName("NAME"),
-    Options.withDescription(
-      "With --live: the AWS profile (as AWS_PROFILE) for the credentials and the shared config files' settings."
-    ),
-    Options.optional
-  ),
-  redis: Options.redacted("redis").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription(
-      `With --live: redis://[user:password@]host[:port][/db] (or rediss:// for TLS), where the rate limiter lives ` +
-        `that every worker listing the account shares (default: ${redisUrlVariable}; without either, a limiter of ` +
-        "this process's own). The URL is never printed."
-    ),
-    Options.optional
-  ),
-  redisKey: Options.text("redis-key").pipe(
-    Options.withPseudoName("KEY"),
-    Options.withDescription(
-      "With a Redis: who shares the limit (default: the access key id; set it, for example to the AWS account id, " +
-        "when workers sign with temporary credentials, whose access key id changes with every session)."
-    ),
-    Options.optional
-  )
+  ...Service.serviceFields
 }
 
 const raw = Options.all(fields)
@@ -165,47 +91,23 @@ const check = (raw: Raw): Either.Either<ListOptions, string> => {
   if (raw.json && format !== undefined && format !== "json") {
     return Either.left(`--json is --format json: it cannot be given with --format ${format}`)
   }
-  const endpoint = Option.getOrUndefined(raw.endpoint)
-  if (endpoint !== undefined) {
-    if (!raw.live) return Either.left("--endpoint needs --live (without it the embedded emulator is used)")
-    if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
-      return Either.left(`--endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`)
-    }
-  }
-  if (Option.isSome(raw.region) && !raw.live) return Either.left("--region needs --live")
-  if (Option.isSome(raw.profile) && !raw.live) return Either.left("--profile needs --live")
-  // The embedded emulator is this process's own: there is no limit to share with anyone.
-  if (Option.isSome(raw.redis) && !raw.live) return Either.left("--redis needs --live")
-  if (Option.isSome(raw.redisKey) && !raw.live) return Either.left("--redis-key needs --live")
-  if (Option.isSome(raw.redisKey) && !/\S/.test(raw.redisKey.value)) {
-    return Either.left("--redis-key must contain a non-space character")
-  }
-  if (Option.isSome(raw.profile) && !/\S/.test(raw.profile.value)) {
-    return Either.left("--profile must contain a non-space character")
-  }
   const account = Option.getOrUndefined(raw.account)
   if (account !== undefined && !/\S/.test(account)) return Either.left("--account must contain a non-space character")
-  if (raw.live && account === undefined) return Either.left("--live needs --account ID")
+  const service = Service.checkService(raw, account)
+  if (Either.isLeft(service)) return Either.left(service.left)
   // On the wire an empty token is no token: the listing would start over, not resume.
   if (Option.getOrUndefined(raw.nextToken) === "") {
     return Either.left("--next-token must not be empty (leave it out to list from the start)")
   }
-  const optional = <K extends keyof ListOptions>(key: K, value: Option.Option<NonNullable<ListOptions[K]>>) =>
-    Option.isSome(value) ? { [key]: value.value } : {}
   return Either.right({
+    ...service.right,
     format: raw.json ? "json" : format ?? "table",
-    live: raw.live,
     prefetch: Option.getOrElse(raw.prefetch, () => 0),
-    ...optional("account", raw.account),
-    ...optional("memberId", raw.memberId),
-    ...optional("maxResults", raw.maxResults),
-    ...optional("rate", raw.rate),
-    ...optional("endpoint", raw.endpoint),
-    ...optional("region", raw.region),
-    ...optional("profile", raw.profile),
-    ...optional("nextToken", raw.nextToken),
-    ...optional("redis", raw.redis),
-    ...optional("redisKey", raw.redisKey)
+    ...Service.given<Pick<ListOptions, "account" | "memberId" | "nextToken">>({
+      account: raw.account,
+      memberId: raw.memberId,
+      nextToken: raw.nextToken
+    })
   })
 }
 
@@ -228,16 +130,10 @@ export const listOptions: Options.Options<ListOptions> = raw.pipe(
 export const listValued: ReadonlySet<string> = valuedNames([
   "account",
   "member-id",
-  "max-results",
   "next-token",
-  "rate",
   "prefetch",
   "format",
-  "endpoint",
-  "region",
-  "profile",
-  "redis",
-  "redis-key"
+  ...Service.serviceValued
 ])
 
 /** The option each request member comes from, to name it in a refusal. */
@@ -258,7 +154,7 @@ const flagOf: Record<string, string> = {
  * @since 0.1.0
  */
 export const requestOf = (
-  options: ListOptions,
+  options: Pick<ListOptions, "maxResults" | "memberId" | "nextToken">,
   account: string
 ): Either.Either<ListRoomsRequest.ListRoomsRequest, UsageError> =>
   Either.mapLeft(
@@ -290,82 +186,11 @@ export const embeddedEmulator: Emulator.EmulatorOptions = {
   })
 }
 
-interface Target {
-  /** The client; it signs with `credentials`, which a Redis limiter also reads its default key from. */
-  readonly chime: Layer.Layer<ChimeRooms.ChimeRooms, never, Credentials.Credentials>
-  readonly credentials: Layer.Layer<Credentials.Credentials>
-  /** The endpoint the client calls: half of what names a shared limit. */
-  readonly endpoint: string
-  readonly account: string
-}
-
-/** The emulator in this scope, and a client signing for its region. */
-const embedded = (options: ListOptions, emulatorOptions: Emulator.EmulatorOptions) =>
-  Effect.map(Emulator.make(emulatorOptions), (emulator): Target => ({
-    account: options.account ?? emulator.accounts[0]!,
-    endpoint: emulator.endpoint,
-    credentials: Credentials.layerStatic(emulator.credentials),
-    chime: HttpChimeRooms.layer({ endpoint: emulator.endpoint, region: emulator.region }).pipe(
-      // The emulator's endpoint and region always resolve: a refusal here would be a defect.
-      Layer.orDie,
-      Layer.provide(UndiciHttpClient.layer)
-    )
-  }))
-
-/**
- * The real service (or `--endpoint`), the AWS default credential chain; the settings as the AWS SDK
- * reads them (environment, then the shared config files' profile: `--profile`, else `AWS_PROFILE`),
- * the flags over them. Settings that cannot be read or lead to no endpoint are a usage error,
- * reported before anything is sent.
- */
-const live = (options: ListOptions): Effect.Effect<Target, UsageError> => {
-  const config = options.profile === undefined
-    ? ChimeConfig.loadInput
-    : Effect.withConfigProvider(
-      ChimeConfig.loadInput,
-      ConfigProvider.fromMap(new Map([["AWS_PROFILE", options.profile]])).pipe(
-        ConfigProvider.orElse(() => ConfigProvider.fromEnv())
-      )
-    )
-  return Effect.flatMap(config, (input) =>
-    Effect.map(
-      ChimeConfig.make({
-        ...input,
-        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-        ...(options.region === undefined ? {} : { region: options.region })
-      }),
-      (resolved): Target => ({
-        account: options.account!,
-        endpoint: resolved.endpoint,
-        credentials: CredentialsChain.layer(options.profile === undefined ? undefined : { profile: options.profile }),
-        chime: Layer.effect(ChimeRooms.ChimeRooms, HttpChimeRooms.make(resolved)).pipe(
-          Layer.provide(UndiciHttpClient.layer)
-        )
-      })
-    )).pipe(
-      Effect.mapError((error) =>
-        new UsageError({
-          message: printable(
-            error._tag === "EndpointConfigError"
-              ? `No endpoint for this configuration: ${error.message}`
-              : `Cannot read the configuration: ${String(error)}`
-          )
-        })
-      )
-    )
-}
-
-const fmt = (n: number) => n.toLocaleString("en-US")
-const rateText = (rate: number | undefined) => (rate === undefined ? "unlimited" : `${rate.toFixed(1)} req/s`)
-
-const progressLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
-  `pages ${fmt(s.pages)} · rooms ${fmt(s.rooms)} · ` +
-  `${fmt(Math.round(s.rooms / Math.max(elapsedMs / 1000, 0.001)))} rooms/s · ` +
-  `retries ${fmt(s.retries)} · throttles ${fmt(s.throttles)} · limiter ${rateText(s.currentRate)}`
-
 const summaryLine = (s: ChimeMetrics.StreamStats, elapsedMs: number) =>
   `${fmt(s.rooms)} rooms in ${fmt(s.pages)} pages · ${fmt(s.requests)} requests · ${fmt(s.retries)} retries · ` +
-  `${fmt(s.throttles)} throttles · ${(elapsedMs / 1000).toFixed(2)} s`
+  `${fmt(s.throttles)} throttles · ${Service.seconds(elapsedMs)}`
+
+const fmt = Service.fmt
 
 /**
  * A one-line account of an error that survived the retries: its name, request id and message, the
@@ -404,37 +229,28 @@ const listTo = (
   io: Io,
   options: ListOptions,
   request: ListRoomsRequest.ListRoomsRequest,
-  target: Target,
-  rateLimiter: Limiter
+  target: Service.Target,
+  rateLimiter: Service.Limiter
 ) =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - started)
-    const clearLine = io.errIsTty ? "\r\u001b[K" : ""
     const writer = writers[options.format]
 
     if (writer.header !== "") yield* io.out(writer.header)
     const listing = ChimeRoomsStream.pages(request, { prefetch: options.prefetch }).pipe(
       Stream.runForEach((page) => page.rooms.length === 0 ? Effect.void : io.out(writer.page(page.rooms)))
     )
-    const progress = io.errIsTty
-      ? Effect.repeat(
-        Effect.flatMap(Effect.zip(ChimeMetrics.snapshot, elapsed), ([s, ms]) =>
-          Effect.sync(() => io.err(`${clearLine}${progressLine(s, ms)}`))),
-        Schedule.spaced("150 millis")
-      )
-      : Effect.never
-    const progressFiber = yield* Effect.fork(progress)
+    const progressFiber = yield* Effect.fork(Service.progress(io, elapsed))
     const summary = Effect.gen(function*() {
       yield* Fiber.interrupt(progressFiber)
       const [s, ms] = yield* Effect.zip(ChimeMetrics.snapshot, elapsed)
-      io.err(`${clearLine}${summaryLine(s, ms)}\n`)
+      io.err(`${Service.clearLine(io)}${summaryLine(s, ms)}\n`)
     })
     // `None`: stopped by the user before the listing ended.
     const outcome = yield* Effect.onInterrupt(
       Effect.raceFirst(Effect.asSome(Effect.exit(listing)), Effect.as(io.stop ?? Effect.never, Option.none())),
-      () =>
-        summary
+      () => summary
     )
     yield* summary
     if (Option.isNone(outcome)) return ExitCode.interrupted
@@ -457,59 +273,6 @@ const failed = (io: Io, error: ChimeError.ChimeError): number => {
   return ExitCode.serviceError
 }
 
-/** The rate limiter of a listing: one of this process's own, or one in Redis (whose layer may fail). */
-type Limiter = Layer.Layer<
-  ChimeRateLimiter.ChimeRateLimiter,
-  ChimeError.RateLimiterError | ChimeError.CredentialsError,
-  Credentials.Credentials
->
-
-/** Where the shared limiter lives, and which setting said so (to name it in a refusal). */
-interface Redis {
-  readonly url: Redacted.Redacted<string>
-  readonly source: string
-}
-
-/**
- * The Redis of a `--live` listing: `--redis`, else {@link redisUrlVariable} (empty is unset). The
- * embedded emulator is this process's own: its listing never shares a limit.
- */
-const redisOf = (options: ListOptions): Effect.Effect<Option.Option<Redis>, UsageError> => {
-  if (!options.live) return Effect.succeed(Option.none())
-  if (options.redis !== undefined) return Effect.succeed(Option.some({ url: options.redis, source: "--redis" }))
-  return Config.option(Config.redacted(redisUrlVariable)).pipe(
-    Effect.map(Option.filter((url) => Redacted.value(url) !== "")),
-    Effect.mapError(() => new UsageError({ message: `Cannot read ${redisUrlVariable}` })),
-    Effect.flatMap((url) =>
-      Option.isNone(url) && options.redisKey !== undefined
-        ? Effect.fail(new UsageError({ message: `--redis-key needs --redis (or ${redisUrlVariable})` }))
-        : Effect.succeed(Option.map(url, (url) => ({ url, source: redisUrlVariable })))
-    )
-  )
-}
-
-/**
- * The limiter: `--rate` fixed or the default adaptive one, this process's own or (with a Redis)
- * shared by every worker calling `target` with the same key. A shared fixed rate is paced evenly
- * (a burst of 1): N workers at once would otherwise spend a burst N times faster than one does.
- */
-const limiterOf = (options: ListOptions, target: Target, redis: Option.Option<Redis>): Limiter =>
-  Option.match(redis, {
-    onNone: () =>
-      options.rate === undefined
-        ? ChimeRateLimiter.layerAdaptive()
-        : ChimeRateLimiter.layerFixed({ rate: options.rate, burst: Math.max(1, Math.floor(options.rate)) }),
-    onSome: ({ url }) =>
-      // Loaded only when used: Redis's client would add to every start-up (measured: 1.3 s to 1.2 s for --version).
-      Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@chime-rooms/redis")), ({ RedisRateLimiter }) =>
-        RedisRateLimiter.layer({
-          url,
-          endpoint: target.endpoint,
-          ...(options.redisKey === undefined ? {} : { key: options.redisKey }),
-          mode: options.rate === undefined ? { kind: "adaptive" } : { kind: "fixed", rate: options.rate, burst: 1 }
-        })))
-  })
-
 /**
  * Runs `list` with checked `options` in the current {@link Session}, returning the exit code.
  *
@@ -518,21 +281,28 @@ const limiterOf = (options: ListOptions, target: Target, redis: Option.Option<Re
  */
 export const list = (options: ListOptions): Effect.Effect<number, never, Session> =>
   Effect.flatMap(Session, ({ embeddedEmulator, io }) => {
-    const acquire: Effect.Effect<Target, Emulator.EmulatorError | UsageError, Scope.Scope> = options.live
-      ? live(options)
-      : embedded(options, embeddedEmulator)
+    const acquire: Effect.Effect<
+      { readonly target: Service.Target; readonly account: string },
+      Emulator.EmulatorError | UsageError,
+      Scope.Scope
+    > = options.live
+      ? Effect.map(Service.live(options), (target) => ({ target, account: options.account! }))
+      : Effect.map(Service.embedded(embeddedEmulator), ({ accounts, target }) => ({
+        target,
+        account: options.account ?? accounts[0]!
+      }))
     return Effect.scoped(
-      Effect.flatMap(acquire, (target) =>
-        Effect.flatMap(redisOf(options), (redis) => {
+      Effect.flatMap(acquire, ({ account, target }) =>
+        Effect.flatMap(Service.redisOf(options), (redis) => {
           // Checked before the client's layer is built and anything is sent.
-          const request = requestOf(options, target.account)
+          const request = requestOf(options, account)
           if (Either.isLeft(request)) return Effect.sync(() => usageError(io, request.left))
-          return listTo(io, options, request.right, target, limiterOf(options, target, redis)).pipe(
+          return listTo(io, options, request.right, target, Service.limiterOf(options, target, redis)).pipe(
             // The limiter could not be built (nothing was sent): a URL that is not one is a usage
             // error naming where it came from; a Redis that cannot be reached, a service error.
             Effect.catchAll((error) =>
               Effect.sync(() =>
-                error._tag === "RateLimiterError" && error.reason === "Configuration" && Option.isSome(redis)
+                Service.isRedisUsageError(error, redis)
                   ? usageError(io, new UsageError({ message: printable(`${redis.value.source}: ${error.message}`) }))
                   : failed(io, error)
               )

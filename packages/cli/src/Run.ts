@@ -14,6 +14,7 @@ import { Console as NodeConsole } from "node:console"
 import { Writable } from "node:stream"
 import { format } from "node:util"
 import { emulatorCommand, emulatorValued } from "./EmulatorCommand.js"
+import { exportCommand, exportValued } from "./ExportCommand.js"
 import { normalize } from "./internal/argv.js"
 import { ExitCode, helpHint, type Io, Session, usageError } from "./Io.js"
 import { embeddedEmulator, listCommand, listValued } from "./ListCommand.js"
@@ -28,14 +29,17 @@ import { printable } from "./Printable.js"
 export const version = "0.1.0"
 
 /**
- * The `chime-rooms` command with its subcommands `list` and `emulator`.
+ * The `chime-rooms` command with its subcommands `list`, `export` and `emulator`.
  *
  * @category commands
  * @since 0.1.0
  */
 export const command = Command.make("chime-rooms").pipe(
-  Command.withDescription("Lists every room of an Amazon Chime account (list), or runs a local emulator (emulator)."),
-  Command.withSubcommands([listCommand, emulatorCommand])
+  Command.withDescription(
+    "Lists every room of an Amazon Chime account (list), exports rooms into SQLite or PostgreSQL (export), or " +
+      "runs a local emulator (emulator)."
+  ),
+  Command.withSubcommands([listCommand, exportCommand, emulatorCommand])
 )
 
 const cli = Command.run(command, { name: "chime-rooms", version })
@@ -105,7 +109,7 @@ export const run = (
   embedded: Emulator.EmulatorOptions = embeddedEmulator
 ): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const args = normalize(argv, { list: { valued: listValued }, emulator: emulatorValued })
+    const args = normalize(argv, { list: { valued: listValued }, export: exportValued, emulator: emulatorValued })
     if (Either.isLeft(args)) return usageError(io, args.left)
     const code = yield* Ref.make<number>(ExitCode.ok)
     const session: Session = { io, embeddedEmulator: embedded, exit: (n) => Ref.set(code, n) }

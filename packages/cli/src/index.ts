@@ -17,6 +17,12 @@ export * as Csv from "./Csv.js"
  */
 export * as EmulatorCommand from "./EmulatorCommand.js"
 /**
+ * `chime-rooms export`: its options, the command; rooms into SQLite or PostgreSQL, resumable.
+ *
+ * @since 0.3.0
+ */
+export * as ExportCommand from "./ExportCommand.js"
+/**
  * The process as the command sees it: `Io`, `ExitCode`, `UsageError`, `writer`.
  *
  * @since 0.1.0
