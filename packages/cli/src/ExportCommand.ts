@@ -8,7 +8,7 @@
  */
 import type { ChimeError } from "@chime-rooms/core"
 import type { RoomStore, SqlExport, SqlExportError } from "@chime-rooms/sql"
-import { ChimeMetrics, Resilience } from "@chime-rooms/stream"
+import { Resilience } from "@chime-rooms/stream"
 import type { Emulator } from "@chime-rooms/testing"
 import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
