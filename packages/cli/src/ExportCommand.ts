@@ -14,7 +14,7 @@ import { Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Clock, Data, Effect, Either, Exit, Fiber, Layer, Option, Redacted, type Scope } from "effect"
 import { resolve } from "node:path"
-import { integer, invalid, valuedNames } from "./internal/flags.js"
+import { integer, invalid, valuedNames, withHelp } from "./internal/flags.js"
 import * as Service from "./internal/service.js"
 import { ExitCode, type Io, Session, UsageError, usageError } from "./Io.js"
 import { errorLine, requestOf } from "./ListCommand.js"
@@ -57,21 +57,15 @@ export interface ExportOptions extends Service.ServiceOptions {
 export const defaultDatabase = "sqlite:./chime-rooms.db"
 
 const fields = {
-  accounts: Options.text("account").pipe(
-    Options.withPseudoName("ID"),
-    Options.withDescription(
-      "An account to export; repeatable (default: every account of the embedded emulator; required with --live)."
-    ),
-    Options.repeated
-  ),
-  database: Options.redacted("database").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription(
-      `sqlite:PATH (a relative PATH from the current directory) or postgres://[user[:password]@]host[:port]/db ` +
-        `(also postgresql://) (default: ${defaultDatabase}). The password is never printed.`
-    ),
-    Options.optional
-  ),
+  accounts: Service.accountOption(
+    "An account to export; repeatable (default: every account of the embedded emulator; required with --live)."
+  ).pipe(Options.repeated),
+  database: withHelp(
+    Options.redacted("database"),
+    "URL",
+    `sqlite:PATH (a relative PATH from the current directory) or postgres://[user[:password]@]host[:port]/db ` +
+      `(also postgresql://) (default: ${defaultDatabase}). The password is never printed.`
+  ).pipe(Options.optional),
   concurrency: integer("concurrency", 1, 64).pipe(
     Options.withDescription(
       "Accounts exported at once, from 1 to 64 (default 1); they share one rate limiter and one database writer."

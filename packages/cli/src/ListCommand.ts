@@ -13,7 +13,7 @@ import { Dataset, type Emulator, Fault, FaultScript } from "@chime-rooms/testing
 import { Command, Options } from "@effect/cli"
 import { Cause, Clock, Effect, Either, Exit, Fiber, Layer, Option, type Scope, Stream } from "effect"
 import { csvHeader, csvLineEnd, csvRow } from "./Csv.js"
-import { invalid, valuedNames } from "./internal/flags.js"
+import { invalid, valuedNames, withHelp } from "./internal/flags.js"
 import * as Service from "./internal/service.js"
 import { ExitCode, type Io, Session, UsageError, usageError } from "./Io.js"
 import { printable } from "./Printable.js"
@@ -54,21 +54,15 @@ export const redisUrlVariable: typeof Service.redisUrlVariable = Service.redisUr
 const formats: ReadonlyArray<Format> = ["table", "json", "csv"]
 
 const fields = {
-  account: Options.text("account").pipe(
-    Options.withPseudoName("ID"),
-    Options.withDescription("The account to list (default: the emulator's first account; required with --live)."),
-    Options.optional
-  ),
-  memberId: Options.text("member-id").pipe(
-    Options.withPseudoName("ID"),
-    Options.withDescription("Only rooms this user or bot belongs to."),
-    Options.optional
-  ),
-  nextToken: Options.text("next-token").pipe(
-    Options.withPseudoName("TOKEN"),
-    Options.withDescription("Resume a listing from this token (printed when a listing fails)."),
-    Options.optional
-  ),
+  account: Service.accountOption(
+    "The account to list (default: the emulator's first account; required with --live)."
+  ).pipe(Options.optional),
+  memberId: withHelp(Options.text("member-id"), "ID", "Only rooms this user or bot belongs to.").pipe(Options.optional),
+  nextToken: withHelp(
+    Options.text("next-token"),
+    "TOKEN",
+    "Resume a listing from this token (printed when a listing fails)."
+  ).pipe(Options.optional),
   prefetch: Service.prefetchOption("output", 0),
   format: Options.choice("format", formats).pipe(
     Options.withDescription(

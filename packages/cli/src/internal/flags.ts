@@ -35,3 +35,7 @@ export const positive = (name: string, unit: string): Options.Options<number> =>
 
 /** The options of `config` that take a value, by name: for `normalize`. */
 export const valuedNames = (names: ReadonlyArray<string>): ReadonlySet<string> => new Set(names.map((n) => `--${n}`))
+
+/** `option` as its help shows it: `--name PSEUDO`, and what it does. */
+export const withHelp = <A>(option: Options.Options<A>, pseudoName: string, description: string): Options.Options<A> =>
+  option.pipe(Options.withPseudoName(pseudoName), Options.withDescription(description))

@@ -10,7 +10,7 @@ import { Options } from "@effect/cli"
 import { Config, ConfigProvider, Effect, Either, Layer, Option, Redacted, Schedule } from "effect"
 import { type Io, UsageError } from "../Io.js"
 import { printable } from "../Printable.js"
-import { integer, positive } from "./flags.js"
+import { integer, positive, withHelp } from "./flags.js"
 
 /** The environment variable a `--live` job reads the Redis URL from when `--redis` is not given. */
 export const redisUrlVariable = "CHIME_ROOMS_REDIS_URL"
@@ -45,40 +45,34 @@ export const serviceFields = {
   live: Options.boolean("live").pipe(
     Options.withDescription("Use the real service, with the AWS default credential chain (environment first).")
   ),
-  endpoint: Options.text("endpoint").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription("With --live: a custom endpoint (for example a separate `chime-rooms emulator`)."),
-    Options.optional
-  ),
-  region: Options.text("region").pipe(
-    Options.withPseudoName("REGION"),
-    Options.withDescription("With --live: the region (default: AWS_REGION or the AWS profile's, else us-east-1)."),
-    Options.optional
-  ),
-  profile: Options.text("profile").pipe(
-    Options.withPseudoName("NAME"),
-    Options.withDescription(
-      "With --live: the AWS profile (as AWS_PROFILE) for the credentials and the shared config files' settings."
-    ),
-    Options.optional
-  ),
-  redis: Options.redacted("redis").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription(
-      `With --live: redis://[user:password@]host[:port][/db] (or rediss:// for TLS), where the rate limiter lives ` +
-        `that every worker calling the account shares (default: ${redisUrlVariable}; without either, a limiter of ` +
-        "this process's own). The URL is never printed."
-    ),
-    Options.optional
-  ),
-  redisKey: Options.text("redis-key").pipe(
-    Options.withPseudoName("KEY"),
-    Options.withDescription(
-      "With a Redis: who shares the limit (default: the access key id; set it, for example to the AWS account id, " +
-        "when workers sign with temporary credentials, whose access key id changes with every session)."
-    ),
-    Options.optional
-  )
+  endpoint: withHelp(
+    Options.text("endpoint"),
+    "URL",
+    "With --live: a custom endpoint (for example a separate `chime-rooms emulator`)."
+  ).pipe(Options.optional),
+  region: withHelp(
+    Options.text("region"),
+    "REGION",
+    "With --live: the region (default: AWS_REGION or the AWS profile's, else us-east-1)."
+  ).pipe(Options.optional),
+  profile: withHelp(
+    Options.text("profile"),
+    "NAME",
+    "With --live: the AWS profile (as AWS_PROFILE) for the credentials and the shared config files' settings."
+  ).pipe(Options.optional),
+  redis: withHelp(
+    Options.redacted("redis"),
+    "URL",
+    `With --live: redis://[user:password@]host[:port][/db] (or rediss:// for TLS), where the rate limiter lives ` +
+      `that every worker calling the account shares (default: ${redisUrlVariable}; without either, a limiter of ` +
+      "this process's own). The URL is never printed."
+  ).pipe(Options.optional),
+  redisKey: withHelp(
+    Options.text("redis-key"),
+    "KEY",
+    "With a Redis: who shares the limit (default: the access key id; set it, for example to the AWS account id, " +
+      "when workers sign with temporary credentials, whose access key id changes with every session)."
+  ).pipe(Options.optional)
 }
 
 /** The names of {@link serviceFields}, as `--name`, for `normalize`. */
@@ -314,3 +308,6 @@ export const progress = (
       Effect.never
     )
     : Effect.never
+
+/** `--account ID`, described for its command. */
+export const accountOption = (description: string) => withHelp(Options.text("account"), "ID", description)
