@@ -8,6 +8,8 @@
  * On that connection: WAL (readers never block the writer; a commit appends to the log) with
  * `synchronous = NORMAL` (a commit does not wait for the disk: a killed process loses nothing
  * committed, a power cut may lose the last transactions, whose rooms and checkpoint go together).
+ * `busy_timeout` makes every other statement (the migrations, a `COMMIT` that must wait for a reader
+ * or a checkpoint of another process) wait for the lock as well, rather than fail with `SQLITE_BUSY`.
  * Measured on 20,000 rooms: a fifth less time than libsql's own transactions (bench, "Export").
  */
 import type { SqlClient } from "@effect/sql"
@@ -95,6 +97,7 @@ export const layer = (file: string): Layer.Layer<SqlClient.SqlClient, string> =>
       )
       yield* Effect.tryPromise({
         try: async () => {
+          await client.execute(`PRAGMA busy_timeout = ${lockWaitMs}`)
           await client.execute("PRAGMA journal_mode = WAL")
           await client.execute("PRAGMA synchronous = NORMAL")
         },
