@@ -84,6 +84,8 @@ const summary = (account: string, rooms: string, snapshot: string) =>
 const slow: Emulator.EmulatorOptions = {
   dataset: Dataset.generate({ seed: 8, accounts: 1, roomsPerAccount: 230 }),
   pageSize: 50,
+  // A token of one run's emulator is honoured by the next run's: an export resumes across runs.
+  tokenSecret: "export tests",
   faults: FaultScript.make({ rules: [{ always: true, fault: Fault.delay("200 millis") }] })
 }
 
