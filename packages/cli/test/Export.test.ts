@@ -1,7 +1,7 @@
 import { Dataset, type Emulator, Fault, FaultScript } from "@chime-rooms/testing"
-import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it } from "@effect/vitest"
 import { createClient } from "@libsql/client"
 import { Effect, Fiber, Redacted } from "effect"
 import { execFileSync, spawn } from "node:child_process"
@@ -110,49 +110,60 @@ const held = (file: string, account: string) =>
   })
 
 describe("chime-rooms export", () => {
-  it.scopedLive("exports every room of every emulator account once; a second run begins snapshot 2", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const file = join(dir, "rooms.db")
-      const accounts = small.dataset!.accounts
-      const io = capture()
-      expect(yield* run(["export", "--database", `sqlite:${file}`], io, small)).toBe(ExitCode.ok)
-      expect(io.stdout()).toBe("")
-      for (const account of accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
-      expect(io.stderr()).toMatch(
-        /^total: 460 rooms stored \(2 of 2 accounts\) · 0 without RoomId · 0 no longer listed · 10 pages · [\d.]+ s$/m
-      )
-      expectComplete(yield* sqliteRows(file), accounts, 1)
+  it.scopedLive(
+    "exports every room of every emulator account once; a second run begins snapshot 2",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const accounts = small.dataset!.accounts
+        const io = capture()
+        expect(yield* run(["export", "--database", `sqlite:${file}`], io, small)).toBe(ExitCode.ok)
+        expect(io.stdout()).toBe("")
+        for (const account of accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
+        expect(io.stderr()).toMatch(
+          /^total: 460 rooms stored \(2 of 2 accounts\) · 0 without RoomId · 0 no longer listed · 10 pages · [\d.]+ s$/m
+        )
+        expectComplete(yield* sqliteRows(file), accounts, 1)
 
-      // A repeated account is exported once.
-      const again = capture()
-      const args = ["export", "--database", `sqlite:${file}`, "--account", accounts[1]!, "--account", accounts[1]!]
-      expect(yield* run(args, again, small)).toBe(ExitCode.ok)
-      expect(again.stderr()).toMatch(summary(accounts[1]!, "230", "2"))
-      expect(again.stderr().trim().split("\n")).toHaveLength(1)
-      const rows = yield* sqliteRows(file)
-      expect(rows.checkpoints.map((c) => Number(c.snapshot))).toEqual(
-        sorted(accounts).map((a) => (a === accounts[1] ? 2 : 1))
-      )
-      for (const account of accounts) expect(rows.ids[account]).toEqual(sorted(allIds(account)))
-    }), 30_000)
+        // A repeated account is exported once.
+        const again = capture()
+        const args = ["export", "--database", `sqlite:${file}`, "--account", accounts[1]!, "--account", accounts[1]!]
+        expect(yield* run(args, again, small)).toBe(ExitCode.ok)
+        expect(again.stderr()).toMatch(summary(accounts[1]!, "230", "2"))
+        expect(again.stderr().trim().split("\n")).toHaveLength(1)
+        const rows = yield* sqliteRows(file)
+        expect(rows.checkpoints.map((c) => Number(c.snapshot))).toEqual(
+          sorted(accounts).map((a) => (a === accounts[1] ? 2 : 1))
+        )
+        for (const account of accounts) expect(rows.ids[account]).toEqual(sorted(allIds(account)))
+      }),
+    30_000
+  )
 
-  it.scopedLive("--concurrency 3 exports the accounts at once, on one limiter and one writer", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const file = join(dir, "rooms.db")
-      const dataset = Dataset.generate({ seed: 11, accounts: 4, roomsPerAccount: 120 })
-      const io = capture()
-      const args = ["export", "--database", `sqlite:${file}`, "--concurrency", "3", "--max-results", "40"]
-      expect(yield* run(args, io, { dataset, pageSize: 50 })).toBe(ExitCode.ok)
-      for (const account of dataset.accounts) expect(io.stderr()).toMatch(summary(account, "120", "1"))
-      expectComplete(yield* sqliteRows(file), dataset.accounts, 1, dataset)
-    }), 30_000)
+  it.scopedLive(
+    "--concurrency 3 exports the accounts at once, on one limiter and one writer",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const dataset = Dataset.generate({ seed: 11, accounts: 4, roomsPerAccount: 120 })
+        const io = capture()
+        const args = ["export", "--database", `sqlite:${file}`, "--concurrency", "3", "--max-results", "40"]
+        expect(yield* run(args, io, { dataset, pageSize: 50 })).toBe(ExitCode.ok)
+        for (const account of dataset.accounts) expect(io.stderr()).toMatch(summary(account, "120", "1"))
+        expectComplete(yield* sqliteRows(file), dataset.accounts, 1, dataset)
+      }),
+    30_000
+  )
 
   it.scopedLive("bad arguments exit 2: --database of another kind (never echoed), --redis without --live", () =>
     Effect.gen(function*() {
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
-        [["--database", "mysql://user:s3cret@host/db"], "--database must be sqlite:PATH, postgres://… or postgresql://…"],
+        [
+          ["--database", "mysql://user:s3cret@host/db"],
+          "--database must be sqlite:PATH, postgres://… or postgresql://…"
+        ],
         [["--database", "sqlite:"], "--database sqlite: needs a path"],
         [["--database", "postgres://user:s3cret@[bad/db"], "--database is not a valid postgres:// URL"],
         [["--redis", "redis://127.0.0.1:1"], "--redis needs --live"],
@@ -178,100 +189,116 @@ describe("chime-rooms export", () => {
       expect(io.stderr()).toMatch(new RegExp(`^Cannot open the database sqlite:${file}: .+\n$`))
     }))
 
-  it.scopedLive("an account another export holds: refused with who holds it (exit 1), or waited for with --wait", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const file = join(dir, "rooms.db")
-      const account = slow.dataset!.accounts[0]!
-      const args = ["export", "--database", `sqlite:${file}`]
-      const first = capture()
-      const running = yield* Effect.fork(run(args, first, slow))
-      yield* held(file, account)
+  it.scopedLive(
+    "an account another export holds: refused with who holds it (exit 1), or waited for with --wait",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const account = slow.dataset!.accounts[0]!
+        const args = ["export", "--database", `sqlite:${file}`]
+        const first = capture()
+        const running = yield* Effect.fork(run(args, first, slow))
+        yield* held(file, account)
 
-      const refused = capture()
-      expect(yield* run(args, refused, slow)).toBe(ExitCode.serviceError)
-      expect(refused.stderr()).toMatch(
-        new RegExp(
-          `^${account}: Account "${account}" is being exported by process ${process.pid} on .+ \\(its lease runs ` +
-            `to .+ unless renewed\\)\nRun it again once that export ends, or pass --wait\\.\n$`
+        const refused = capture()
+        expect(yield* run(args, refused, slow)).toBe(ExitCode.serviceError)
+        expect(refused.stderr()).toMatch(
+          new RegExp(
+            `^${account}: Account "${account}" is being exported by process ${process.pid} on .+ \\(its lease runs ` +
+              `to .+ unless renewed\\)\nRun it again once that export ends, or pass --wait\\.\n$`
+          )
         )
-      )
 
-      const waiting = capture()
-      const waiter = yield* Effect.fork(run([...args, "--wait"], waiting, slow))
-      expect(yield* Fiber.join(running)).toBe(ExitCode.ok)
-      expect(first.stderr()).toMatch(summary(account, "230", "1"))
-      expect(yield* Fiber.join(waiter)).toBe(ExitCode.ok)
-      const lines = waiting.stderr().trim().split("\n")
-      expect(lines).toHaveLength(2)
-      expect(lines[0]).toMatch(new RegExp(`^Account "${account}" is being exported by process ${process.pid} on `))
-      expect(lines[1]).toMatch(summary(account, "230", "2"))
-      expectComplete(yield* sqliteRows(file), [account], 2, slow.dataset!)
-    }), 30_000)
+        const waiting = capture()
+        const waiter = yield* Effect.fork(run([...args, "--wait"], waiting, slow))
+        expect(yield* Fiber.join(running)).toBe(ExitCode.ok)
+        expect(first.stderr()).toMatch(summary(account, "230", "1"))
+        expect(yield* Fiber.join(waiter)).toBe(ExitCode.ok)
+        const lines = waiting.stderr().trim().split("\n")
+        expect(lines).toHaveLength(2)
+        expect(lines[0]).toMatch(new RegExp(`^Account "${account}" is being exported by process ${process.pid} on `))
+        expect(lines[1]).toMatch(summary(account, "230", "2"))
+        expectComplete(yield* sqliteRows(file), [account], 2, slow.dataset!)
+      }),
+    30_000
+  )
 
-  it.scopedLive("stopped (SIGINT): exits 130 with what is done; the next run resumes the snapshot", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const file = join(dir, "rooms.db")
-      const account = slow.dataset!.accounts[0]!
-      const args = ["export", "--database", `sqlite:${file}`]
-      const io = capture()
-      const running = yield* Effect.fork(run(args, io, slow))
-      yield* held(file, account)
-      yield* Effect.sleep("300 millis")
-      yield* io.requestStop
-      expect(yield* Fiber.join(running)).toBe(ExitCode.interrupted)
-      expect(io.stderr()).toBe("Stopped: 0 of 1 accounts done; the same command resumes the rest.\n")
-      const resumed = capture()
-      expect(yield* run(args, resumed, slow), resumed.stderr()).toBe(ExitCode.ok)
-      expect(resumed.stderr()).toMatch(summary(account, "230", "1, resumed"))
-      expectComplete(yield* sqliteRows(file), [account], 1, slow.dataset!)
-    }), 30_000)
+  it.scopedLive(
+    "stopped (SIGINT): exits 130 with what is done; the next run resumes the snapshot",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const account = slow.dataset!.accounts[0]!
+        const args = ["export", "--database", `sqlite:${file}`]
+        const io = capture()
+        const running = yield* Effect.fork(run(args, io, slow))
+        yield* held(file, account)
+        yield* Effect.sleep("300 millis")
+        yield* io.requestStop
+        expect(yield* Fiber.join(running)).toBe(ExitCode.interrupted)
+        expect(io.stderr()).toBe("Stopped: 0 of 1 accounts done; the same command resumes the rest.\n")
+        const resumed = capture()
+        expect(yield* run(args, resumed, slow), resumed.stderr()).toBe(ExitCode.ok)
+        expect(resumed.stderr()).toMatch(summary(account, "230", "1, resumed"))
+        expectComplete(yield* sqliteRows(file), [account], 1, slow.dataset!)
+      }),
+    30_000
+  )
 
-  it.scopedLive("a service error that survives the retries: the error and how to resume, exit 1; other accounts finish", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const file = join(dir, "rooms.db")
-      const [good, missing] = [small.dataset!.accounts[0]!, "no-such-account"]
-      const io = capture()
-      const args = ["export", "--database", `sqlite:${file}`, "--account", missing, "--account", good]
-      expect(yield* run(args, io, small)).toBe(ExitCode.serviceError)
-      expect(io.stderr()).toMatch(
-        /^no-such-account: Error: NotFoundException \(request id [^)]+\): .+\nRun the same command again to resume from the checkpoint\.$/m
-      )
-      expect(io.stderr()).toMatch(summary(good, "230", "1"))
-      expect(io.stderr()).toMatch(/^total: 230 rooms stored \(1 of 2 accounts, 1 failed\) · /m)
-      expect((yield* sqliteRows(file)).ids[good]).toEqual(sorted(allIds(good)))
-    }), 30_000)
+  it.scopedLive(
+    "a service error that survives the retries: the error and how to resume, exit 1; other accounts finish",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const [good, missing] = [small.dataset!.accounts[0]!, "no-such-account"]
+        const io = capture()
+        const args = ["export", "--database", `sqlite:${file}`, "--account", missing, "--account", good]
+        expect(yield* run(args, io, small)).toBe(ExitCode.serviceError)
+        expect(io.stderr()).toMatch(
+          /^no-such-account: Error: NotFoundException \(request id [^)]+\): .+\nRun the same command again to resume from the checkpoint\.$/m
+        )
+        expect(io.stderr()).toMatch(summary(good, "230", "1"))
+        expect(io.stderr()).toMatch(/^total: 230 rooms stored \(1 of 2 accounts, 1 failed\) · /m)
+        expect((yield* sqliteRows(file)).ids[good]).toEqual(sorted(allIds(good)))
+      }),
+    30_000
+  )
 
-  it.scopedLive.skipIf(process.env.PG_URL === undefined)("exports into PostgreSQL; the password is never printed", () =>
-    Effect.gen(function*() {
-      const url = new URL(process.env.PG_URL!)
-      const name = `chime_rooms_cli_${process.pid}`
-      const admin = PgClient.layer({ url: Redacted.make(url.href) })
-      const sql = (text: string) =>
-        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text)).pipe(Effect.provide(admin), Effect.orDie)
-      yield* Effect.acquireRelease(sql(`CREATE DATABASE ${name}`), () => sql(`DROP DATABASE ${name} WITH (FORCE)`))
-      url.pathname = `/${name}`
-      const io = capture()
-      expect(yield* run(["export", "--database", url.href], io, small)).toBe(ExitCode.ok)
-      for (const account of small.dataset!.accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
-      const rows = yield* Effect.flatMap(
-        SqlClient.SqlClient,
-        (sql) => sql<{ account_id: string; room_id: string }>`SELECT account_id, room_id FROM rooms ORDER BY 1, 2`
-      ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url.href) })), Effect.orDie)
-      const ids = idsByAccount(rows)
-      for (const account of small.dataset!.accounts) expect(ids[account]).toEqual(sorted(allIds(account)))
+  it.scopedLive.skipIf(process.env.PG_URL === undefined)(
+    "exports into PostgreSQL; the password is never printed",
+    () =>
+      Effect.gen(function*() {
+        const url = new URL(process.env.PG_URL!)
+        const name = `chime_rooms_cli_${process.pid}`
+        const admin = PgClient.layer({ url: Redacted.make(url.href) })
+        const sql = (text: string) =>
+          Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text)).pipe(Effect.provide(admin), Effect.orDie)
+        yield* Effect.acquireRelease(sql(`CREATE DATABASE ${name}`), () => sql(`DROP DATABASE ${name} WITH (FORCE)`))
+        url.pathname = `/${name}`
+        const io = capture()
+        expect(yield* run(["export", "--database", url.href], io, small)).toBe(ExitCode.ok)
+        for (const account of small.dataset!.accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
+        const rows = yield* Effect.flatMap(
+          SqlClient.SqlClient,
+          (sql) => sql<{ account_id: string; room_id: string }>`SELECT account_id, room_id FROM rooms ORDER BY 1, 2`
+        ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url.href) })), Effect.orDie)
+        const ids = idsByAccount(rows)
+        for (const account of small.dataset!.accounts) expect(ids[account]).toEqual(sorted(allIds(account)))
 
-      // A server that refuses: the URL in the message, without its password.
-      const wrong = new URL(url.href)
-      wrong.username = "nobody_here"
-      wrong.password = "s3cret"
-      const refused = capture()
-      expect(yield* run(["export", "--database", wrong.href], refused, small)).toBe(ExitCode.serviceError)
-      expect(refused.stderr()).toMatch(/^Cannot open the database postgres:\/\/nobody_here@[^ ]+: .+\n$/)
-      expect(refused.stderr()).not.toContain("s3cret")
-    }), 30_000)
+        // A server that refuses: the URL in the message, without its password.
+        const wrong = new URL(url.href)
+        wrong.username = "nobody_here"
+        wrong.password = "s3cret"
+        const refused = capture()
+        expect(yield* run(["export", "--database", wrong.href], refused, small)).toBe(ExitCode.serviceError)
+        expect(refused.stderr()).toMatch(/^Cannot open the database postgres:\/\/nobody_here@[^ ]+: .+\n$/)
+        expect(refused.stderr()).not.toContain("s3cret")
+      }),
+    30_000
+  )
 })
 
 /** Runs the built command in `cwd`. */
@@ -295,23 +322,27 @@ describe("chime-rooms export as processes", () => {
     ], { cwd: root })
   }, 120_000)
 
-  it.scopedLive("two processes export different accounts into one SQLite file at once; a relative path is the cwd's", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const dataset = embeddedEmulator.dataset!
-      const [a, b] = dataset.accounts
-      // One by a path relative to its working directory, one by the absolute path: the same file.
-      const [one, two] = yield* Effect.promise(() =>
-        Promise.all([
-          start(["export", "--database", "sqlite:rooms.db", "--account", a!], dir),
-          start(["export", "--database", `sqlite:${join(dir, "rooms.db")}`, "--account", b!], root)
-        ])
-      )
-      expect(one.code, one.stderr).toBe(0)
-      expect(two.code, two.stderr).toBe(0)
-      expect(one.stdout + two.stdout).toBe("")
-      expect(one.stderr).toMatch(summary(a!, "2,500", "1"))
-      expect(two.stderr).toMatch(summary(b!, "2,500", "1"))
-      expectComplete(yield* sqliteRows(join(dir, "rooms.db")), [a!, b!], 1, dataset)
-    }), 60_000)
+  it.scopedLive(
+    "two processes export different accounts into one SQLite file at once; a relative path is the cwd's",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const dataset = embeddedEmulator.dataset!
+        const [a, b] = dataset.accounts
+        // One by a path relative to its working directory, one by the absolute path: the same file.
+        const [one, two] = yield* Effect.promise(() =>
+          Promise.all([
+            start(["export", "--database", "sqlite:rooms.db", "--account", a!], dir),
+            start(["export", "--database", `sqlite:${join(dir, "rooms.db")}`, "--account", b!], root)
+          ])
+        )
+        expect(one.code, one.stderr).toBe(0)
+        expect(two.code, two.stderr).toBe(0)
+        expect(one.stdout + two.stdout).toBe("")
+        expect(one.stderr).toMatch(summary(a!, "2,500", "1"))
+        expect(two.stderr).toMatch(summary(b!, "2,500", "1"))
+        expectComplete(yield* sqliteRows(join(dir, "rooms.db")), [a!, b!], 1, dataset)
+      }),
+    60_000
+  )
 })
