@@ -142,6 +142,22 @@ describe("chime-rooms export", () => {
   )
 
   it.scopedLive(
+    "on a terminal: a progress line, cleared before each summary; no room names anywhere",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const io = capture(true)
+        expect(yield* run(["export", "--database", `sqlite:${join(dir, "rooms.db")}`], io, slow)).toBe(ExitCode.ok)
+        const account = slow.dataset!.accounts[0]!
+        expect(io.stderr()).toMatch(/pages \d+ · rooms \d+ · [\d,]+ rooms\/s · retries 0 · throttles 0 · limiter /)
+        expect(io.stderr()).toContain(`\r\u001b[K${account}: 230 rooms stored (snapshot 1)`)
+        expect(io.stderr().endsWith("\n")).toBe(true)
+        for (let i = 0; i < 230; i++) expect(io.stderr()).not.toContain(slow.dataset!.room(account, i).Name!)
+      }),
+    30_000
+  )
+
+  it.scopedLive(
     "--concurrency 3 exports the accounts at once, on one limiter and one writer",
     () =>
       Effect.gen(function*() {
@@ -169,7 +185,9 @@ describe("chime-rooms export", () => {
         [["--redis", "redis://127.0.0.1:1"], "--redis needs --live"],
         [["--live"], "--live needs --account ID"],
         [["--concurrency", "65"], "--concurrency must be an integer from 1 to 64"],
-        [["--account", " "], "--account must contain a non-space character"]
+        [["--account", " "], "--account must contain a non-space character"],
+        [["--account", ".."], "--account "],
+        [["--max-results", "100"], "--max-results must be an integer from 1 to 99"]
       ]
       for (const [args, message] of cases) {
         const io = capture()

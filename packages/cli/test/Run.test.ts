@@ -332,7 +332,7 @@ describe("chime-rooms: the command line", () => {
         [["list", "--format", "xml"], "Expected one of the following cases: table, json, csv"],
         [["list", "--bogus"], "Received unknown argument: '--bogus'"],
         [["list", "extra"], "Received unknown argument: 'extra'"],
-        [["lst"], "Invalid subcommand for chime-rooms - use one of 'list', 'emulator'"],
+        [["lst"], "Invalid subcommand for chime-rooms - use one of 'list', 'export', 'emulator'"],
         [["list", "--max-results", "abc"], "--max-results must be an integer from 1 to 99, got \"abc\""],
         [["list", "--max-results", "1e2"], "--max-results must be an integer from 1 to 99, got \"1e2\""],
         [["list", "--rate", "Infinity"], "--rate must be a positive number of requests per second, got \"Infinity\""],
