@@ -137,7 +137,8 @@ export const exportValued: { readonly valued: ReadonlySet<string>; readonly repe
 }
 
 /**
- * The database as messages name it: a SQLite file's path, a PostgreSQL URL without its password.
+ * The database as messages name it: a SQLite file's path, a PostgreSQL URL without its password
+ * and its query (which may hold one too).
  *
  * @category formatting
  * @since 0.3.0
@@ -146,14 +147,23 @@ export const databaseName = (database: Database): string => {
   if (database._tag === "Sqlite") return `sqlite:${database.file}`
   const url = new URL(Redacted.value(database.url))
   url.password = ""
+  url.search = ""
+  url.hash = ""
   return url.href
 }
 
 /** A database's message, with the password taken out should the driver quote it. */
 const scrub = (database: Database, message: string): string => {
   if (database._tag === "Sqlite") return printable(message)
-  const password = decodeURIComponent(new URL(Redacted.value(database.url)).password)
-  return printable(password === "" ? message : message.split(password).join("<password>"))
+  const url = new URL(Redacted.value(database.url))
+  const secrets = [url.password, ...url.searchParams.getAll("password")].flatMap((secret) => {
+    try {
+      return [secret, decodeURIComponent(secret)]
+    } catch {
+      return [secret]
+    }
+  }).filter((secret) => secret !== "")
+  return printable(secrets.reduce((text, secret) => text.split(secret).join("<password>"), message))
 }
 
 /** The database could not be opened or brought up to date: nothing was exported. */
