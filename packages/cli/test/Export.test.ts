@@ -319,10 +319,11 @@ describe("chime-rooms export", () => {
   )
 })
 
-/** Runs the built command in `cwd`. */
-const start = (args: ReadonlyArray<string>, cwd: string) =>
+/** Runs the built command in `cwd`; `onStart` gets the child. */
+const start = (args: ReadonlyArray<string>, cwd: string, onStart?: (child: ReturnType<typeof spawn>) => void) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] })
+    onStart?.(child)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
@@ -360,6 +361,27 @@ describe("chime-rooms export as processes", () => {
         expect(one.stderr).toMatch(summary(a!, "2,500", "1"))
         expect(two.stderr).toMatch(summary(b!, "2,500", "1"))
         expectComplete(yield* sqliteRows(join(dir, "rooms.db")), [a!, b!], 1, dataset)
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "SIGINT: the export commits what it has, gives the account back and exits 130",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const file = join(dir, "rooms.db")
+        const account = embeddedEmulator.dataset!.accounts[0]!
+        const result = yield* Effect.promise(() =>
+          start(["export", "--database", `sqlite:${file}`, "--account", account], dir, (child) => {
+            void Effect.runPromise(held(file, account)).then(() => setTimeout(() => child.kill("SIGINT"), 500))
+          })
+        )
+        expect(result.code, result.stderr).toBe(130)
+        expect(result.stderr).toBe("Stopped: 0 of 1 accounts done; the same command resumes the rest.\n")
+        const [checkpoint] = (yield* sqliteRows(file)).checkpoints
+        expect(checkpoint).toMatchObject({ account_id: account, status: "running", owner: null })
+        expect(checkpoint!.next_token).not.toBe(null)
       }),
     60_000
   )
