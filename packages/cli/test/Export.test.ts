@@ -4,25 +4,24 @@ import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
 import { createClient } from "@libsql/client"
 import { Effect, Fiber, Redacted } from "effect"
-import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { beforeAll } from "vitest"
 import { ExitCode } from "../src/Io.js"
 import { embeddedEmulator } from "../src/ListCommand.js"
 import { run } from "../src/Run.js"
-import { allIds, capture, small } from "./support.js"
-
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-const main = fileURLToPath(new URL("../dist/bin/chime-rooms.js", import.meta.url))
+import { buildBin, startBin } from "./bin.js"
+import { allIds, capture, type Captured, small } from "./support.js"
 
 /** A temporary directory for this scope. */
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "chime-rooms-export-"))),
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
+
+/** A database file in a temporary directory for this scope. */
+const tempFile = Effect.map(tempDir, (dir) => join(dir, "rooms.db"))
 
 interface Checkpoint {
   readonly account_id: string
@@ -109,13 +108,23 @@ const held = (file: string, account: string) =>
     }
   })
 
+/** An export of `slow`'s account into a new file, running in this scope once it holds the account. */
+const holding = (io: Captured) =>
+  Effect.gen(function*() {
+    const file = yield* tempFile
+    const account = slow.dataset!.accounts[0]!
+    const args = ["export", "--database", `sqlite:${file}`]
+    const running = yield* Effect.fork(run(args, io, slow))
+    yield* held(file, account)
+    return { account, args, file, running }
+  })
+
 describe("chime-rooms export", () => {
   it.scopedLive(
     "exports every room of every emulator account once; a second run begins snapshot 2",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
+        const file = yield* tempFile
         const accounts = small.dataset!.accounts
         const io = capture()
         expect(yield* run(["export", "--database", `sqlite:${file}`], io, small)).toBe(ExitCode.ok)
@@ -161,8 +170,7 @@ describe("chime-rooms export", () => {
     "--concurrency 3 exports the accounts at once, on one limiter and one writer",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
+        const file = yield* tempFile
         const dataset = Dataset.generate({ seed: 11, accounts: 4, roomsPerAccount: 120 })
         const io = capture()
         const args = ["export", "--database", `sqlite:${file}`, "--concurrency", "3", "--max-results", "40"]
@@ -211,13 +219,8 @@ describe("chime-rooms export", () => {
     "an account another export holds: refused with who holds it (exit 1), or waited for with --wait",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
-        const account = slow.dataset!.accounts[0]!
-        const args = ["export", "--database", `sqlite:${file}`]
         const first = capture()
-        const running = yield* Effect.fork(run(args, first, slow))
-        yield* held(file, account)
+        const { account, args, file, running } = yield* holding(first)
 
         const refused = capture()
         expect(yield* run(args, refused, slow)).toBe(ExitCode.serviceError)
@@ -246,13 +249,8 @@ describe("chime-rooms export", () => {
     "stopped (SIGINT): exits 130 with what is done; the next run resumes the snapshot",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
-        const account = slow.dataset!.accounts[0]!
-        const args = ["export", "--database", `sqlite:${file}`]
         const io = capture()
-        const running = yield* Effect.fork(run(args, io, slow))
-        yield* held(file, account)
+        const { account, args, file, running } = yield* holding(io)
         yield* Effect.sleep("300 millis")
         yield* io.requestStop
         expect(yield* Fiber.join(running)).toBe(ExitCode.interrupted)
@@ -269,8 +267,7 @@ describe("chime-rooms export", () => {
     "a service error that survives the retries: the error and how to resume, exit 1; other accounts finish",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
+        const file = yield* tempFile
         const [good, missing] = [small.dataset!.accounts[0]!, "no-such-account"]
         const io = capture()
         const args = ["export", "--database", `sqlite:${file}`, "--account", missing, "--account", good]
@@ -319,27 +316,8 @@ describe("chime-rooms export", () => {
   )
 })
 
-/** Runs the built command in `cwd`; `onStart` gets the child. */
-const start = (args: ReadonlyArray<string>, cwd: string, onStart?: (child: ReturnType<typeof spawn>) => void) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] })
-    onStart?.(child)
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
 describe("chime-rooms export as processes", () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, [
-      fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)),
-      "-b",
-      "packages/cli"
-    ], { cwd: root })
-  }, 120_000)
+  beforeAll(buildBin, 120_000)
 
   it.scopedLive(
     "two processes export different accounts into one SQLite file at once; a relative path is the cwd's",
@@ -349,12 +327,10 @@ describe("chime-rooms export as processes", () => {
         const dataset = embeddedEmulator.dataset!
         const [a, b] = dataset.accounts
         // One by a path relative to its working directory, one by the absolute path: the same file.
-        const [one, two] = yield* Effect.promise(() =>
-          Promise.all([
-            start(["export", "--database", "sqlite:rooms.db", "--account", a!], dir),
-            start(["export", "--database", `sqlite:${join(dir, "rooms.db")}`, "--account", b!], root)
-          ])
-        )
+        const [one, two] = yield* Effect.all([
+          startBin(["export", "--database", "sqlite:rooms.db", "--account", a!], { cwd: dir }),
+          startBin(["export", "--database", `sqlite:${join(dir, "rooms.db")}`, "--account", b!])
+        ], { concurrency: 2 })
         expect(one.code, one.stderr).toBe(0)
         expect(two.code, two.stderr).toBe(0)
         expect(one.stdout + two.stdout).toBe("")
@@ -369,14 +345,12 @@ describe("chime-rooms export as processes", () => {
     "SIGINT: the export commits what it has, gives the account back and exits 130",
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDir
-        const file = join(dir, "rooms.db")
+        const file = yield* tempFile
         const account = embeddedEmulator.dataset!.accounts[0]!
-        const result = yield* Effect.promise(() =>
-          start(["export", "--database", `sqlite:${file}`, "--account", account], dir, (child) => {
+        const result = yield* startBin(["export", "--database", `sqlite:${file}`, "--account", account], {
+          onStart: (child) =>
             void Effect.runPromise(held(file, account)).then(() => setTimeout(() => child.kill("SIGINT"), 500))
-          })
-        )
+        })
         expect(result.code, result.stderr).toBe(130)
         expect(result.stderr).toBe("Stopped: 0 of 1 accounts done; the same command resumes the rest.\n")
         const [checkpoint] = (yield* sqliteRows(file)).checkpoints

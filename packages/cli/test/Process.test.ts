@@ -1,16 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { execFileSync, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
 import { beforeAll } from "vitest"
-
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-const main = fileURLToPath(new URL("../dist/bin/chime-rooms.js", import.meta.url))
-
-interface Finished {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+import { buildBin, main, root, startBin } from "./bin.js"
 
 /**
  * Runs the built main job; `onFirstRooms` fires once some rooms are on stdout, `onFirstLine` once
@@ -18,37 +10,28 @@ interface Finished {
  */
 const start = (
   args: Array<string>,
-  onFirstRooms?: (child: ReturnType<typeof spawn>) => void,
-  onFirstLine?: (child: ReturnType<typeof spawn>) => void
+  onFirstRooms?: (child: ChildProcess) => void,
+  onFirstLine?: (child: ChildProcess) => void
 ) =>
-  new Promise<Finished>((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString()
-      if (onFirstLine !== undefined && stdout.includes("\n")) {
-        onFirstLine(child)
-        onFirstLine = undefined
-      }
-      if (onFirstRooms !== undefined && stdout.split("\n").length > 3) {
-        onFirstRooms(child)
-        onFirstRooms = undefined
-      }
-    })
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+  Effect.runPromise(startBin(args, {
+    onStart: (child) => {
+      let stdout = ""
+      child.stdout!.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString()
+        if (onFirstLine !== undefined && stdout.includes("\n")) {
+          onFirstLine(child)
+          onFirstLine = undefined
+        }
+        if (onFirstRooms !== undefined && stdout.split("\n").length > 3) {
+          onFirstRooms(child)
+          onFirstRooms = undefined
+        }
+      })
+    }
+  }))
 
 describe("chime-rooms as a process", () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, [
-      fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)),
-      "-b",
-      "packages/cli"
-    ], { cwd: root })
-  }, 120_000)
+  beforeAll(buildBin, 120_000)
 
   it("exits 2 on bad arguments", async () => {
     const result = await start(["list", "--bogus"])

@@ -18,14 +18,10 @@ import { RedisRateLimiter } from "@chime-rooms/redis"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { execFileSync, spawn } from "node:child_process"
 import * as net from "node:net"
-import { fileURLToPath } from "node:url"
 import { beforeAll } from "vitest"
 import * as RedisServer from "../../redis/test/redisServer.js"
-
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-const main = fileURLToPath(new URL("../dist/bin/chime-rooms.js", import.meta.url))
+import { buildBin, type Finished, startBin } from "./bin.js"
 
 const WORKERS = 4
 const PAGES = 25
@@ -34,32 +30,16 @@ const dataset = Dataset.generate({ seed: 19, accounts: 1, roomsPerAccount: PAGES
 const account = dataset.accounts[0]!
 const expected = Dataset.allRooms(dataset, account).map((room) => room.RoomId!)
 
-interface Finished {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** One worker: the built bin with `args`, AWS settings from `env` only (no shared config files). */
 const worker = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.async<Finished>((resume) => {
-    const child = spawn(process.execPath, [main, "list", ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        AWS_CONFIG_FILE: "/nonexistent/config",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
-        ...env
-      }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+  startBin(["list", ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      AWS_CONFIG_FILE: "/nonexistent/config",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+      ...env
+    }
+  }).pipe(Effect.orDie)
 
 /** `EXISTS key` over RESP: whether the shared limiter's state is in Redis. */
 const exists = (port: number, key: string) =>
@@ -121,13 +101,7 @@ const expectEveryRoom = (finished: ReadonlyArray<Finished>, secret: string) => {
 }
 
 describe.skipIf(!RedisServer.available)("4 workers, one Redis, one throttled emulator (50 req/s, burst 5)", () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, [
-      fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)),
-      "-b",
-      "packages/cli"
-    ], { cwd: root })
-  }, 120_000)
+  beforeAll(buildBin, 120_000)
 
   it.scopedLive(
     "--redis with --rate 50: every worker lists every room through one shared bucket, few 429s",
