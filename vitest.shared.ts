@@ -10,7 +10,8 @@ export const alias = {
   "@chime-rooms/testing": pkg("testing"),
   "@chime-rooms/redis": pkg("redis"),
   "@chime-rooms/sql": pkg("sql"),
-  "@chime-rooms/cli": pkg("cli")
+  "@chime-rooms/cli": pkg("cli"),
+  "@chime-rooms/servers": fileURLToPath(new URL("./servers/src/index.ts", import.meta.url))
 }
 
 export const projects = ["core", "http", "stream", "redis", "sql", "testing", "cli"].map((name) => `packages/${name}`)
