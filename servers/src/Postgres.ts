@@ -10,7 +10,7 @@
  *
  * @since 0.3.0
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -61,6 +61,13 @@ export interface Server {
   readonly port: number
   /** `postgres://postgres@127.0.0.1:<port>/postgres`. */
   readonly url: string
+  /** The temporary directory: the cluster (`data/`) and the server's Unix socket. */
+  readonly dir: string
+  /**
+   * Stops the server (SIGINT, PostgreSQL's fast shutdown; SIGKILL after 5 s) and waits for it to exit;
+   * the directory is kept until `close`.
+   */
+  readonly stop: () => Promise<void>
   /** Stops the server and removes its directory. */
   readonly close: () => Promise<void>
 }
@@ -91,12 +98,31 @@ const exited = (child: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once("exit", () => resolve()))
 
-/** Whether the server answers a query. */
-const ready = (port: number): boolean =>
-  spawnSync(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"], {
-    encoding: "utf8",
-    timeout: 2000
-  }).stdout?.trim() === "1"
+/** Whether the server answers a query over TCP (not only accepts connections: it may still be starting). */
+const ready = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    execFile(
+      psql,
+      ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"],
+      { encoding: "utf8", timeout: 2000 },
+      (error, stdout) => resolve(error === null && stdout.trim() === "1")
+    )
+  })
+
+/** Runs a program (as `user` when given) and resolves with its exit status and output. */
+const run = (
+  program: string,
+  args: ReadonlyArray<string>,
+  user: { readonly uid: number; readonly gid: number } | undefined
+): Promise<{ readonly status: number | null; readonly output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) })
+    let output = ""
+    child.stdout!.on("data", (d) => (output += d))
+    child.stderr!.on("data", (d) => (output += d))
+    child.once("error", (error) => resolve({ status: null, output: String(error) }))
+    child.once("close", (status) => resolve({ status, output }))
+  })
 
 /**
  * Starts a server; `durable: true` keeps `fsync` on (the benchmark), else it is off (tests).
@@ -110,14 +136,14 @@ export const start = async (options: { readonly durable?: boolean } = {}): Promi
   const data = path.join(dir, "data")
   const remove = () => fs.rmSync(dir, { recursive: true, force: true })
   if (user !== undefined) fs.chownSync(dir, user.uid, user.gid)
-  const init = spawnSync(
+  const init = await run(
     path.join(bin, "initdb"),
     ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
-    { encoding: "utf8", ...(user === undefined ? {} : user) }
+    user
   )
   if (init.status !== 0) {
     remove()
-    throw new Error(`initdb failed: ${(init.stderr ?? "").slice(-500)}`)
+    throw new Error(`initdb failed: ${init.output.slice(-500)}`)
   }
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort()
@@ -135,13 +161,15 @@ export const start = async (options: { readonly durable?: boolean } = {}): Promi
       "-c",
       "max_connections=50"
     ], { stdio: ["ignore", "pipe", "pipe"], ...(user === undefined ? {} : user) })
+    // The server's log, its tail only: it runs as long as the tests do.
     let log = ""
-    child.stdout!.on("data", (d) => (log += d))
-    child.stderr!.on("data", (d) => (log += d))
+    const keep = (d: Buffer) => (log = (log + d.toString("utf8")).slice(-4000))
+    child.stdout!.on("data", keep)
+    child.stderr!.on("data", keep)
     const deadline = Date.now() + 20_000
     let up = false
     while (Date.now() < deadline && child.exitCode === null) {
-      if (ready(port)) {
+      if (await ready(port)) {
         up = true
         break
       }
@@ -154,17 +182,21 @@ export const start = async (options: { readonly durable?: boolean } = {}): Promi
       remove()
       throw new Error(`postgres did not start on 127.0.0.1:${port}: ${log.slice(-500)}`)
     }
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      // SIGINT: the fast shutdown (sessions ended, no wait for clients).
+      child.kill("SIGINT")
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000)
+      await exited(child)
+      clearTimeout(timer)
+    }
     return {
       port,
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      dir,
+      stop,
       close: async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          // SIGINT: the fast shutdown (sessions ended, no wait for clients).
-          child.kill("SIGINT")
-          const timer = setTimeout(() => child.kill("SIGKILL"), 5000)
-          await exited(child)
-          clearTimeout(timer)
-        }
+        await stop()
         remove()
       }
     }

@@ -15,6 +15,7 @@
  * both, with the wall time against the limit, which is a measurement and not asserted here.
  */
 import { RedisRateLimiter } from "@chime-rooms/redis"
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
@@ -22,7 +23,6 @@ import { execFileSync, spawn } from "node:child_process"
 import * as net from "node:net"
 import { fileURLToPath } from "node:url"
 import { beforeAll } from "vitest"
-import * as RedisServer from "../../redis/test/redisServer.js"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const main = fileURLToPath(new URL("../dist/bin/chime-rooms.js", import.meta.url))
