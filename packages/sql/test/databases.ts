@@ -1,8 +1,8 @@
 /**
  * The databases the tests run on: SQLite through libsql (a file in a temporary directory, WAL), and
- * PostgreSQL 15 (`@chime-rooms/servers`) where its server is: a database of its own for each test.
+ * PostgreSQL 15 (`@chime-rooms/servers/Postgres`) where its server is: a database of its own for each test.
  */
-import { Postgres } from "@chime-rooms/servers"
+import * as Postgres from "@chime-rooms/servers/Postgres"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient } from "@effect/sql-libsql"
 import { PgClient } from "@effect/sql-pg"
