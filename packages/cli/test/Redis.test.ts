@@ -3,11 +3,11 @@
  * `redis-server`: what is refused (exit 2), what fails (exit 1, typed, in bounded time), and that the
  * URL's password is never printed.
  */
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { Emulator } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import * as net from "node:net"
-import * as RedisServer from "../../redis/test/redisServer.js"
 import { ExitCode } from "../src/Io.js"
 import { run } from "../src/Run.js"
 import { allIds, capture, jsonIds, small, withEnv, withEnvCredentials } from "./support.js"

@@ -15,12 +15,12 @@
  * both, with the wall time against the limit, which is a measurement and not asserted here.
  */
 import { RedisRateLimiter } from "@chime-rooms/redis"
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as net from "node:net"
 import { beforeAll } from "vitest"
-import * as RedisServer from "../../redis/test/redisServer.js"
 import { buildBin, type Finished, startBin } from "./bin.js"
 
 const WORKERS = 4

@@ -5,11 +5,11 @@
  */
 import { Credentials, HttpChimeRooms, UndiciHttpClient } from "@chime-rooms/http"
 import { RedisRateLimiter } from "@chime-rooms/redis"
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, Emulator } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
-import * as RedisServer from "./redisServer.js"
 
 const WORKERS = 2
 const PAGES = 100

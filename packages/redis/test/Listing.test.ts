@@ -5,11 +5,11 @@
  */
 import type { ChimeError } from "@chime-rooms/core"
 import { RedisRateLimiter } from "@chime-rooms/redis"
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { ChimeRoomsStream, Resilience } from "@chime-rooms/stream"
 import { Dataset, InMemory } from "@chime-rooms/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Stream } from "effect"
-import * as RedisServer from "./redisServer.js"
 
 const endpoint = "https://chime.us-east-1.amazonaws.com"
 const dataset = Dataset.generate({ seed: 7, roomsPerAccount: 40 })

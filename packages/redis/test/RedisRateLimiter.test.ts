@@ -1,10 +1,11 @@
 /**
- * The Redis limiters against a real `redis-server` on a loopback port (see redisServer.ts): live
+ * The Redis limiters against a real `redis-server` on a loopback port (`@chime-rooms/servers/Redis`): live
  * clock, small numbers, every wait bounded.
  */
 import { ChimeError } from "@chime-rooms/core"
 import { Credentials } from "@chime-rooms/http"
 import { RedisRateLimiter } from "@chime-rooms/redis"
+import * as RedisServer from "@chime-rooms/servers/Redis"
 import { ServerModel } from "@chime-rooms/stream"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Logger, Option, Redacted, Schedule, Scope, TestClock } from "effect"
@@ -13,7 +14,6 @@ import * as net from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import * as Connection from "../src/internal/connection.js"
 import { fixedScript, modelReadScript, modelWriteScript } from "../src/internal/scripts.js"
-import * as RedisServer from "./redisServer.js"
 
 const endpoint = "https://chime.us-east-1.amazonaws.com"
 
@@ -96,7 +96,7 @@ describe("RedisRateLimiter: URLs", () => {
 })
 
 describe.skipIf(!RedisServer.available)("RedisRateLimiter against redis-server", () => {
-  let server: RedisServer.RedisServer
+  let server: RedisServer.Server
   beforeAll(async () => {
     server = await RedisServer.start()
   })

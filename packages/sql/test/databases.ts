@@ -1,10 +1,12 @@
 /**
  * The databases the tests run on: SQLite through libsql (a file in a temporary directory, WAL), and
- * PostgreSQL 15 when its server is here (a database of its own for each test).
+ * PostgreSQL 15 (`@chime-rooms/servers/Postgres`) where its server is: a database of its own for each test.
  */
+import * as Postgres from "@chime-rooms/servers/Postgres"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient } from "@effect/sql-libsql"
 import { PgClient } from "@effect/sql-pg"
+import { afterAll } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
@@ -44,28 +46,22 @@ export const sqlite: Kind = {
 
 let databases = 0
 
-/** PostgreSQL at `url` (a server's `postgres` database): a database of its own for each test. */
-export const postgresAt = (url: string): Kind => ({
-  name: "PostgreSQL",
-  make: Effect.gen(function*() {
-    const name = `chime_rooms_${process.pid}_${++databases}`
-    const admin = PgClient.layer({ url: Redacted.make(url) })
-    yield* Effect.acquireRelease(
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)).pipe(
-        Effect.provide(admin),
-        Effect.orDie
-      ),
-      () =>
-        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP DATABASE ${name} WITH (FORCE)`)).pipe(
-          Effect.provide(admin),
-          Effect.orDie
-        )
-    )
-    const at = new URL(url)
-    at.pathname = `/${name}`
-    return { layer: PgClient.layer({ url: Redacted.make(at.toString()) }).pipe(Layer.orDie) }
-  })
+/** A server for this test file, started when a test first needs it and stopped after the file. */
+let server: Promise<Postgres.Server> | undefined
+afterAll(async () => {
+  await (await server)?.close()
 })
 
-/** The databases of this run. */
-export const kinds: ReadonlyArray<Kind> = process.env.PG_URL ? [sqlite, postgresAt(process.env.PG_URL)] : [sqlite]
+/** PostgreSQL 15: a database of its own for each test, on this file's server. */
+export const postgres: Kind = {
+  name: "PostgreSQL",
+  make: Effect.promise(() => (server ??= Postgres.start())).pipe(
+    Effect.map((server) => {
+      const url = Postgres.createDatabase(server, `chime_rooms_${++databases}`)
+      return { layer: PgClient.layer({ url: Redacted.make(url) }).pipe(Layer.orDie) }
+    })
+  )
+}
+
+/** The databases of this run: PostgreSQL where its server is (always in CI). */
+export const kinds: ReadonlyArray<Kind> = Postgres.available ? [sqlite, postgres] : [sqlite]

@@ -1,11 +1,12 @@
 /**
- * A real `redis-server` for tests (Debian's `redis-server` package): started on a free loopback
- * port with a temporary directory, no persistence, optionally a password; stopped and its
- * directory removed when the scope closes. Self-contained (node only), so that other packages'
- * tests can import it by relative path.
+ * A real `redis-server` for the tests and the benchmark (Debian's `redis-server` package): started
+ * on a free loopback port with a temporary directory, no persistence, optionally a password;
+ * stopped, and its directory removed, by `close`.
  *
- * Without the binary: under `CI=true` the suite fails (CI installs it, see .ci/run); elsewhere the
- * suites that need it are skipped, and say so once on the console.
+ * Without the binary: under `CI=true` importing this module throws (CI installs it, see .ci/run);
+ * elsewhere `available` is false and the suites that need it skip, saying so once on the console.
+ *
+ * @since 0.3.0
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -13,16 +14,28 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 
-/** The binary: `REDIS_SERVER` if set, else `redis-server` on the PATH. */
-export const binary = process.env.REDIS_SERVER ?? "redis-server"
+/**
+ * The binary: `REDIS_SERVER` if set, else `redis-server` on the PATH.
+ *
+ * @since 0.3.0
+ */
+export const binary: string = process.env.REDIS_SERVER ?? "redis-server"
 
 const probe = spawnSync(binary, ["--version"], { encoding: "utf8" })
 
-/** Whether `redis-server` can run here. */
+/**
+ * Whether `redis-server` can run here.
+ *
+ * @since 0.3.0
+ */
 export const available: boolean = probe.status === 0
 
-/** The message printed when the Redis tests are skipped. */
-export const skipMessage =
+/**
+ * The line printed when the Redis tests are skipped.
+ *
+ * @since 0.3.0
+ */
+export const skipMessage: string =
   `${binary} not found: skipping the Redis tests (apt-get install redis-server, or set REDIS_SERVER)`
 
 if (!available) {
@@ -32,8 +45,12 @@ if (!available) {
   console.warn(skipMessage)
 }
 
-/** A running server. */
-export interface RedisServer {
+/**
+ * A running server.
+ *
+ * @since 0.3.0
+ */
+export interface Server {
   readonly port: number
   /** `redis://127.0.0.1:<port>`, with the password when it has one. */
   readonly url: string
@@ -81,14 +98,18 @@ const exited = (child: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once("exit", () => resolve()))
 
-/** Starts a server; retries on another port when the one picked was taken in between. */
+/**
+ * Starts a server; retries on another port when the one picked was taken in between.
+ *
+ * @since 0.3.0
+ */
 export const start = async (
   options: {
     readonly password?: string
     /** A given port (to start a stopped server again where its clients look for it); else a free one. */
     readonly port?: number
   } = {}
-): Promise<RedisServer> => {
+): Promise<Server> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chime-rooms-redis-"))
   for (let tries = 0; tries < 5; tries++) {
     const port = options.port ?? await freePort()
