@@ -19,6 +19,7 @@ import { parseArgs } from "node:util"
 import { runClient } from "./clientChild.js"
 import type { Report } from "./clients/common.js"
 import { type Server, startServer } from "./emulatorChild.js"
+import { exportSection } from "./export.js"
 import { measureSizes, overPlainEffectTarget, settings, type SizeResult, targetOf } from "./size.js"
 import { fixed, int, mark, mb, median, table, times } from "./stats.js"
 import { workersSection } from "./workers.js"
@@ -40,7 +41,7 @@ const { values: cli } = parseArgs({
 })
 const quick = cli.quick
 const sections = new Set(
-  (cli.only ?? "throughput,throttling,concurrent,workers,memory,size").split(",").map((s) => s.trim())
+  (cli.only ?? "throughput,throttling,concurrent,workers,export,memory,size").split(",").map((s) => s.trim())
 )
 
 /** Sizes of each section, full and `--quick`. */
@@ -57,7 +58,9 @@ const plan = quick
     memorySmall: 5_000,
     memoryMiddle: 20_000,
     memoryLarge: 50_000,
-    memoryRuns: 1
+    memoryRuns: 1,
+    exportSizes: [5_000],
+    exportRuns: 1
   }
   : {
     throughputRooms: 100_000,
@@ -71,7 +74,9 @@ const plan = quick
     memorySmall: 10_000,
     memoryMiddle: 300_000,
     memoryLarge: 1_000_000,
-    memoryRuns: 5
+    memoryRuns: 5,
+    exportSizes: [20_000, 100_000],
+    exportRuns: 5
   }
 if (cli.runs !== undefined) {
   const n = Math.max(1, Number(cli.runs))
@@ -79,6 +84,7 @@ if (cli.runs !== undefined) {
   plan.throttledRuns = n
   plan.workersRuns = n
   plan.memoryRuns = n
+  plan.exportRuns = n
 }
 const PAGE_SIZE = 99
 const RATE = 50
@@ -746,6 +752,14 @@ await timed("workers", () =>
     pageSize: PAGE_SIZE,
     rate: RATE,
     burst: BURST,
+    log,
+    problem: (text) => problems.push(text)
+  }))
+await timed("export", () =>
+  exportSection({
+    sizes: plan.exportSizes,
+    runs: plan.exportRuns,
+    pageSize: PAGE_SIZE,
     log,
     problem: (text) => problems.push(text)
   }))
