@@ -437,6 +437,22 @@ const installApplication = (work, application, libraries) => {
       fail(`${command} list --live --redis exited with ${redis.status}, without the RateLimiterError line`)
     }
     ok(`${command} list --live --redis loads @chime-rooms/redis; nothing listening: exit 1, a RateLimiterError`)
+    // `export` loads @chime-rooms/sql and libsql (its native part a prebuilt npm package) when it runs:
+    // every room of the embedded emulator into a SQLite file named relative to the current directory.
+    const exported = run(bin, ["export", "--database", "sqlite:rooms.db", "--concurrency", "3"], {
+      cwd: app,
+      capture: true,
+      allowFailure: true,
+      env: npmEnv
+    })
+    if (
+      exported.status !== 0 || !/^total: 7,500 rooms stored \(3 of 3 accounts\)/m.test(exported.stderr) ||
+      !fs.existsSync(path.join(app, "rooms.db"))
+    ) {
+      process.stderr.write(exported.stderr)
+      fail(`${command} export exited with ${exported.status}, without 7,500 rooms stored in ./rooms.db`)
+    }
+    ok(`${command} export loads @chime-rooms/sql and libsql: 7,500 rooms of the embedded emulator into ./rooms.db`)
   }
 }
 
