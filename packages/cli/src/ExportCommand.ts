@@ -202,16 +202,17 @@ const storeOf = (
 
 /** What became of one account. */
 type Outcome =
-  | { readonly _tag: "Done"; readonly summary: SqlExport.ExportSummary; readonly ms: number }
+  | { readonly _tag: "Done"; readonly summary: SqlExport.ExportSummary }
   | { readonly _tag: "Failed" }
 
+/** An account's line (`note`: its snapshot), or the total's (`note`: the accounts). */
 const summaryLine = (
   name: string,
   s: Pick<SqlExport.ExportSummary, "stored" | "unkeyed" | "notSeen" | "pages">,
   ms: number,
-  snapshot: string
+  note: string
 ) =>
-  `${name}: ${Service.fmt(s.stored)} rooms stored${snapshot} · ${Service.fmt(s.unkeyed)} without RoomId · ` +
+  `${name}: ${Service.fmt(s.stored)} rooms stored (${note}) · ${Service.fmt(s.unkeyed)} without RoomId · ` +
   `${Service.fmt(s.notSeen)} no longer listed · ${Service.fmt(s.pages)} pages · ${Service.seconds(ms)}`
 
 /** The lines an account's failure prints. */
@@ -259,9 +260,8 @@ const exportTo = (
         if (Exit.isSuccess(exit)) {
           const summary = exit.value
           const ms = (yield* Clock.currentTimeMillis) - begun
-          const snapshot = ` (snapshot ${summary.snapshot}${summary.resumed ? ", resumed" : ""})`
-          line(summaryLine(name, summary, ms, snapshot))
-          return { _tag: "Done", summary, ms } as Outcome
+          line(summaryLine(name, summary, ms, `snapshot ${summary.snapshot}${summary.resumed ? ", resumed" : ""}`))
+          return { _tag: "Done", summary } as Outcome
         }
         // Only failures are an account's: a defect or an interruption goes on up.
         const failure = Cause.failureOrCause(exit.cause)
@@ -285,7 +285,7 @@ const exportTo = (
         "total",
         { stored: sum("stored"), unkeyed: sum("unkeyed"), notSeen: sum("notSeen"), pages: sum("pages") },
         yield* elapsed,
-        ` (${done.length} of ${accounts.length} accounts${failed > 0 ? `, ${failed} failed` : ""})`
+        `${done.length} of ${accounts.length} accounts${failed > 0 ? `, ${failed} failed` : ""}`
       ))
     }
     if (stopped) return ExitCode.interrupted
