@@ -11,7 +11,8 @@
  * (scripts/pack-test/app.ts: the README's quick start on the emulator, then an export into SQLite)
  * with TypeScript 5 under NodeNext and under Bundler resolution, and runs it with node. An application (a package
  * with a `bin` that depends on effect itself: @chime-rooms/cli) is then installed alone in a project
- * of its own, as `npm i -g` would, and its command is run on its embedded emulator.
+ * of its own, as `npm i -g` would, and its command is run on its embedded emulator (`list`, and
+ * `export` into SQLite, which loads the sql package and libsql only then).
  *
  * Needs the npm registry (npm's cache is reused). Exits 1 on the first failed check.
  * PACK_TEST_KEEP=1 keeps the temporary directory; it is also kept after a failure.
@@ -437,6 +438,20 @@ const installApplication = (work, application, libraries) => {
       fail(`${command} list --live --redis exited with ${redis.status}, without the RateLimiterError line`)
     }
     ok(`${command} list --live --redis loads @chime-rooms/redis; nothing listening: exit 1, a RateLimiterError`)
+    // `export` loads @chime-rooms/sql and the SQLite driver when it runs: from the installed tarballs
+    // they must resolve, libsql's native part included.
+    const exported = run(bin, ["export", "--database", "sqlite:rooms.db", "--concurrency", "3"], {
+      cwd: app,
+      capture: true,
+      allowFailure: true,
+      env: npmEnv
+    })
+    const stored = exported.stderr.split("\n").filter((line) => / rooms stored \(snapshot 1\) /.test(line))
+    if (exported.status !== 0 || stored.length !== 3 || !fs.existsSync(path.join(app, "rooms.db"))) {
+      process.stderr.write(exported.stderr)
+      fail(`${command} export exited with ${exported.status}, ${stored.length} accounts stored`)
+    }
+    ok(`${command} export --database sqlite:rooms.db loads @chime-rooms/sql and libsql: the 3 accounts stored`)
   }
 }
 
