@@ -10,11 +10,11 @@
  *
  * @since 0.3.0
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { exited, freePort, whenMissing } from "./internal.js"
 
 /**
  * The directory of `initdb`, `postgres` and `psql`.
@@ -45,12 +45,11 @@ export const available: boolean = spawnSync(path.join(bin, "postgres"), ["--vers
 export const skipMessage =
   `PostgreSQL 15 not found in ${bin}: skipping the PostgreSQL tests (apt-get install postgresql, or set PG_BIN)`
 
-if (!available) {
-  if (process.env.CI === "true") {
-    throw new Error(`PostgreSQL 15 not found in ${bin}, and CI=true: the PostgreSQL tests must run in CI`)
-  }
-  console.warn(skipMessage)
-}
+whenMissing(
+  available,
+  skipMessage,
+  `PostgreSQL 15 not found in ${bin}, and CI=true: the PostgreSQL tests must run in CI`
+)
 
 /**
  * A running server.
@@ -82,21 +81,6 @@ const runAs = (): { readonly uid: number; readonly gid: number } | undefined => 
   }
   return { uid: Number(uid), gid: Number(gid) }
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once("exit", () => resolve()))
 
 /** Whether the server answers a query over TCP (not only accepts connections: it may still be starting). */
 const ready = (port: number): Promise<boolean> =>

@@ -8,11 +8,12 @@
  *
  * @since 0.3.0
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { exited, freePort, whenMissing } from "./internal.js"
 
 /**
  * The binary: `REDIS_SERVER` if set, else `redis-server` on the PATH.
@@ -38,12 +39,11 @@ export const available: boolean = probe.status === 0
 export const skipMessage: string =
   `${binary} not found: skipping the Redis tests (apt-get install redis-server, or set REDIS_SERVER)`
 
-if (!available) {
-  if (process.env.CI === "true") {
-    throw new Error(`${binary} not found, and CI=true: the Redis tests must run in CI (apt-get install redis-server)`)
-  }
-  console.warn(skipMessage)
-}
+whenMissing(
+  available,
+  skipMessage,
+  `${binary} not found, and CI=true: the Redis tests must run in CI (apt-get install redis-server)`
+)
 
 /**
  * A running server.
@@ -60,17 +60,6 @@ export interface Server {
   /** Stops it and removes its directory. */
   readonly close: () => Promise<void>
 }
-
-/** A port that was free a moment ago on 127.0.0.1. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 /** Sends `PING` (after `AUTH` when there is a password) and waits for `+PONG`. */
 const ping = (port: number, password: string | undefined): Promise<boolean> =>
@@ -92,11 +81,6 @@ const ping = (port: number, password: string | undefined): Promise<boolean> =>
       else if (reply.includes("-")) done(false)
     })
   })
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once("exit", () => resolve()))
 
 /**
  * Starts a server; retries on another port when the one picked was taken in between.
