@@ -103,7 +103,7 @@ export const layer = (file: string): Layer.Layer<SqlClient.SqlClient, string> =>
           await client.execute(`PRAGMA busy_timeout = ${lockWaitMs}`)
           await client.execute("PRAGMA journal_mode = WAL")
           await client.execute("PRAGMA synchronous = NORMAL")
-          await client.execute("PRAGMA cache_size = -32768")
+          await client.execute("PRAGMA cache_size = -65536")
         },
         catch: (error) => String(error instanceof Error ? error.message : error)
       })
