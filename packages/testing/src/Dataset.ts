@@ -4,10 +4,9 @@
  *
  * @since 0.1.0
  */
-import type { Room } from "@chime-rooms/core"
+import { type Room, Timestamp } from "@chime-rooms/core"
 import { createHash } from "node:crypto"
 import { derive, hash3, hash4, hash5, uuidOf } from "./internal/hash.js"
-import { isoOf } from "./internal/isoTime.js"
 
 /**
  * A read-only view of the rooms of some accounts. Rooms are addressed by their index in the
@@ -242,10 +241,10 @@ class GeneratedDataset implements Dataset {
     const updated = (t1 & 3) === 0 ? created : created + (derive(base, 6) % NINETY_DAYS)
     return {
       createdBy: account.creators[(w2 >>> 4) % CREATORS_PER_ACCOUNT]!,
-      created: isoOf(created),
+      created: Timestamp.formatIsoMillis(created),
       name: `${pick(ADJECTIVES, w0 >>> 3)} ${pick(NOUNS, w1 >>> 5)} ${index + 1}`,
       roomId: uuidOf(w0, w1, w2, w3),
-      updated: isoOf(updated)
+      updated: Timestamp.formatIsoMillis(updated)
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Room } from "@chime-rooms/core"
+import { type Room, Timestamp } from "@chime-rooms/core"
 import type { ChimeRoomsStream } from "@chime-rooms/stream"
 import * as DateTime from "effect/DateTime"
 
@@ -28,41 +28,8 @@ export const columnsOf = (row: RoomRow): ReadonlyArray<string | number | null> =
   row.last_seen
 ]
 
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
-const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`)
-
-/** Epoch milliseconds of years 0000 to 9999, as `Date.prototype.toISOString` writes them. */
-const lastIsoMillis = 253402300799999
-
-/**
- * The text `Date.prototype.toISOString` (and `DateTime.formatIso`) gives, by integer arithmetic
- * (the civil date of a day number): two timestamps per room, this is a tenth of the export's own
- * time with `toISOString`, a third of that with this. Outside years 0000–9999, `toISOString`.
- */
-export const isoOfMillis = (millis: number): string => {
-  if (millis < -62167219200000 || millis > lastIsoMillis) return new Date(millis).toISOString()
-  const days = Math.floor(millis / 86400000)
-  const ms = millis - days * 86400000
-  // Days to a civil date (proleptic Gregorian), eras of 400 years from 0000-03-01.
-  const z = days + 719468
-  const era = Math.floor(z / 146097)
-  const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const month = mp < 10 ? mp + 3 : mp - 9
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-  const hours = Math.floor(ms / 3600000)
-  const minutes = Math.floor((ms % 3600000) / 60000)
-  const seconds = Math.floor((ms % 60000) / 1000)
-  return `${String(year).padStart(4, "0")}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:${
-    pad2(seconds)
-  }.${pad3(ms % 1000)}Z`
-}
-
 const iso = (dateTime: DateTime.Utc | undefined): string | null =>
-  dateTime === undefined ? null : isoOfMillis(DateTime.toEpochMillis(dateTime))
+  dateTime === undefined ? null : Timestamp.formatIsoMillis(DateTime.toEpochMillis(dateTime))
 
 /** Whether a room can be keyed: it has a `RoomId` that is not empty. */
 export const keyed = (room: Room.Room): room is Room.Room & { readonly RoomId: string } =>
