@@ -353,7 +353,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
      * while the next page is on the wire (with a synchronous driver such as libsql, a transaction
      * of many pages at once would hold the listing up for all of its time).
      */
-    const transactionOf = (jobs: Array<Job>, names: Set<string>) =>
+    const transactionOf = (jobs: Array<Job>) =>
       Effect.gen(function*() {
         let timeUp = false
         // One timer for the transaction (not one per wait): it ends the wait for the next job.
@@ -370,7 +370,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
                 if (next === undefined) break
                 jobs.push(next)
               }
-              yield* apply(works, jobs[i]!, names)
+              yield* apply(works, jobs[i]!)
             }
             for (const work of works.values()) if (!work.lost) yield* updateCheckpoint(work)
             return works
@@ -380,7 +380,7 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
       })
 
     /** A job's part of the transaction. */
-    const apply = (works: Map<State, Work>, job: Job, names: Set<string>) =>
+    const apply = (works: Map<State, Work>, job: Job) =>
       Effect.gen(function*() {
         if (!writes(job)) return
         const { state } = job
@@ -403,7 +403,6 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
         if (work.lost || work.done || work.release) return
         if (job._tag === "release") work.release = true
         if (job._tag !== "page") return
-        for (const name of namesOf([job.page])) names.add(name)
         const now = new Date(yield* Clock.currentTimeMillis).toISOString()
         const { keyed, rows, unkeyed } = rowsOf(accountId, [job.page], state.session.snapshot, now)
         for (let i = 0; i < rows.length; i += rowsPerStatement) yield* upsert(rows.slice(i, i + rowsPerStatement))
@@ -478,10 +477,10 @@ ON CONFLICT (account_id, room_id) DO UPDATE SET
           continue
         }
         const jobs: Array<Job> = [first]
-        const names = new Set<string>()
-        const scrubbed = () => Array.from(names).sort((a, b) => b.length - a.length)
+        // The Names a failure's message may repeat: those of the pages taken, found only on failure.
+        const scrubbed = () => namesOf(jobs.flatMap((job) => (job._tag === "page" ? [job.page] : [])))
         const outcome = yield* Effect.exit(
-          transaction(Effect.suspend(() => transactionOf(jobs, names))).pipe(
+          transaction(Effect.suspend(() => transactionOf(jobs))).pipe(
             // The driver's spans would record its error as it is, and a database may repeat a row
             // in it ("Failing row contains (…)", a trigger naming the value it refuses): the
             // writes are traced by this span alone, which sees the error with every Name replaced.
