@@ -32,45 +32,47 @@ const listening = (port: number) =>
     socket.once("error", () => resume(Effect.succeed(false)))
   })
 
-describe.skipIf(!Postgres.available)("Postgres", () => {
-  it.scopedLive(
-    "starts a server that answers queries, creates a database on it, stops, and removes its directory",
-    () =>
+if (Postgres.available) {
+  describe("Postgres", () => {
+    it.scopedLive(
+      "starts a server that answers queries, creates a database on it, stops, and removes its directory",
+      () =>
+        Effect.gen(function*() {
+          const pg = yield* server()
+          assert.strictEqual(pg.url, `postgres://postgres@127.0.0.1:${pg.port}/postgres`)
+          if (process.getuid?.() === 0) {
+            // initdb refuses root: the cluster must belong to an unprivileged user.
+            assert.notStrictEqual(fs.statSync(`${pg.dir}/data`).uid, 0)
+          }
+          const one = yield* query(pg.url, "select 1 as one")
+          assert.deepStrictEqual(one.map((row) => Number(row.one)), [1])
+
+          const url = Postgres.createDatabase(pg, "fixture_test")
+          assert.strictEqual(url, `postgres://postgres@127.0.0.1:${pg.port}/fixture_test`)
+          const current = yield* query(url, "select current_database() as name")
+          assert.deepStrictEqual(current.map((row) => row.name), ["fixture_test"])
+          // The new database is empty and writable.
+          yield* query(url, "create table t (id int primary key)")
+          yield* query(url, "insert into t values (1), (2)")
+          const count = yield* query(url, "select count(*)::int as n from t")
+          assert.deepStrictEqual(count.map((row) => row.n), [2])
+
+          yield* Effect.promise(() => pg.stop())
+          assert.isFalse(yield* listening(pg.port))
+          assert.isTrue(fs.existsSync(pg.dir), "stop keeps the directory")
+          yield* Effect.promise(() => pg.close())
+          assert.isFalse(fs.existsSync(pg.dir), "close removes the directory")
+        }),
+      60_000
+    )
+
+    it.scopedLive("runs with fsync off, or on when durable (the benchmark)", () =>
       Effect.gen(function*() {
-        const pg = yield* server()
-        assert.strictEqual(pg.url, `postgres://postgres@127.0.0.1:${pg.port}/postgres`)
-        if (process.getuid?.() === 0) {
-          // initdb refuses root: the cluster must belong to an unprivileged user.
-          assert.notStrictEqual(fs.statSync(`${pg.dir}/data`).uid, 0)
-        }
-        const one = yield* query(pg.url, "select 1 as one")
-        assert.deepStrictEqual(one.map((row) => Number(row.one)), [1])
-
-        const url = Postgres.createDatabase(pg, "fixture_test")
-        assert.strictEqual(url, `postgres://postgres@127.0.0.1:${pg.port}/fixture_test`)
-        const current = yield* query(url, "select current_database() as name")
-        assert.deepStrictEqual(current.map((row) => row.name), ["fixture_test"])
-        // The new database is empty and writable.
-        yield* query(url, "create table t (id int primary key)")
-        yield* query(url, "insert into t values (1), (2)")
-        const count = yield* query(url, "select count(*)::int as n from t")
-        assert.deepStrictEqual(count.map((row) => row.n), [2])
-
-        yield* Effect.promise(() => pg.stop())
-        assert.isFalse(yield* listening(pg.port))
-        assert.isTrue(fs.existsSync(pg.dir), "stop keeps the directory")
-        yield* Effect.promise(() => pg.close())
-        assert.isFalse(fs.existsSync(pg.dir), "close removes the directory")
-      }),
-    60_000
-  )
-
-  it.scopedLive("runs with fsync off, or on when durable (the benchmark)", () =>
-    Effect.gen(function*() {
-      const [fast, durable] = yield* Effect.all([server(), server({ durable: true })], { concurrency: 2 })
-      const fsync = (pg: Postgres.Server) =>
-        query(pg.url, "show fsync").pipe(Effect.map((rows) => rows.map((row) => row.fsync)))
-      assert.deepStrictEqual(yield* fsync(fast), ["off"])
-      assert.deepStrictEqual(yield* fsync(durable), ["on"])
-    }), 60_000)
-})
+        const [fast, durable] = yield* Effect.all([server(), server({ durable: true })], { concurrency: 2 })
+        const fsync = (pg: Postgres.Server) =>
+          query(pg.url, "show fsync").pipe(Effect.map((rows) => rows.map((row) => row.fsync)))
+        assert.deepStrictEqual(yield* fsync(fast), ["off"])
+        assert.deepStrictEqual(yield* fsync(durable), ["on"])
+      }), 60_000)
+  })
+}

@@ -283,38 +283,40 @@ describe("chime-rooms export", () => {
     30_000
   )
 
-  it.scopedLive.skipIf(!Postgres.available)(
-    "exports into PostgreSQL; the password is never printed",
-    () =>
-      Effect.gen(function*() {
-        // A server of this test's own, stopped (and its directory removed) at the end.
-        const server = yield* Effect.acquireRelease(
-          Effect.promise(() => Postgres.start()),
-          (server) => Effect.promise(() => server.close())
-        )
-        const url = new URL(Postgres.createDatabase(server, "chime_rooms_cli"))
-        const io = capture()
-        expect(yield* run(["export", "--database", url.href], io, small)).toBe(ExitCode.ok)
-        for (const account of small.dataset!.accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
-        const rows = yield* Effect.flatMap(
-          SqlClient.SqlClient,
-          (sql) => sql<{ account_id: string; room_id: string }>`SELECT account_id, room_id FROM rooms ORDER BY 1, 2`
-        ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url.href) })), Effect.orDie)
-        const ids = idsByAccount(rows)
-        // In JavaScript's order: the server's collation may sort otherwise.
-        for (const account of small.dataset!.accounts) expect(sorted(ids[account]!)).toEqual(sorted(allIds(account)))
+  if (Postgres.available) {
+    it.scopedLive(
+      "exports into PostgreSQL; the password is never printed",
+      () =>
+        Effect.gen(function*() {
+          // A server of this test's own, stopped (and its directory removed) at the end.
+          const server = yield* Effect.acquireRelease(
+            Effect.promise(() => Postgres.start()),
+            (server) => Effect.promise(() => server.close())
+          )
+          const url = new URL(Postgres.createDatabase(server, "chime_rooms_cli"))
+          const io = capture()
+          expect(yield* run(["export", "--database", url.href], io, small)).toBe(ExitCode.ok)
+          for (const account of small.dataset!.accounts) expect(io.stderr()).toMatch(summary(account, "230", "1"))
+          const rows = yield* Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) => sql<{ account_id: string; room_id: string }>`SELECT account_id, room_id FROM rooms ORDER BY 1, 2`
+          ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url.href) })), Effect.orDie)
+          const ids = idsByAccount(rows)
+          // In JavaScript's order: the server's collation may sort otherwise.
+          for (const account of small.dataset!.accounts) expect(sorted(ids[account]!)).toEqual(sorted(allIds(account)))
 
-        // A server that refuses: the URL in the message, without its password.
-        const wrong = new URL(url.href)
-        wrong.username = "nobody_here"
-        wrong.password = "s3cret"
-        const refused = capture()
-        expect(yield* run(["export", "--database", wrong.href], refused, small)).toBe(ExitCode.serviceError)
-        expect(refused.stderr()).toMatch(/^Cannot open the database postgres:\/\/nobody_here@[^ ]+: .+\n$/)
-        expect(refused.stderr()).not.toContain("s3cret")
-      }),
-    90_000
-  )
+          // A server that refuses: the URL in the message, without its password.
+          const wrong = new URL(url.href)
+          wrong.username = "nobody_here"
+          wrong.password = "s3cret"
+          const refused = capture()
+          expect(yield* run(["export", "--database", wrong.href], refused, small)).toBe(ExitCode.serviceError)
+          expect(refused.stderr()).toMatch(/^Cannot open the database postgres:\/\/nobody_here@[^ ]+: .+\n$/)
+          expect(refused.stderr()).not.toContain("s3cret")
+        }),
+      90_000
+    )
+  }
 })
 
 describe("chime-rooms export as processes", () => {

@@ -118,63 +118,65 @@ describe("list --redis: refusals", () => {
   )
 })
 
-describe.skipIf(!RedisServer.available)("list --redis: a real redis-server", () => {
-  it.scopedLive(
-    "--redis wins over CHIME_ROOMS_REDIS_URL; a password is used and never printed",
-    () =>
-      Effect.gen(function*() {
-        const { argv, emulator } = yield* live
-        const redis = yield* redisServer({ password: PASSWORD })
-        const account = emulator.accounts[0]!
-        yield* withEnv({ CHIME_ROOMS_REDIS_URL: "redis://127.0.0.1:1" })
-        const io = capture()
-        expect(yield* run([...argv, "--redis", redis.url, "--rate", "100"], io)).toBe(ExitCode.ok)
-        expect(jsonIds(io.stdout())).toEqual(allIds(account))
-        expect(io.stderr()).toMatch(/^230 rooms in 5 pages/)
-        expect(io.stderr()).not.toContain(PASSWORD)
+if (RedisServer.available) {
+  describe("list --redis: a real redis-server", () => {
+    it.scopedLive(
+      "--redis wins over CHIME_ROOMS_REDIS_URL; a password is used and never printed",
+      () =>
+        Effect.gen(function*() {
+          const { argv, emulator } = yield* live
+          const redis = yield* redisServer({ password: PASSWORD })
+          const account = emulator.accounts[0]!
+          yield* withEnv({ CHIME_ROOMS_REDIS_URL: "redis://127.0.0.1:1" })
+          const io = capture()
+          expect(yield* run([...argv, "--redis", redis.url, "--rate", "100"], io)).toBe(ExitCode.ok)
+          expect(jsonIds(io.stdout())).toEqual(allIds(account))
+          expect(io.stderr()).toMatch(/^230 rooms in 5 pages/)
+          expect(io.stderr()).not.toContain(PASSWORD)
 
-        const wrong = capture()
-        const url = `redis://:wrong-${PASSWORD}@127.0.0.1:${redis.port}`
-        expect(yield* run([...argv, "--redis", url], wrong)).toBe(ExitCode.serviceError)
-        expect(wrong.stderr()).toMatch(
-          /^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:\d+ refused/
-        )
-        expect(wrong.stderr()).not.toContain(PASSWORD)
-      }),
-    30_000
-  )
+          const wrong = capture()
+          const url = `redis://:wrong-${PASSWORD}@127.0.0.1:${redis.port}`
+          expect(yield* run([...argv, "--redis", url], wrong)).toBe(ExitCode.serviceError)
+          expect(wrong.stderr()).toMatch(
+            /^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:\d+ refused/
+          )
+          expect(wrong.stderr()).not.toContain(PASSWORD)
+        }),
+      30_000
+    )
 
-  it.scopedLive(
-    "Redis stopped mid-listing: exit 1 with the token to resume from; resuming lists the rest",
-    () =>
-      Effect.gen(function*() {
-        const { argv, emulator } = yield* live
-        const redis = yield* redisServer()
-        // 46 pages at 20 a second: Redis stops while the listing goes on.
-        const args = [...argv, "--max-results", "5", "--rate", "20"]
-        const io = capture()
-        const fiber = yield* Effect.fork(run([...args, "--redis", redis.url], io))
-        yield* io.firstLine
-        yield* Effect.promise(() => redis.stop())
-        expect(yield* Fiber.join(fiber)).toBe(ExitCode.serviceError)
-        const lines = io.stderr().trimEnd().split("\n")
-        expect(lines.at(-2)).toMatch(/^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:\d+ /)
-        expect(lines.at(-1)).toMatch(/^Resume with: --next-token \S+$/)
-        const token = lines.at(-1)!.slice("Resume with: --next-token ".length)
-        const first = jsonIds(io.stdout())
-        expect(first.length).toBeGreaterThan(0)
-        expect(first.length).toBeLessThan(230)
+    it.scopedLive(
+      "Redis stopped mid-listing: exit 1 with the token to resume from; resuming lists the rest",
+      () =>
+        Effect.gen(function*() {
+          const { argv, emulator } = yield* live
+          const redis = yield* redisServer()
+          // 46 pages at 20 a second: Redis stops while the listing goes on.
+          const args = [...argv, "--max-results", "5", "--rate", "20"]
+          const io = capture()
+          const fiber = yield* Effect.fork(run([...args, "--redis", redis.url], io))
+          yield* io.firstLine
+          yield* Effect.promise(() => redis.stop())
+          expect(yield* Fiber.join(fiber)).toBe(ExitCode.serviceError)
+          const lines = io.stderr().trimEnd().split("\n")
+          expect(lines.at(-2)).toMatch(/^Error: RateLimiterError \(request id none\): Redis at 127\.0\.0\.1:\d+ /)
+          expect(lines.at(-1)).toMatch(/^Resume with: --next-token \S+$/)
+          const token = lines.at(-1)!.slice("Resume with: --next-token ".length)
+          const first = jsonIds(io.stdout())
+          expect(first.length).toBeGreaterThan(0)
+          expect(first.length).toBeLessThan(230)
 
-        const restarted = yield* Effect.acquireRelease(
-          Effect.promise(() => RedisServer.start({ port: redis.port })),
-          (s) => Effect.promise(() => s.close())
-        )
-        const resumed = capture()
-        expect(yield* run([...args, "--redis", restarted.url, "--next-token", token], resumed)).toBe(
-          ExitCode.ok
-        )
-        expect([...first, ...jsonIds(resumed.stdout())]).toEqual(allIds(emulator.accounts[0]!))
-      }),
-    30_000
-  )
-})
+          const restarted = yield* Effect.acquireRelease(
+            Effect.promise(() => RedisServer.start({ port: redis.port })),
+            (s) => Effect.promise(() => s.close())
+          )
+          const resumed = capture()
+          expect(yield* run([...args, "--redis", restarted.url, "--next-token", token], resumed)).toBe(
+            ExitCode.ok
+          )
+          expect([...first, ...jsonIds(resumed.stdout())]).toEqual(allIds(emulator.accounts[0]!))
+        }),
+      30_000
+    )
+  })
+}
